@@ -1,0 +1,66 @@
+# hostkeeper: `make run` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PREFIX ?= /opt/hostkeeper
+SYSTEMD_DIR ?= /etc/systemd/system
+LOGROTATE_DIR ?= /etc/logrotate.d
+CONFIG_DIR ?= /etc/hostkeeper
+
+.PHONY: all venv run test lint pytest bench install uninstall clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/hostkeeper --config etc/hostkeeper/dev.yaml daemon
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+install:
+	@test "$$(id -u)" = 0 || { echo "make install must run as root" >&2; exit 1; }
+	$(PYTHON) -m venv $(PREFIX)
+	$(PREFIX)/bin/pip install --quiet --upgrade pip
+	$(PREFIX)/bin/pip install --quiet .
+	ln -sf $(PREFIX)/bin/hostkeeper /usr/local/bin/hostkeeper
+	install -D -m 0644 packaging/systemd/hostkeeper.service $(SYSTEMD_DIR)/hostkeeper.service
+	install -D -m 0644 packaging/logrotate/hostkeeper $(LOGROTATE_DIR)/hostkeeper
+	install -d -m 0750 $(CONFIG_DIR)
+	@if [ -e $(CONFIG_DIR)/hostkeeper.yaml ]; then \
+		echo "keeping the existing $(CONFIG_DIR)/hostkeeper.yaml"; \
+	else \
+		install -m 0640 etc/hostkeeper/hostkeeper.yaml $(CONFIG_DIR)/hostkeeper.yaml; \
+	fi
+	-systemctl daemon-reload
+	@echo "installed; start with: systemctl enable --now hostkeeper"
+
+uninstall:
+	@test "$$(id -u)" = 0 || { echo "make uninstall must run as root" >&2; exit 1; }
+	-systemctl disable --now hostkeeper
+	rm -f $(SYSTEMD_DIR)/hostkeeper.service $(LOGROTATE_DIR)/hostkeeper /usr/local/bin/hostkeeper
+	rm -rf $(PREFIX)
+	-systemctl daemon-reload
+	@echo "removed; $(CONFIG_DIR), /var/lib/hostkeeper and /var/backups/hostkeeper are kept"
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

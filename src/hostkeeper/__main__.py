@@ -1,0 +1,3 @@
+from hostkeeper.cli import main
+
+raise SystemExit(main())

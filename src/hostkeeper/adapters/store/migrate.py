@@ -1,0 +1,86 @@
+"""Bringing the schema to the current revision at start, safely.
+
+Under a file lock (two processes starting at once migrate once), an existing SQLite
+database is first copied with the online backup API, then Alembic upgrades it. Alembic
+is imported only when the stored revision differs from SCHEMA_REVISION.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+
+from hostkeeper.adapters.locks import FileLock
+from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.schema import SCHEMA_REVISION
+
+
+def current_revision(store: Store) -> str | None:
+    with store.read() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        return row[0] if row else None
+
+
+def migrations_directory() -> Path:
+    """Installed packages carry the scripts inside; a source checkout has them at the top."""
+    packaged = Path(__file__).resolve().parents[2] / "_migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[4] / "migrations"
+
+
+def backup_sqlite(source: Path, target: Path) -> None:
+    """Copy a live SQLite database with the online backup API, then check the copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".tmp")
+    with sqlite3.connect(source) as origin, sqlite3.connect(partial) as copy:
+        origin.backup(copy)
+        result = copy.execute("PRAGMA integrity_check").fetchone()
+    if not result or result[0] != "ok":
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"backup of {source} failed its integrity check: {result}")
+    partial.rename(target)
+
+
+def migrate(
+    store: Store,
+    lock_path: Path,
+    backup_dir: Path | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> str | None:
+    """Upgrade to SCHEMA_REVISION; return the backup file made first, if any."""
+    if current_revision(store) == SCHEMA_REVISION:
+        return None
+    progress = on_progress or (lambda _message: None)
+    with FileLock(lock_path, blocking=True):
+        revision = current_revision(store)
+        if revision == SCHEMA_REVISION:
+            return None  # another process migrated while we waited for the lock
+        backup_file = None
+        database = store.sqlite_path
+        if revision is not None and database is not None and database.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            target = (backup_dir or database.parent) / f"{database.name}.pre-{revision}-{stamp}"
+            progress(f"backing up the database to {target} before migrating")
+            backup_sqlite(database, target)
+            backup_file = str(target)
+        progress(f"migrating the database from {revision or 'empty'} to {SCHEMA_REVISION}")
+        upgrade(store, SCHEMA_REVISION)
+        return backup_file
+
+
+def upgrade(store: Store, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    alembic_config = AlembicConfig()
+    alembic_config.set_main_option("script_location", str(migrations_directory()))
+    with store.engine.begin() as connection:
+        alembic_config.attributes["connection"] = connection
+        command.upgrade(alembic_config, revision)

@@ -1,0 +1,283 @@
+"""Run history: runs of procedures and the result of each of their steps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+
+from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.schema import alerts, procedure_state, runs, step_results
+from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    position: int
+    phase: str
+    name: str
+    label: str
+    status: StepStatus
+    started_at: datetime
+    finished_at: datetime
+    summary: str | None = None
+    error: str | None = None
+    output: str | None = None
+    details: dict[str, Any] | None = None
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    host: str
+    procedure: str
+    trigger: str
+    status: str
+    scheduled_for: datetime | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    error: str | None
+    dry_run: bool
+    steps: list[StepRecord] = field(default_factory=list)
+
+
+def start_run(
+    store: Store,
+    procedure: str,
+    trigger: Trigger,
+    started_at: datetime,
+    scheduled_for: datetime | None = None,
+    dry_run: bool = False,
+) -> int:
+    with store.write() as connection:
+        result = connection.execute(
+            insert(runs).values(
+                host=store.host,
+                procedure=procedure,
+                trigger=trigger.value,
+                status=RunStatus.RUNNING.value,
+                scheduled_for=scheduled_for,
+                started_at=started_at,
+                dry_run=dry_run,
+            )
+        )
+        run_id: int = result.inserted_primary_key[0]  # type: ignore[index]
+        return run_id
+
+
+def record_step(store: Store, run_id: int, step: StepRecord) -> None:
+    with store.write() as connection:
+        connection.execute(
+            insert(step_results).values(
+                run_id=run_id,
+                position=step.position,
+                phase=step.phase,
+                name=step.name,
+                label=step.label,
+                status=step.status.value,
+                started_at=step.started_at,
+                finished_at=step.finished_at,
+                duration_seconds=step.duration_seconds,
+                summary=step.summary,
+                error=step.error,
+                output=step.output,
+                details=json.dumps(step.details, default=str) if step.details else None,
+            )
+        )
+
+
+def finish_run(
+    store: Store, run_id: int, status: RunStatus, finished_at: datetime, error: str | None = None
+) -> None:
+    with store.write() as connection:
+        started = connection.execute(select(runs.c.started_at).where(runs.c.id == run_id)).scalar()
+        duration = (finished_at - started).total_seconds() if started else None
+        connection.execute(
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values(
+                status=status.value,
+                finished_at=finished_at,
+                duration_seconds=duration,
+                error=error,
+            )
+        )
+
+
+def record_finished_run(
+    store: Store,
+    procedure: str,
+    trigger: Trigger,
+    status: RunStatus,
+    at: datetime,
+    error: str,
+    scheduled_for: datetime | None = None,
+) -> int:
+    """A run that never started steps: skipped (lock held, precondition) or missed."""
+    with store.write() as connection:
+        result = connection.execute(
+            insert(runs).values(
+                host=store.host,
+                procedure=procedure,
+                trigger=trigger.value,
+                status=status.value,
+                scheduled_for=scheduled_for,
+                started_at=at,
+                finished_at=at,
+                duration_seconds=0.0,
+                error=error,
+                dry_run=False,
+            )
+        )
+        run_id: int = result.inserted_primary_key[0]  # type: ignore[index]
+        return run_id
+
+
+def list_runs(
+    store: Store,
+    procedure: str | None = None,
+    limit: int = 20,
+    host: str | None = None,
+    with_steps: bool = True,
+) -> list[RunRecord]:
+    """Newest first."""
+    query = select(runs).where(runs.c.host == (host or store.host))
+    if procedure:
+        query = query.where(runs.c.procedure == procedure)
+    query = query.order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+    with store.read() as connection:
+        rows = connection.execute(query).mappings().all()
+        records = [RunRecord(**dict(row)) for row in rows]
+        if with_steps and records:
+            steps = connection.execute(
+                select(step_results)
+                .where(step_results.c.run_id.in_([record.id for record in records]))
+                .order_by(step_results.c.run_id, step_results.c.position)
+            ).mappings()
+            by_run: dict[int, list[StepRecord]] = {}
+            for row in steps:
+                by_run.setdefault(row["run_id"], []).append(_step_from_row(row))
+            for record in records:
+                record.steps.extend(by_run.get(record.id, []))
+    return records
+
+
+def _step_from_row(row: Any) -> StepRecord:
+    return StepRecord(
+        position=row["position"],
+        phase=row["phase"],
+        name=row["name"],
+        label=row["label"],
+        status=StepStatus(row["status"]),
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        summary=row["summary"],
+        error=row["error"],
+        output=row["output"],
+        details=json.loads(row["details"]) if row["details"] else None,
+    )
+
+
+def latest_runs(store: Store, host: str | None = None) -> dict[str, RunRecord]:
+    """The newest run of each procedure on `host`."""
+    host = host or store.host
+    newest = (
+        select(runs.c.procedure, func.max(runs.c.id).label("id"))
+        .where(runs.c.host == host)
+        .group_by(runs.c.procedure)
+        .subquery()
+    )
+    query = select(runs).join(newest, and_(runs.c.id == newest.c.id))
+    with store.read() as connection:
+        return {
+            row["procedure"]: RunRecord(**dict(row))
+            for row in connection.execute(query).mappings()
+        }
+
+
+def last_scheduled_time(store: Store, procedure: str) -> datetime | None:
+    """The newest fire time the daemon handled (ran, caught up or recorded missed)."""
+    with store.read() as connection:
+        result: datetime | None = connection.execute(
+            select(func.max(runs.c.scheduled_for)).where(
+                runs.c.host == store.host,
+                runs.c.procedure == procedure,
+                runs.c.trigger.in_([Trigger.SCHEDULED.value, Trigger.CATCH_UP.value]),
+            )
+        ).scalar()
+    if result is not None and result.tzinfo is None:
+        from datetime import UTC
+
+        result = result.replace(tzinfo=UTC)
+    return result
+
+
+def known_since(store: Store, procedure: str, schedule: str, now: datetime) -> datetime:
+    """When the daemon first scheduled `procedure` (with this schedule), recording it now."""
+    with store.write() as connection:
+        row = connection.execute(
+            select(procedure_state).where(
+                procedure_state.c.host == store.host, procedure_state.c.procedure == procedure
+            )
+        ).mappings().first()
+        if row is not None and row["schedule"] == schedule:
+            since: datetime = row["known_since"]
+            return since
+        if row is None:
+            connection.execute(
+                insert(procedure_state).values(
+                    host=store.host, procedure=procedure, known_since=now, schedule=schedule
+                )
+            )
+        else:
+            # A new schedule starts its own history: no catch-up of the old one's times.
+            connection.execute(
+                update(procedure_state)
+                .where(
+                    procedure_state.c.host == store.host,
+                    procedure_state.c.procedure == procedure,
+                )
+                .values(known_since=now, schedule=schedule)
+            )
+        return now
+
+
+def unfinished_runs(store: Store) -> list[RunRecord]:
+    with store.read() as connection:
+        rows = connection.execute(
+            select(runs).where(
+                runs.c.host == store.host, runs.c.status == RunStatus.RUNNING.value
+            )
+        ).mappings()
+        return [RunRecord(**dict(row)) for row in rows]
+
+
+def mark_abandoned(store: Store, run_id: int, at: datetime, reason: str) -> None:
+    with store.write() as connection:
+        connection.execute(
+            update(runs)
+            .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value)
+            .values(status=RunStatus.ABORTED.value, finished_at=at, error=reason)
+        )
+
+
+def firing_critical_alerts(store: Store) -> list[str]:
+    """Rules with a firing, unsilenced critical alert on this host."""
+    with store.read() as connection:
+        return list(
+            connection.execute(
+                select(alerts.c.rule).where(
+                    alerts.c.host == store.host,
+                    alerts.c.state == "firing",
+                    alerts.c.severity == "critical",
+                )
+            ).scalars()
+        )

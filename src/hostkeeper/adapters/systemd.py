@@ -1,0 +1,59 @@
+"""sd_notify(3) through sdnotify: READY, STATUS, WATCHDOG, RELOADING, STOPPING.
+
+Without NOTIFY_SOCKET (a terminal, a test) every call is a cheap no-op.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self.socket_path = os.environ.get("NOTIFY_SOCKET")
+        self._notifier: Any = None
+        if self.socket_path:
+            from sdnotify import SystemdNotifier
+
+            self._notifier = SystemdNotifier()
+
+    @property
+    def enabled(self) -> bool:
+        return self._notifier is not None
+
+    def send(self, *lines: str) -> None:
+        if self._notifier is not None:
+            self._notifier.notify("\n".join(lines))
+
+    def ready(self, status: str) -> None:
+        self.send("READY=1", f"STATUS={status}")
+
+    def status(self, status: str) -> None:
+        self.send(f"STATUS={status}")
+
+    def reloading(self) -> None:
+        monotonic_usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        self.send("RELOADING=1", f"MONOTONIC_USEC={monotonic_usec}")
+
+    def stopping(self, status: str = "stopping") -> None:
+        self.send("STOPPING=1", f"STATUS={status}")
+
+    def watchdog(self) -> None:
+        self.send("WATCHDOG=1")
+
+    def extend_timeout(self, seconds: float) -> None:
+        self.send(f"EXTEND_TIMEOUT_USEC={int(seconds * 1_000_000)}")
+
+
+def watchdog_interval() -> float | None:
+    """Seconds systemd allows between WATCHDOG=1 pings, or None when not watched."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    pid = os.environ.get("WATCHDOG_PID")
+    if not usec or (pid and pid != str(os.getpid())):
+        return None
+    try:
+        return int(usec) / 1_000_000
+    except ValueError:
+        return None

@@ -1,0 +1,85 @@
+"""Loading a configuration file: YAML, structural validation, then logical validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from hostkeeper.config.crossref import reference_problems
+from hostkeeper.config.issues import ConfigError, ConfigIssue
+from hostkeeper.config.models import Config
+from hostkeeper.config.yamlsource import DuplicateKeyError, YamlSource, parse_yaml
+
+_FRIENDLY = {
+    "extra_forbidden": "unknown key (not allowed here)",
+    "missing": "required key is missing",
+}
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: Config
+    path: Path
+    source: YamlSource
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read and validate `path`; raise ConfigError listing every problem found."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([ConfigIssue(file, None, (), f"cannot read: {error.strerror}")]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError([ConfigIssue(file, None, (), f"not UTF-8 text: {error}")]) from None
+    return parse_config(text, file, path)
+
+
+def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig:
+    try:
+        source = parse_yaml(text)
+    except DuplicateKeyError as error:
+        raise ConfigError([ConfigIssue(file, error.line, (), str(error))]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError([ConfigIssue(file, line, (), f"invalid YAML: {problem}")]) from None
+    if not isinstance(source.data, dict):
+        raise ConfigError([ConfigIssue(file, 1, (), "the file must be a YAML mapping of sections")])
+    try:
+        config = Config.model_validate(source.data)
+    except ValidationError as error:
+        raise ConfigError(_structural_issues(error, source, file)) from None
+    problems = reference_problems(config)
+    if problems:
+        raise ConfigError(
+            [ConfigIssue(file, source.line_of(location), location, message)
+             for location, message in problems]
+        )
+    return LoadedConfig(config, path or Path(file), source)
+
+
+def _structural_issues(error: ValidationError, source: YamlSource, file: str) -> list[ConfigIssue]:
+    issues = []
+    for detail in error.errors(include_url=False):
+        location = tuple(detail["loc"])
+        message = _FRIENDLY.get(detail["type"], detail["msg"])
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        readable = source.readable_location(location)
+        issues.append(ConfigIssue(file, source.line_of(location), readable, message))
+    return _unique(issues)
+
+
+def _unique(issues: list[ConfigIssue]) -> list[ConfigIssue]:
+    seen: set[str] = set()
+    result = []
+    for issue in issues:
+        if str(issue) not in seen:
+            seen.add(str(issue))
+            result.append(issue)
+    return result

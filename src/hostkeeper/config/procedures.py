@@ -1,0 +1,192 @@
+"""Procedures: a schedule, preconditions (`before`), ordered `steps` and `after` checks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_serializer, model_validator
+
+from hostkeeper.config.base import Section
+from hostkeeper.config.units import Duration, Percent, format_duration
+from hostkeeper.core.runs import OnFailure
+from hostkeeper.core.schedules import (
+    CRON_FIELDS,
+    TriggerSpec,
+    cron_fields_spec,
+    crontab_spec,
+    IntervalSpec,
+)
+
+DEFAULT_COMMAND_TIMEOUT = timedelta(hours=1)
+_STEP_OPTIONS = ("timeout", "on_failure")
+_COMMAND_OPTIONS = ("cwd", "env")
+
+CronField = int | str | None
+
+
+class Schedule(Section):
+    """When a procedure runs: APScheduler cron fields, a crontab line, or an interval."""
+
+    cron: str | None = Field(
+        None, description='crontab line; 0 and 7 are Sunday: "0 3 * * sun"', examples=["0 2 * * *"]
+    )
+    every: Duration | None = Field(None, description="fixed interval: 30s, 10m, 1h")
+    year: CronField = None
+    month: CronField = Field(None, description='month(s): 1-12, "1,4,7,10", "jan-mar"')
+    day: CronField = Field(None, description='day of month, or "1st sat", "last fri", "last"')
+    week: CronField = None
+    day_of_week: CronField = Field(None, description='mon..sun or "mon-fri" (APScheduler names)')
+    hour: CronField = None
+    minute: CronField = None
+    second: CronField = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Schedule:
+        cron_fields = self.cron_fields()
+        forms = [self.cron is not None, self.every is not None, bool(cron_fields)]
+        if sum(forms) != 1:
+            raise ValueError(
+                "give exactly one of: cron fields (hour, minute, day, ...), `cron:` or `every:`"
+            )
+        if self.every is not None and self.every.total_seconds() < 1:
+            raise ValueError("`every:` must be at least 1s")
+        spec = self.trigger_spec()
+        # Building the trigger once here turns a bad field ("day: 1st sunday") into a
+        # config error with a line number instead of a failure at start.
+        from hostkeeper.scheduling import build_trigger
+
+        build_trigger(spec, "UTC")
+        return self
+
+    def cron_fields(self) -> dict[str, object]:
+        return {name: value for name in CRON_FIELDS if (value := getattr(self, name)) is not None}
+
+    def trigger_spec(self) -> TriggerSpec:
+        if self.cron is not None:
+            return crontab_spec(self.cron)
+        if self.every is not None:
+            return IntervalSpec(self.every.total_seconds())
+        return cron_fields_spec(self.cron_fields())
+
+    def describe(self) -> str:
+        if self.cron is not None:
+            return f"cron {self.cron!r}"
+        if self.every is not None:
+            return f"every {format_duration(self.every)}"
+        return "cron " + " ".join(f"{k}={v}" for k, v in self.cron_fields().items())
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any) -> Any:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class Step(Section):
+    """One step: a name, or `{name: argument}`, or `{run: [argv...]}`, plus options."""
+
+    name: str
+    argument: Any = None
+    timeout: Duration | None = None
+    on_failure: OnFailure = OnFailure.ABORT
+    cwd: str | None = None
+    env: dict[str, str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, raw: Any) -> Any:
+        if isinstance(raw, Step):
+            return raw
+        if isinstance(raw, str):
+            return {"name": raw}
+        if not isinstance(raw, dict):
+            raise ValueError(
+                "a step is a name (`cleanup`), `{name: argument}` or `{run: [argv...]}`"
+            )
+        if "name" in raw and "argument" in raw:
+            return raw  # already normalised (e.g. from `config show --json`)
+        options = {key: raw[key] for key in (*_STEP_OPTIONS, *_COMMAND_OPTIONS) if key in raw}
+        names = [key for key in raw if key not in options]
+        if len(names) != 1:
+            raise ValueError(
+                "a step has exactly one name key (e.g. `backup: config` or `run: [...]`) "
+                f"plus optional timeout/on_failure; got {', '.join(map(str, names)) or 'none'}"
+            )
+        return {"name": names[0], "argument": raw[names[0]], **options}
+
+    @model_validator(mode="after")
+    def _known_step(self) -> Step:
+        from hostkeeper.tasks import STEPS
+
+        definition = STEPS.get(self.name)
+        if definition is None:
+            raise ValueError(
+                f"unknown step {self.name!r}; known steps: {', '.join(sorted(STEPS))}"
+            )
+        if self.name != "run" and (self.cwd is not None or self.env is not None):
+            raise ValueError("`cwd` and `env` apply to `run:` steps only")
+        parsed = definition.argument.parse(self.argument)
+        object.__setattr__(self, "argument", parsed)
+        return self
+
+    @property
+    def effective_timeout(self) -> timedelta | None:
+        if self.timeout is None and self.name == "run":
+            return DEFAULT_COMMAND_TIMEOUT
+        return self.timeout
+
+    def label(self) -> str:
+        """Short human name: `backup: config`, `run: /usr/bin/python3`."""
+        if self.argument is None:
+            return self.name
+        if self.name == "run":
+            return f"run: {self.argument[0]}"
+        if isinstance(self.argument, timedelta):
+            return f"{self.name}: {format_duration(self.argument)}"
+        if isinstance(self.argument, list):
+            return f"{self.name}: [{', '.join(map(str, self.argument))}]"
+        return f"{self.name}: {self.argument}"
+
+    @model_serializer(mode="plain")
+    def _compact(self) -> Any:
+        options: dict[str, Any] = {}
+        if self.timeout is not None:
+            options["timeout"] = format_duration(self.timeout)
+        if self.on_failure is not OnFailure.ABORT:
+            options["on_failure"] = self.on_failure.value
+        if self.cwd is not None:
+            options["cwd"] = self.cwd
+        if self.env is not None:
+            options["env"] = dict(self.env)
+        argument = self.argument
+        if isinstance(argument, timedelta):
+            argument = format_duration(argument)
+        if argument is None and not options:
+            return self.name
+        return {self.name: argument, **options}
+
+
+class DiskFreePrecondition(Section):
+    require: Literal["disk_free"]
+    path: str = Field(description="filesystem to look at")
+    min: Percent = Field(description="free space needed, as a percentage of the filesystem")
+
+
+class NoCriticalAlertsPrecondition(Section):
+    require: Literal["no_critical_alerts"]
+
+
+Precondition = Annotated[
+    DiskFreePrecondition | NoCriticalAlertsPrecondition, Field(discriminator="require")
+]
+
+
+class Procedure(Section):
+    schedule: Schedule = Field(description="when the procedure runs")
+    enabled: bool = Field(True, description="false keeps the procedure for manual runs only")
+    before: list[Precondition] = Field(
+        default_factory=list, description="unmet precondition: run skipped, recorded, alerted"
+    )
+    steps: list[Step] = Field(min_length=1, description="run in order")
+    after: list[Step] = Field(
+        default_factory=list, description="verification steps; they always run"
+    )

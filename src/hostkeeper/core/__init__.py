@@ -1,0 +1,1 @@
+"""Pure logic: no I/O, no clocks (`now` is passed in), no imports from adapters."""

@@ -1,0 +1,266 @@
+"""`hostkeeper daemon`: lifecycle, signals, watchdog and reload.
+
+The main thread owns the lifecycle. Signal handlers only set flags and wake the loop;
+the loop reloads, stops, refreshes STATUS= and pings the watchdog, the latter only while
+the scheduler thread is alive, its heartbeat job ran recently and the store answers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import FrameType
+from collections.abc import Iterator
+
+import structlog
+
+from hostkeeper import __version__
+from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import runs as run_store
+from hostkeeper.adapters.systemd import Notifier, watchdog_interval
+from hostkeeper.app import prepare_store
+from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
+from hostkeeper.daemon_state import DaemonState, write_state
+from hostkeeper.engine import Engine, RunReport, lock_path
+from hostkeeper.adapters.locks import FileLock, LockHeld
+from hostkeeper.logsetup import configure_logging
+from hostkeeper.scheduler import ProcedureScheduler
+from hostkeeper.status_line import summary_line
+
+log = structlog.get_logger("hostkeeper.daemon")
+
+STATUS_REFRESH_SECONDS = 60.0
+MIGRATION_EXTEND_SECONDS = 60.0
+
+
+class Daemon:
+    def __init__(self, config_path: str) -> None:
+        self.config_path = config_path
+        self.notifier = Notifier()
+        self._wake = threading.Event()
+        self._reload_requested = False
+        self._stop_requested = False
+        self._status_dirty = True
+        self._reload_error: str | None = None
+        self.loaded: LoadedConfig | None = None
+        self.store: Store | None = None
+        self.engine: Engine | None = None
+        self.scheduler: ProcedureScheduler | None = None
+        self.state: DaemonState | None = None
+
+    @property
+    def config(self) -> Config:
+        assert self.loaded is not None
+        return self.loaded.config
+
+    # -- signals ---------------------------------------------------------------------------
+
+    def _on_reload_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        self._reload_requested = True
+        self._wake.set()
+
+    def _on_stop_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        self._stop_requested = True
+        self._wake.set()
+
+    def _install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGHUP, self._on_reload_signal)
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+
+    # -- start -----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self._install_signal_handlers()
+        try:
+            self.loaded = load_config(self.config_path)
+        except ConfigError as error:
+            configure_logging()
+            for issue in error.issues:
+                log.error("invalid configuration", problem=str(issue))
+            self.notifier.send(f"STATUS=invalid configuration: {error.first_line}")
+            return 1
+        configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
+        log.info("starting", version=__version__, config=self.config_path)
+        with self._extending_start_timeout():
+            self.store = prepare_store(self.config, on_progress=lambda m: log.info(m))
+        self.engine = Engine(lambda: self.config, self.store, listener=self._on_run_event)
+        self._close_abandoned_runs(self.store)
+        interval = watchdog_interval() if self.config.daemon.watchdog else None
+        self.scheduler = ProcedureScheduler(
+            self.engine, heartbeat_every=max(min(interval / 3, 10.0), 0.5) if interval else 10.0
+        )
+        self.scheduler.start(self.config)
+        caught_up = self.scheduler.catch_up(self.config, datetime.now(UTC))
+        now = _iso_now()
+        self.state = DaemonState(
+            pid=os.getpid(), started_at=now, config_file=self.config_path, config_loaded_at=now,
+            last_reload="ok", version=__version__,
+        )
+        write_state(self.config.paths.state_dir, self.state)
+        self.notifier.ready(self._status_text())
+        log.info("ready", procedures=sorted(self.config.procedures), catch_up=caught_up,
+                 watchdog_seconds=interval)
+        return self._loop(interval)
+
+    @contextmanager
+    def _extending_start_timeout(self) -> Iterator[None]:
+        """Keep systemd's start timeout from expiring during a long migration."""
+        done = threading.Event()
+
+        def extend() -> None:
+            while not done.wait(MIGRATION_EXTEND_SECONDS / 3):
+                self.notifier.extend_timeout(MIGRATION_EXTEND_SECONDS)
+
+        thread = threading.Thread(target=extend, name="extend-timeout", daemon=True)
+        if self.notifier.enabled:
+            self.notifier.extend_timeout(MIGRATION_EXTEND_SECONDS)
+            thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+
+    def _close_abandoned_runs(self, store: Store) -> None:
+        """Runs left `running` by a crash are closed, unless a CLI run still holds the lock."""
+        for record in run_store.unfinished_runs(store):
+            try:
+                with FileLock(lock_path(self.config, record.procedure)):
+                    run_store.mark_abandoned(
+                        store, record.id, datetime.now(UTC),
+                        "hostkeeper stopped before the run finished",
+                    )
+                    log.warning("closed an abandoned run", procedure=record.procedure,
+                                run_id=record.id)
+            except LockHeld:
+                continue
+
+    # -- loop ------------------------------------------------------------------------------
+
+    def _loop(self, watchdog_seconds: float | None) -> int:
+        assert self.scheduler is not None and self.store is not None
+        tick = min(watchdog_seconds / 2, 5.0) if watchdog_seconds else 5.0
+        last_status = time.monotonic()
+        while True:
+            self._wake.wait(tick)
+            self._wake.clear()
+            if self._stop_requested:
+                return self._stop()
+            if self._reload_requested:
+                self._reload_requested = False
+                self._reload()
+            if watchdog_seconds and self._healthy(watchdog_seconds):
+                self.notifier.watchdog()
+            if self._status_dirty or time.monotonic() - last_status > STATUS_REFRESH_SECONDS:
+                self._status_dirty = False
+                last_status = time.monotonic()
+                self.notifier.status(self._status_text())
+
+    def _healthy(self, watchdog_seconds: float) -> bool:
+        assert self.scheduler is not None and self.store is not None
+        if not self.scheduler.alive():
+            log.error("watchdog withheld: the scheduler thread is not running")
+            return False
+        if self.scheduler.heartbeat_age() > watchdog_seconds:
+            log.error("watchdog withheld: the heartbeat job is late",
+                      seconds=round(self.scheduler.heartbeat_age(), 1))
+            return False
+        if not self.store.ping():
+            log.error("watchdog withheld: the store does not answer")
+            return False
+        return True
+
+    def _on_run_event(self, _procedure: str, _event: str, _report: RunReport) -> None:
+        self._status_dirty = True
+        self._wake.set()
+
+    # -- reload ----------------------------------------------------------------------------
+
+    def _reload(self) -> None:
+        assert self.scheduler is not None and self.state is not None
+        self.notifier.reloading()
+        log.info("reloading", config=self.config_path)
+        try:
+            loaded = load_config(self.config_path)
+            self._refuse_restart_only_changes(loaded.config)
+        except ConfigError as error:
+            self._reload_error = error.first_line
+            for issue in error.issues:
+                log.error("reload failed, keeping the running configuration",
+                          problem=str(issue))
+            self._record_reload(error.first_line)
+            self.notifier.ready(self._status_text())
+            return
+        self.loaded = loaded
+        self._reload_error = None
+        configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
+        changes = self.scheduler.apply(self.config)
+        self.state.config_loaded_at = _iso_now()
+        self._record_reload("ok")
+        self.notifier.ready(self._status_text())
+        log.info("configuration reloaded", schedule_changes=changes)
+
+    def _refuse_restart_only_changes(self, new: Config) -> None:
+        from hostkeeper.config.issues import ConfigIssue
+
+        if new.database.url != self.config.database.url:
+            assert self.loaded is not None
+            line = self.loaded.source.line_of(("database", "url"))
+            raise ConfigError([ConfigIssue(
+                self.config_path, line, ("database", "url"),
+                "changing the database needs a restart (systemctl restart hostkeeper)",
+            )])
+
+    def _record_reload(self, result: str) -> None:
+        assert self.state is not None
+        self.state.last_reload = result
+        self.state.last_reload_at = _iso_now()
+        write_state(self.config.paths.state_dir, self.state)
+
+    # -- stop ------------------------------------------------------------------------------
+
+    def _stop(self) -> int:
+        assert self.scheduler is not None and self.engine is not None
+        assert self.store is not None
+        timeout = self.config.daemon.shutdown_timeout.total_seconds()
+        active = sorted(self.engine.active)
+        self.notifier.stopping(
+            f"stopping; waiting up to {timeout:g}s for {', '.join(active)}" if active
+            else "stopping"
+        )
+        log.info("stopping", running=active, shutdown_timeout=timeout)
+        self.scheduler.pause()
+        if not self.engine.wait_idle(timeout):
+            log.warning("shutdown timeout passed, aborting running steps",
+                        running=sorted(self.engine.active))
+            self.engine.shutdown.set()
+            self.engine.wait_idle(30.0)
+        self.engine.shutdown.set()
+        self.scheduler.stop()
+        self.store.dispose()
+        log.info("stopped")
+        return 0
+
+    # -- status ----------------------------------------------------------------------------
+
+    def _status_text(self) -> str:
+        assert self.scheduler is not None and self.store is not None
+        text = summary_line(
+            self.scheduler.next_run_times(), run_store.latest_runs(self.store), self.engine.active
+            if self.engine else set(),
+        )
+        if self._reload_error:
+            text = f"reload failed, running previous config: {self._reload_error} | {text}"
+        return text
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_daemon(config_path: str) -> int:
+    return Daemon(config_path).run()

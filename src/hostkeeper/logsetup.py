@@ -1,0 +1,79 @@
+"""Logging: one structlog pipeline for our events and for stdlib loggers.
+
+Under journald (JOURNAL_STREAM names our stderr) each line is one JSON object prefixed
+with the sd-daemon `<N>` priority, so `journalctl -p err` filters by severity. On a
+terminal the console renderer is used. APScheduler, SQLAlchemy and Alembic log through
+the same pipeline at WARNING and above.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+import structlog
+
+# syslog priorities, as sd-daemon(3) prefixes expect them
+_PRIORITIES = {"critical": 2, "error": 3, "warning": 4, "info": 6, "debug": 7}
+_LIBRARY_LOGGERS = ("apscheduler", "sqlalchemy", "alembic")
+
+
+def under_journald() -> bool:
+    """Whether stderr is connected to the journal (systemd sets JOURNAL_STREAM=dev:ino)."""
+    stream = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        device, inode = (int(part) for part in stream.split(":"))
+        stat = os.fstat(sys.stderr.fileno())
+    except (ValueError, OSError):
+        return False
+    return stat.st_dev == device and stat.st_ino == inode
+
+
+def choose_format(log_format: str) -> str:
+    if log_format != "auto":
+        return log_format
+    if under_journald():
+        return "json"
+    return "console" if sys.stderr.isatty() else "json"
+
+
+def _journal_json(_logger: Any, method: str, event: dict[str, Any]) -> str:
+    priority = _PRIORITIES.get(event.get("level", method), 6)
+    return f"<{priority}>" + json.dumps(event, default=str, separators=(",", ":"))
+
+
+def configure_logging(log_format: str = "auto", level: str = "info") -> None:
+    """Set up structlog and the stdlib root logger; safe to call again on reload."""
+    chosen = choose_format(log_format)
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if chosen == "json":
+        shared.append(structlog.processors.format_exc_info)
+        renderer: Any = _journal_json
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in _LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )

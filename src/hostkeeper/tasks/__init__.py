@@ -1,0 +1,97 @@
+"""The registry of built-in steps: one line per step name.
+
+Each entry names the module that implements the step (imported only when the step runs,
+so start-up stays fast) and the argument it accepts. A module exposes
+`run(ctx: StepContext, argument) -> StepOutcome`. An entry whose module is None is a
+documented step that this version does not implement: configs that use it validate, and
+running it fails with a clear message instead of pretending to succeed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hostkeeper.tasks.arguments import (
+    ArgumentSpec,
+    ChoiceArgument,
+    CommandArgument,
+    DurationArgument,
+    NameArgument,
+)
+
+REPORTS = (
+    "daily",
+    "performance",
+    "trends",
+    "alert_effectiveness",
+    "health_assessment",
+    "capacity",
+    "security",
+)
+DB_OPERATIONS = (
+    "optimize",
+    "analyze",
+    "vacuum",
+    "reindex",
+    "check",
+    "integrity_check",
+    "stats",
+    "backup",
+    "migrate",
+)
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    module: str | None
+    argument: ArgumentSpec
+    summary: str
+
+
+STEPS: dict[str, StepDefinition] = {
+    "run": StepDefinition(
+        "hostkeeper.tasks.command", CommandArgument(required=True), "run a command (argv)"
+    ),
+    "rotate_logs": StepDefinition(
+        None, NameArgument(reference="logs"), "rotate the configured logs"
+    ),
+    "cleanup": StepDefinition(None, NameArgument(reference="cleanup"), "apply cleanup policies"),
+    "collect_metrics": StepDefinition(None, ArgumentSpec(), "collect one round of metrics"),
+    "health_check": StepDefinition(None, ArgumentSpec(), "run the health checks"),
+    "evaluate_alerts": StepDefinition(None, ArgumentSpec(), "evaluate the alert rules"),
+    "resource_report": StepDefinition(None, ArgumentSpec(), "report resource and disk usage"),
+    "verify_backups": StepDefinition(
+        None, NameArgument(reference="backups"), "re-hash the newest archive of each set"
+    ),
+    "backup": StepDefinition(
+        None, NameArgument(reference="backups", required=True), "archive a backup set"
+    ),
+    "restore_test": StepDefinition(
+        None,
+        NameArgument(reference="backups", required=True),
+        "restore the newest archive of a set into a scratch directory and check it",
+    ),
+    "report": StepDefinition(
+        None, ChoiceArgument(choices=REPORTS, required=True), "write a report"
+    ),
+    "analyze_trends": StepDefinition(None, DurationArgument(), "fit trends over a period"),
+    "baseline": StepDefinition(
+        None,
+        ChoiceArgument(choices=("update", "validate", "rollback"), required=True),
+        "update, validate or roll back baselines",
+    ),
+    "alert_test": StepDefinition(
+        None,
+        NameArgument(reference="alerts.rules", required=True),
+        "send a test notification for a rule",
+    ),
+    "security_audit": StepDefinition(None, ArgumentSpec(), "audit permissions, certs, secrets"),
+    "suggest_thresholds": StepDefinition(
+        None, ArgumentSpec(), "suggest alert thresholds from history"
+    ),
+    "db": StepDefinition(
+        None,
+        ChoiceArgument(choices=DB_OPERATIONS, required=True, many=True),
+        "database maintenance operations",
+    ),
+}
