@@ -59,9 +59,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_step_results")),
     )
-    op.create_index(
-        op.f("ix_step_results_run_id_position"), "step_results", ["run_id", "position"]
-    )
+    op.create_index(op.f("ix_step_results_run_id_position"), "step_results", ["run_id", "position"])
     op.create_table(
         "procedure_state",
         sa.Column("host", sa.String(255), nullable=False),
@@ -89,9 +87,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
     )
-    op.create_index(
-        op.f("ix_alerts_host_state_severity"), "alerts", ["host", "state", "severity"]
-    )
+    op.create_index(op.f("ix_alerts_host_state_severity"), "alerts", ["host", "state", "severity"])
     op.create_index(op.f("ix_alerts_host_rule_state"), "alerts", ["host", "rule", "state"])
 
 

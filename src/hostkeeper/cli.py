@@ -33,8 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     config = verbs.add_parser("config", help="validate, show or generate the configuration")
     config_verbs = config.add_subparsers(dest="config_verb", metavar="ACTION", required=True)
     validate = config_verbs.add_parser("validate", help="check the file; exit 1 when invalid")
-    validate.add_argument("--strict", action="store_true",
-                          help="also fail on warnings about this host (missing paths, commands)")
+    validate.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail on warnings about this host (missing paths, commands)",
+    )
     config_verbs.add_parser("show", help="the effective configuration, defaults filled in")
     config_verbs.add_parser("sample", help="a commented sample configuration")
 
@@ -42,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = verbs.add_parser("run", help="run a procedure now, under the daemon's lock")
     run.add_argument("procedure")
-    run.add_argument("--dry-run", action="store_true",
-                     help="evaluate and record, but let steps change nothing")
+    run.add_argument(
+        "--dry-run", action="store_true", help="evaluate and record, but let steps change nothing"
+    )
 
     runs = verbs.add_parser("runs", help="run history with per-step results")
     runs.add_argument("--procedure", "-p")
@@ -62,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb != "daemon":
         from hostkeeper.logsetup import configure_logging
 
-        configure_logging("console" if sys.stderr.isatty() else "json",
-                          "info" if args.verbose else "warning")
+        configure_logging(
+            "console" if sys.stderr.isatty() else "json", "info" if args.verbose else "warning"
+        )
     handler = _handler(args)
     try:
         return handler(args)

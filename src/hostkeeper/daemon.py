@@ -11,14 +11,15 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType
-from collections.abc import Iterator
 
 import structlog
 
 from hostkeeper import __version__
+from hostkeeper.adapters.locks import FileLock, LockHeld
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.systemd import Notifier, watchdog_interval
@@ -26,7 +27,6 @@ from hostkeeper.app import prepare_store
 from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
 from hostkeeper.daemon_state import DaemonState, write_state
 from hostkeeper.engine import Engine, RunReport, lock_path
-from hostkeeper.adapters.locks import FileLock, LockHeld
 from hostkeeper.logsetup import configure_logging
 from hostkeeper.scheduler import ProcedureScheduler
 from hostkeeper.status_line import summary_line
@@ -98,13 +98,21 @@ class Daemon:
         caught_up = self.scheduler.catch_up(self.config, datetime.now(UTC))
         now = _iso_now()
         self.state = DaemonState(
-            pid=os.getpid(), started_at=now, config_file=self.config_path, config_loaded_at=now,
-            last_reload="ok", version=__version__,
+            pid=os.getpid(),
+            started_at=now,
+            config_file=self.config_path,
+            config_loaded_at=now,
+            last_reload="ok",
+            version=__version__,
         )
         write_state(self.config.paths.state_dir, self.state)
         self.notifier.ready(self._status_text())
-        log.info("ready", procedures=sorted(self.config.procedures), catch_up=caught_up,
-                 watchdog_seconds=interval)
+        log.info(
+            "ready",
+            procedures=sorted(self.config.procedures),
+            catch_up=caught_up,
+            watchdog_seconds=interval,
+        )
         return self._loop(interval)
 
     @contextmanager
@@ -131,11 +139,14 @@ class Daemon:
             try:
                 with FileLock(lock_path(self.config, record.procedure)):
                     run_store.mark_abandoned(
-                        store, record.id, datetime.now(UTC),
+                        store,
+                        record.id,
+                        datetime.now(UTC),
                         "hostkeeper stopped before the run finished",
                     )
-                    log.warning("closed an abandoned run", procedure=record.procedure,
-                                run_id=record.id)
+                    log.warning(
+                        "closed an abandoned run", procedure=record.procedure, run_id=record.id
+                    )
             except LockHeld:
                 continue
 
@@ -166,8 +177,10 @@ class Daemon:
             log.error("watchdog withheld: the scheduler thread is not running")
             return False
         if self.scheduler.heartbeat_age() > watchdog_seconds:
-            log.error("watchdog withheld: the heartbeat job is late",
-                      seconds=round(self.scheduler.heartbeat_age(), 1))
+            log.error(
+                "watchdog withheld: the heartbeat job is late",
+                seconds=round(self.scheduler.heartbeat_age(), 1),
+            )
             return False
         if not self.store.ping():
             log.error("watchdog withheld: the store does not answer")
@@ -190,8 +203,7 @@ class Daemon:
         except ConfigError as error:
             self._reload_error = error.first_line
             for issue in error.issues:
-                log.error("reload failed, keeping the running configuration",
-                          problem=str(issue))
+                log.error("reload failed, keeping the running configuration", problem=str(issue))
             self._record_reload(error.first_line)
             self.notifier.ready(self._status_text())
             return
@@ -210,10 +222,16 @@ class Daemon:
         if new.database.url != self.config.database.url:
             assert self.loaded is not None
             line = self.loaded.source.line_of(("database", "url"))
-            raise ConfigError([ConfigIssue(
-                self.config_path, line, ("database", "url"),
-                "changing the database needs a restart (systemctl restart hostkeeper)",
-            )])
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        self.config_path,
+                        line,
+                        ("database", "url"),
+                        "changing the database needs a restart (systemctl restart hostkeeper)",
+                    )
+                ]
+            )
 
     def _record_reload(self, result: str) -> None:
         assert self.state is not None
@@ -229,14 +247,17 @@ class Daemon:
         timeout = self.config.daemon.shutdown_timeout.total_seconds()
         active = sorted(self.engine.active)
         self.notifier.stopping(
-            f"stopping; waiting up to {timeout:g}s for {', '.join(active)}" if active
+            f"stopping; waiting up to {timeout:g}s for {', '.join(active)}"
+            if active
             else "stopping"
         )
         log.info("stopping", running=active, shutdown_timeout=timeout)
         self.scheduler.pause()
         if not self.engine.wait_idle(timeout):
-            log.warning("shutdown timeout passed, aborting running steps",
-                        running=sorted(self.engine.active))
+            log.warning(
+                "shutdown timeout passed, aborting running steps",
+                running=sorted(self.engine.active),
+            )
             self.engine.shutdown.set()
             self.engine.wait_idle(30.0)
         self.engine.shutdown.set()
@@ -250,8 +271,9 @@ class Daemon:
     def _status_text(self) -> str:
         assert self.scheduler is not None and self.store is not None
         text = summary_line(
-            self.scheduler.next_run_times(), run_store.latest_runs(self.store), self.engine.active
-            if self.engine else set(),
+            self.scheduler.next_run_times(),
+            run_store.latest_runs(self.store),
+            self.engine.active if self.engine else set(),
         )
         if self._reload_error:
             text = f"reload failed, running previous config: {self._reload_error} | {text}"

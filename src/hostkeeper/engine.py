@@ -125,8 +125,9 @@ class Engine:
     ) -> RunReport:
         run_id = run_store.start_run(self.store, name, trigger, _now(), scheduled_for, dry_run)
         report = RunReport(name, run_id, RunStatus.RUNNING, trigger)
-        with self._tracking(name), structlog.contextvars.bound_contextvars(
-            procedure=name, run_id=run_id
+        with (
+            self._tracking(name),
+            structlog.contextvars.bound_contextvars(procedure=name, run_id=run_id),
         ):
             log.info("run started", trigger=trigger.value, dry_run=dry_run)
             self._notify(name, "start", report)
@@ -140,7 +141,9 @@ class Engine:
             if report.status is RunStatus.WARNING:
                 level = "warning"
             getattr(log, level)(
-                "run finished", status=report.status.value, error=report.error,
+                "run finished",
+                status=report.status.value,
+                error=report.error,
                 steps=len(report.steps),
             )
             if report.status in (RunStatus.SUCCEEDED, RunStatus.WARNING):
@@ -163,33 +166,58 @@ class Engine:
             started = _now()
             result = preconditions.evaluate(precondition, self.store)
             status = StepStatus.SUCCEEDED if result.met else StepStatus.FAILED
-            self._record(run_id, position, "before", precondition.require, result.label,
-                         StepOutcome(status, result.detail, None if result.met else result.detail),
-                         started, report)
+            self._record(
+                run_id,
+                position,
+                "before",
+                precondition.require,
+                result.label,
+                StepOutcome(status, result.detail, None if result.met else result.detail),
+                started,
+                report,
+            )
             position += 1
             if not result.met:
                 report.status = RunStatus.SKIPPED
                 report.error = f"precondition unmet: {result.detail}"
-                log.warning("precondition unmet, run skipped", precondition=result.label,
-                            detail=result.detail)
+                log.warning(
+                    "precondition unmet, run skipped",
+                    precondition=result.label,
+                    detail=result.detail,
+                )
                 return
         stopped_by: str | None = None
         for step in procedure.steps:
             if stopped_by is not None:
-                self._record(run_id, position, "steps", step.name, step.label(),
-                             StepOutcome(StepStatus.SKIPPED, f"not run: {stopped_by}"),
-                             _now(), report)
+                self._record(
+                    run_id,
+                    position,
+                    "steps",
+                    step.name,
+                    step.label(),
+                    StepOutcome(StepStatus.SKIPPED, f"not run: {stopped_by}"),
+                    _now(),
+                    report,
+                )
             else:
-                outcome = self._run_step(config, name, run_id, position, "steps", step,
-                                         dry_run, report)
+                outcome = self._run_step(
+                    config, name, run_id, position, "steps", step, dry_run, report
+                )
                 if stops_run(outcome.status, step.on_failure):
                     stopped_by = f"{step.label()} {outcome.status.value}"
             position += 1
         for step in procedure.after:
             if self.shutdown.is_set():
-                self._record(run_id, position, "after", step.name, step.label(),
-                             StepOutcome(StepStatus.SKIPPED, "not run: hostkeeper is stopping"),
-                             _now(), report)
+                self._record(
+                    run_id,
+                    position,
+                    "after",
+                    step.name,
+                    step.label(),
+                    StepOutcome(StepStatus.SKIPPED, "not run: hostkeeper is stopping"),
+                    _now(),
+                    report,
+                )
             else:
                 self._run_step(config, name, run_id, position, "after", step, dry_run, report)
             position += 1
@@ -264,8 +292,14 @@ class Engine:
         )
         run_store.record_step(self.store, run_id, record)
         report.steps.append(
-            StepReport(phase, label, outcome.status, record.duration_seconds,
-                       outcome.summary, outcome.error)
+            StepReport(
+                phase,
+                label,
+                outcome.status,
+                record.duration_seconds,
+                outcome.summary,
+                outcome.error,
+            )
         )
 
     # -- bookkeeping -------------------------------------------------------------------------

@@ -27,7 +27,8 @@ def evaluate(precondition: Precondition, store: Store) -> PreconditionResult:
     if isinstance(precondition, NoCriticalAlertsPrecondition):
         rules = firing_critical_alerts(store)
         detail = (
-            f"critical alerts firing: {', '.join(sorted(set(rules)))}" if rules
+            f"critical alerts firing: {', '.join(sorted(set(rules)))}"
+            if rules
             else "no critical alert is firing"
         )
         return PreconditionResult("no_critical_alerts", not rules, detail)
@@ -39,7 +40,9 @@ def _disk_free(precondition: DiskFreePrecondition) -> PreconditionResult:
     try:
         stats = os.statvfs(precondition.path)
     except OSError as error:
-        return PreconditionResult(label, False, f"cannot read {precondition.path}: {error.strerror}")
+        return PreconditionResult(
+            label, False, f"cannot read {precondition.path}: {error.strerror}"
+        )
     # f_bavail: what an unprivileged writer can still use, like `df`'s Avail column.
     free_percent = 100.0 * stats.f_bavail / stats.f_blocks if stats.f_blocks else 0.0
     met = free_percent >= precondition.min

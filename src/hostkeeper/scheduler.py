@@ -155,7 +155,12 @@ class ProcedureScheduler:
         status = RunStatus.MISSED if event.code == EVENT_JOB_MISSED else RunStatus.SKIPPED
         scheduled: Any = event.scheduled_run_time
         run_store.record_finished_run(
-            self.engine.store, name, Trigger.SCHEDULED, status, datetime.now(UTC), reason,
+            self.engine.store,
+            name,
+            Trigger.SCHEDULED,
+            status,
+            datetime.now(UTC),
+            reason,
             scheduled_for=scheduled,
         )
         log.warning("scheduled run not started", procedure=name, reason=reason)
@@ -183,12 +188,18 @@ class ProcedureScheduler:
                 continue
             for fire_time in missed[-MAX_MISSED_RECORDS - 1 : -1]:
                 run_store.record_finished_run(
-                    self.engine.store, name, Trigger.SCHEDULED, RunStatus.MISSED, now,
-                    "missed: hostkeeper was not running", scheduled_for=fire_time,
+                    self.engine.store,
+                    name,
+                    Trigger.SCHEDULED,
+                    RunStatus.MISSED,
+                    now,
+                    "missed: hostkeeper was not running",
+                    scheduled_for=fire_time,
                 )
             if config.daemon.catch_up:
-                log.info("catching up", procedure=name, due=missed[-1].isoformat(),
-                         missed=len(missed))
+                log.info(
+                    "catching up", procedure=name, due=missed[-1].isoformat(), missed=len(missed)
+                )
                 self._scheduler.add_job(
                     self.engine.run,
                     "date",

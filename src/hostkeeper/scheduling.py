@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -39,7 +38,7 @@ def _cron(spec: CronSpec, zone: ZoneInfo) -> CronTrigger:
 def next_fire_time(trigger: BaseTrigger, after: datetime) -> datetime | None:
     """The first fire time strictly after `after`."""
     moment = after + timedelta(microseconds=1)
-    result: Any = trigger.get_next_fire_time(None, moment)
+    result: datetime | None = trigger.get_next_fire_time(None, moment)
     return result
 
 

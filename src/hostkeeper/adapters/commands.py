@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -65,8 +67,11 @@ class _BoundedCapture:
 
     def text(self) -> str:
         middle = f"\n... [{self.dropped} bytes omitted] ...\n" if self.dropped else ""
-        return (bytes(self.head).decode(errors="replace") + middle
-                + bytes(self.tail).decode(errors="replace"))
+        return (
+            bytes(self.head).decode(errors="replace")
+            + middle
+            + bytes(self.tail).decode(errors="replace")
+        )
 
 
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -134,9 +139,10 @@ def run_command(
 
 
 def _drain(process: subprocess.Popen[bytes], capture: _BoundedCapture) -> None:
-    assert process.stdout is not None
-    with process.stdout:
-        while chunk := process.stdout.read1(65536):
+    stream = process.stdout
+    assert isinstance(stream, io.BufferedReader)
+    with stream:
+        while chunk := stream.read1(65536):
             capture.add(chunk)
 
 
@@ -151,10 +157,8 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=grace)
             if sig == signal.SIGTERM:
                 # The leader is gone; make sure its children are too.
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             return
         except subprocess.TimeoutExpired:
             continue

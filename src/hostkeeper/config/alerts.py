@@ -28,9 +28,7 @@ class CheckState(StrEnum):
 
 class Rule(Section):
     name: str
-    when: str | None = Field(
-        None, description="health_score or a metric name, < <= > >=, a number"
-    )
+    when: str | None = Field(None, description="health_score or a metric name, < <= > >=, a number")
     check: str | None = Field(None, description="fires while the check is in one of `states`")
     states: list[CheckState] = Field(
         default_factory=lambda: [CheckState.WARNING, CheckState.CRITICAL]

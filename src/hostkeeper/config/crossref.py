@@ -23,8 +23,10 @@ def reference_problems(config: Config) -> list[Problem]:
         for position, channel in enumerate(rule.channels):
             if channel not in channels:
                 problems.append(
-                    (("alerts", "rules", index, "channels", position),
-                     f"no channel named {channel!r} in alerts.channels")
+                    (
+                        ("alerts", "rules", index, "channels", position),
+                        f"no channel named {channel!r} in alerts.channels",
+                    )
                 )
         if rule.check is not None and rule.check not in checks:
             problems.append(
@@ -33,7 +35,10 @@ def reference_problems(config: Config) -> list[Problem]:
     for position, channel in enumerate(config.notify.channels):
         if channel not in channels:
             problems.append(
-                (("notify", "channels", position), f"no channel named {channel!r} in alerts.channels")
+                (
+                    ("notify", "channels", position),
+                    f"no channel named {channel!r} in alerts.channels",
+                )
             )
     for check in config.health_score.weights:
         if check not in checks:

@@ -38,8 +38,10 @@ def environment_problems(config: Config) -> list[Problem]:
             for index, step in enumerate(getattr(procedure, phase)):
                 if step.name == "run" and not _executable(step.argument[0], step.cwd):
                     problems.append(
-                        (("procedures", name, phase, index, "run"),
-                         f"{step.argument[0]} is not an executable file here")
+                        (
+                            ("procedures", name, phase, index, "run"),
+                            f"{step.argument[0]} is not an executable file here",
+                        )
                     )
     used = {channel for rule in config.alerts.rules for channel in rule.channels}
     used.update(config.notify.channels)

@@ -33,7 +33,9 @@ class LogPolicy(Section):
     mode: RotateMode = Field(
         RotateMode.CREATE, description="create (rename) | copytruncate (lossy window, opt-in)"
     )
-    naming: str = Field("numbered", pattern="^(numbered|dated)$", description="app.log.1 or app.log-YYYYmmdd")
+    naming: str = Field(
+        "numbered", pattern="^(numbered|dated)$", description="app.log.1 or app.log-YYYYmmdd"
+    )
     after_rotate: str | list[str] = Field(
         "none", description="reload (hostkeeper itself) | none | [argv...]"
     )

@@ -58,8 +58,10 @@ def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig
     problems = reference_problems(config)
     if problems:
         raise ConfigError(
-            [ConfigIssue(file, source.line_of(location), location, message)
-             for location, message in problems]
+            [
+                ConfigIssue(file, source.line_of(location), location, message)
+                for location, message in problems
+            ]
         )
     return LoadedConfig(config, path or Path(file), source)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import typing
 from datetime import timedelta
 from enum import StrEnum
 from typing import Literal
@@ -68,14 +69,12 @@ class Retention(Section):
 
 
 MetricGroup = Literal["cpu", "memory", "swap", "load", "disk", "disk_io", "net_io", "processes"]
+ALL_METRIC_GROUPS: tuple[MetricGroup, ...] = typing.get_args(MetricGroup)
 
 
 class Metrics(Section):
     interval: Duration = Field(timedelta(seconds=10), description="continuous collection")
-    collect: list[MetricGroup] = Field(
-        default_factory=lambda: ["cpu", "memory", "swap", "load", "disk", "disk_io", "net_io",
-                                 "processes"]
-    )
+    collect: list[MetricGroup] = Field(default_factory=lambda: list(ALL_METRIC_GROUPS))
     disks: list[str] = Field(default_factory=lambda: ["/"])
     retention: Retention = Field(default_factory=Retention)
 
@@ -89,9 +88,7 @@ class HealthScore(Section):
 class Baselines(Section):
     window: Duration = timedelta(days=7)
     min_samples: int = Field(1000, ge=1)
-    metrics: list[str] = Field(
-        default_factory=lambda: ["cpu.percent", "memory.percent", "load.5m"]
-    )
+    metrics: list[str] = Field(default_factory=lambda: ["cpu.percent", "memory.percent", "load.5m"])
     drift_threshold: Percent = 25.0
     keep_versions: int = Field(10, ge=1)
 
@@ -175,7 +172,9 @@ class Config(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Berlin") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Berlin"
+            ) from None
         return value
 
     @field_validator("procedures")

@@ -12,10 +12,10 @@ from hostkeeper.config.units import Duration, Percent, format_duration
 from hostkeeper.core.runs import OnFailure
 from hostkeeper.core.schedules import (
     CRON_FIELDS,
+    IntervalSpec,
     TriggerSpec,
     cron_fields_spec,
     crontab_spec,
-    IntervalSpec,
 )
 
 DEFAULT_COMMAND_TIMEOUT = timedelta(hours=1)
@@ -119,9 +119,7 @@ class Step(Section):
 
         definition = STEPS.get(self.name)
         if definition is None:
-            raise ValueError(
-                f"unknown step {self.name!r}; known steps: {', '.join(sorted(STEPS))}"
-            )
+            raise ValueError(f"unknown step {self.name!r}; known steps: {', '.join(sorted(STEPS))}")
         if self.name != "run" and (self.cwd is not None or self.env is not None):
             raise ValueError("`cwd` and `env` apply to `run:` steps only")
         parsed = definition.argument.parse(self.argument)

@@ -59,8 +59,13 @@ def _render_model(model: type[BaseModel], values: dict[str, Any], indent: int) -
             lines.append(f"{pad}{key}:{comment}\n")
             lines.extend(_render_model(nested, value, indent + 1))
         elif isinstance(value, dict | list) and value:
-            dumped = yaml.dump({key: value}, Dumper=_SampleDumper, sort_keys=False,
-                               default_flow_style=False, width=100)
+            dumped = yaml.dump(
+                {key: value},
+                Dumper=_SampleDumper,
+                sort_keys=False,
+                default_flow_style=False,
+                width=100,
+            )
             if comment:
                 lines.append(f"{pad}{comment.strip()}\n")
             lines.extend(f"{pad}{line}\n" for line in dumped.splitlines())
@@ -73,8 +78,8 @@ def _render_model(model: type[BaseModel], values: dict[str, Any], indent: int) -
 
 def _nested_model(info: FieldInfo) -> type[BaseModel] | None:
     annotation = info.annotation
-    candidates = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (
-        annotation,
+    candidates = (
+        typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
     )
     for candidate in candidates:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):

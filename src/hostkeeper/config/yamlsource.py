@@ -32,20 +32,26 @@ class YamlSource:
         kept: list[str | int] = []
         node = self.data
         for part in location:
-            if isinstance(node, dict) and part in node:
+            found, child = _child(node, part)
+            if found:
                 kept.append(part)
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                kept.append(part)
-                node = node[part]
+                node = child
             elif isinstance(node, dict) and part in (node.get("type"), node.get("require")):
                 continue  # the discriminator's value, not a key
-            elif isinstance(part, str) and ("[" in part or "-" in part and "(" in part):
+            elif isinstance(part, str) and ("[" in part or ("-" in part and "(" in part)):
                 continue  # e.g. function-after[_one_form(), Schedule]
             else:
                 kept.append(part)
                 node = None
         return tuple(kept)
+
+
+def _child(node: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(node, dict) and part in node:
+        return True, node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None
 
 
 class _Yaml12BoolLoader(yaml.SafeLoader):
@@ -54,9 +60,7 @@ class _Yaml12BoolLoader(yaml.SafeLoader):
 
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _Yaml12BoolLoader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"
-    ]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12BoolLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_RE, list("tTfF"))
@@ -81,7 +85,9 @@ def parse_yaml(text: str) -> YamlSource:
         loader.dispose()
 
 
-def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Location, lines: dict[Location, int]) -> Any:
+def _convert(
+    loader: yaml.SafeLoader, node: yaml.Node, path: Location, lines: dict[Location, int]
+) -> Any:
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         mapping: dict[Any, Any] = {}

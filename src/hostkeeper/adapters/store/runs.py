@@ -198,8 +198,7 @@ def latest_runs(store: Store, host: str | None = None) -> dict[str, RunRecord]:
     query = select(runs).join(newest, and_(runs.c.id == newest.c.id))
     with store.read() as connection:
         return {
-            row["procedure"]: RunRecord(**dict(row))
-            for row in connection.execute(query).mappings()
+            row["procedure"]: RunRecord(**dict(row)) for row in connection.execute(query).mappings()
         }
 
 
@@ -223,11 +222,15 @@ def last_scheduled_time(store: Store, procedure: str) -> datetime | None:
 def known_since(store: Store, procedure: str, schedule: str, now: datetime) -> datetime:
     """When the daemon first scheduled `procedure` (with this schedule), recording it now."""
     with store.write() as connection:
-        row = connection.execute(
-            select(procedure_state).where(
-                procedure_state.c.host == store.host, procedure_state.c.procedure == procedure
+        row = (
+            connection.execute(
+                select(procedure_state).where(
+                    procedure_state.c.host == store.host, procedure_state.c.procedure == procedure
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if row is not None and row["schedule"] == schedule:
             since: datetime = row["known_since"]
             return since
@@ -253,9 +256,7 @@ def known_since(store: Store, procedure: str, schedule: str, now: datetime) -> d
 def unfinished_runs(store: Store) -> list[RunRecord]:
     with store.read() as connection:
         rows = connection.execute(
-            select(runs).where(
-                runs.c.host == store.host, runs.c.status == RunStatus.RUNNING.value
-            )
+            select(runs).where(runs.c.host == store.host, runs.c.status == RunStatus.RUNNING.value)
         ).mappings()
         return [RunRecord(**dict(row)) for row in rows]
 
