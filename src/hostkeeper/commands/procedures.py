@@ -1,4 +1,4 @@
-"""What each CLI verb does: load the config, call the app, print the result."""
+"""Procedure verbs: `daemon`, `schedule`, `run`, `runs`, `status`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,31 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
-from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
+from hostkeeper.commands.common import load, store_for
 from hostkeeper.output import emit_json, table, when
 
 
-def _load(args: argparse.Namespace) -> LoadedConfig | None:
-    try:
-        return load_config(args.config)
-    except ConfigError as error:
-        for issue in error.issues:
-            print(issue, file=sys.stderr)
-        return None
+def register(verbs: Any) -> None:
+    verbs.add_parser("daemon", help="run in the foreground (systemd ExecStart)").set_defaults(
+        handler=daemon
+    )
+    verbs.add_parser(
+        "schedule", help="procedures, their schedule, next run and last result"
+    ).set_defaults(handler=schedule)
+    run_parser = verbs.add_parser("run", help="run a procedure now, under the daemon's lock")
+    run_parser.add_argument("procedure")
+    run_parser.add_argument(
+        "--dry-run", action="store_true", help="evaluate and record, but let steps change nothing"
+    )
+    run_parser.set_defaults(handler=run)
+    runs_parser = verbs.add_parser("runs", help="run history with per-step results")
+    runs_parser.add_argument("--procedure", "-p")
+    runs_parser.add_argument("--limit", "-n", type=int, default=10)
+    runs_parser.add_argument("--host", help="another host's history (shared PostgreSQL store)")
+    runs_parser.set_defaults(handler=runs)
+    status_parser = verbs.add_parser("status", help="daemon state and procedures at a glance")
+    status_parser.add_argument("--host", help="another host's state (shared PostgreSQL store)")
+    status_parser.set_defaults(handler=status)
 
 
 def daemon(args: argparse.Namespace) -> int:
@@ -28,94 +40,15 @@ def daemon(args: argparse.Namespace) -> int:
     return run_daemon(args.config)
 
 
-# -- config -------------------------------------------------------------------------------
-
-
-def config_validate(args: argparse.Namespace) -> int:
-    from hostkeeper.config.environment import environment_problems
-    from hostkeeper.config.issues import ConfigIssue
-
-    try:
-        loaded = load_config(args.config)
-    except ConfigError as error:
-        if args.json:
-            emit_json(
-                {
-                    "file": args.config,
-                    "valid": False,
-                    "errors": [str(issue) for issue in error.issues],
-                    "warnings": [],
-                }
-            )
-        else:
-            for issue in error.issues:
-                print(issue, file=sys.stderr)
-            print(f"{args.config}: invalid ({len(error.issues)} problem(s))", file=sys.stderr)
-        return 1
-    warnings = [
-        ConfigIssue(args.config, loaded.source.line_of(location), location, message, warning=True)
-        for location, message in environment_problems(loaded.config)
-    ]
-    failed = bool(args.strict and warnings)
-    if args.json:
-        emit_json(
-            {
-                "file": args.config,
-                "valid": not failed,
-                "errors": [],
-                "warnings": [str(warning) for warning in warnings],
-            }
-        )
-    else:
-        for warning in warnings:
-            print(warning, file=sys.stderr)
-        config = loaded.config
-        verdict = "invalid under --strict" if failed else "valid"
-        print(
-            f"{args.config}: {verdict} ({len(config.procedures)} procedures, "
-            f"{len(config.checks)} checks, {len(config.alerts.rules)} rules, "
-            f"{len(warnings)} warning(s))"
-        )
-    return 1 if failed else 0
-
-
-def config_show(args: argparse.Namespace) -> int:
-    loaded = _load(args)
-    if loaded is None:
-        return 1
-    data = loaded.config.model_dump(mode="json", by_alias=True)
-    if args.json:
-        emit_json(data)
-    else:
-        sys.stdout.write(yaml.safe_dump(data, sort_keys=False, width=100))
-    return 0
-
-
-def config_sample(args: argparse.Namespace) -> int:
-    from hostkeeper.config.sample import render_sample
-
-    sys.stdout.write(render_sample())
-    return 0
-
-
-# -- procedures ---------------------------------------------------------------------------
-
-
-def _store(config: Config) -> Any:
-    from hostkeeper.app import prepare_store
-
-    return prepare_store(config)
-
-
 def schedule(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.runs import latest_runs
     from hostkeeper.scheduling import build_trigger, next_fire_time
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return 1
     config = loaded.config
-    latest = latest_runs(_store(config))
+    latest = latest_runs(store_for(config))
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for name, procedure in config.procedures.items():
@@ -159,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from hostkeeper.core.runs import Trigger, is_success
     from hostkeeper.engine import Engine
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return 1
     config = loaded.config
@@ -170,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    engine = Engine(lambda: config, _store(config))
+    engine = Engine(lambda: config, store_for(config))
     report = engine.run(args.procedure, Trigger.MANUAL, dry_run=args.dry_run)
     if args.json:
         emit_json(
@@ -203,10 +136,10 @@ def run(args: argparse.Namespace) -> int:
 def runs(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.runs import list_runs
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return 1
-    records = list_runs(_store(loaded.config), args.procedure, args.limit, host=args.host)
+    records = list_runs(store_for(loaded.config), args.procedure, args.limit, host=args.host)
     if args.json:
         emit_json(
             [
@@ -242,11 +175,11 @@ def status(args: argparse.Namespace) -> int:
     from hostkeeper.daemon_state import read_state
     from hostkeeper.scheduling import build_trigger, next_fire_time
 
-    loaded = _load(args)
+    loaded = load(args)
     if loaded is None:
         return 1
     config = loaded.config
-    store = _store(config)
+    store = store_for(config)
     host = args.host or store.host
     state = read_state(config.paths.state_dir) if host == store.host else None
     latest = latest_runs(store, host)

@@ -1,0 +1,8 @@
+"""CLI verbs, one module per area. Each module's `register(verbs)` adds its subparsers and
+sets `handler` on them; adding an area is one module plus one line in MODULES."""
+
+from __future__ import annotations
+
+from hostkeeper.commands import config_cmd, procedures
+
+MODULES = (procedures, config_cmd)
