@@ -17,13 +17,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 metadata = MetaData(
     naming_convention={
@@ -122,4 +123,229 @@ alerts = Table(
     Column("summary", Text, nullable=True),
     Index(None, "host", "state", "severity"),
     Index(None, "host", "rule", "state"),
+)
+
+
+# -- health: metrics, checks, baselines, alerts (migration 0002) ------------------------------
+
+# One row per (host, metric name); samples refer to it by id to stay small and fast.
+series = Table(
+    "series",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("host", "name"),
+)
+
+# Raw samples; `ts` is Unix epoch seconds (REAL compares and indexes fastest). The
+# (series_id, ts, value) index covers baseline and chart queries without table lookups.
+samples = Table(
+    "samples",
+    metadata,
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("value", Float, nullable=False),
+    Index(None, "series_id", "ts", "value"),
+)
+
+# 5-minute (resolution 300) and hourly (3600) aggregates of samples.
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), primary_key=True),
+    Column("resolution", Integer, primary_key=True),
+    Column("ts", Float, primary_key=True),  # bucket start, epoch seconds
+    Column("min", Float, nullable=False),
+    Column("mean", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Column("count", Integer, nullable=False),
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("check_name", String(100), nullable=False),
+    Column("check_type", String(40), nullable=False),
+    Column("state", String(20), nullable=False),  # ok | warning | critical | unknown
+    Column("value", Float, nullable=True),
+    Column("unit", String(20), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("duration_seconds", Float, nullable=True),
+    Index(None, "host", "check_name", "checked_at"),
+    Index(None, "host", "checked_at"),
+)
+
+health_scores = Table(
+    "health_scores",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("score", Float, nullable=True),  # None when every check was unknown
+    Column("computed_at", UTCDateTime, nullable=False),
+    Index(None, "host", "computed_at"),
+)
+
+baseline_versions = Table(
+    "baseline_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    # candidate (computed, not validated) | active | superseded | rejected | rolled_back
+    Column("status", String(20), nullable=False),
+    Column("note", Text, nullable=True),
+    UniqueConstraint("host", "version"),
+)
+
+baseline_stats = Table(
+    "baseline_stats",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("baseline_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("metric", String(200), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("mean", Float, nullable=True),
+    Column("stddev", Float, nullable=True),
+    Column("min", Float, nullable=True),
+    Column("max", Float, nullable=True),
+    Column("p50", Float, nullable=True),
+    Column("p95", Float, nullable=True),
+    Column("p99", Float, nullable=True),
+)
+
+# Everything that happened to an alert: pending, firing, resolved, acknowledged,
+# notified, silenced, marked false positive. Alert effectiveness is computed from it.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("detail", Text, nullable=True),
+    Index(None, "alert_id", "at"),
+    Index(None, "kind", "at"),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("rule", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("lifted_at", UTCDateTime, nullable=True),
+    Index(None, "host", "rule", "until"),
+)
+
+# Delivery log of every notification (alerts, maintenance, tests), with retries.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),  # alert | resolved | maintenance | test
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="SET NULL"), nullable=True),
+    Column("subject", Text, nullable=False),
+    Column("payload", Text, nullable=True),  # JSON
+    Column("state", String(20), nullable=False),  # queued | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "host", "state"),
+    Index(None, "channel", "created_at"),
+)
+
+# -- files: rotation, cleanup, backups (migration 0002) ---------------------------------------
+
+# Written only after a rotation succeeded: when each log file was last rotated.
+rotation_state = Table(
+    "rotation_state",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("policy", String(100), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("rotated_at", UTCDateTime, nullable=False),
+    Column("size_bytes", Integer, nullable=True),
+)
+
+# One row per applied file-maintenance action batch (rotation, cleanup) for reports.
+file_actions = Table(
+    "file_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    Column("kind", String(20), nullable=False),  # rotate | cleanup
+    Column("policy", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("files_rotated", Integer, nullable=False, default=0),
+    Column("files_compressed", Integer, nullable=False, default=0),
+    Column("files_deleted", Integer, nullable=False, default=0),
+    Column("bytes_freed", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("detail", Text, nullable=True),  # JSON
+    Index(None, "host", "kind", "at"),
+)
+
+backup_archives = Table(
+    "backup_archives",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("backup_set", String(100), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("files", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", String(20), nullable=False),  # present | pruned | missing
+    Column("verified_at", UTCDateTime, nullable=True),
+    Column("verify_ok", Boolean, nullable=True),
+    Column("verify_detail", Text, nullable=True),
+    Column("unreadable", Text, nullable=True),  # JSON list of files that could not be read
+    UniqueConstraint("host", "path"),
+    Index(None, "host", "backup_set", "created_at"),
+)
+
+restore_tests = Table(
+    "restore_tests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("backup_set", String(100), nullable=False),
+    Column("archive", String(1024), nullable=False),
+    Column("tested_at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("files_checked", Integer, nullable=False),
+    Column("duration_seconds", Float, nullable=True),
+    Column("detail", Text, nullable=True),
+    Index(None, "host", "backup_set", "tested_at"),
+)
+
+# Sizes per configured path, for growth since the last resource report.
+disk_usage = Table(
+    "disk_usage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("measured_at", UTCDateTime, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Index(None, "host", "path", "measured_at"),
 )
