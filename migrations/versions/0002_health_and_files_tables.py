@@ -293,9 +293,22 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_samples_series_id_ts_value"), ["series_id", "ts", "value"], unique=False
         )
+    op.create_table(
+        "slow_queries",
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("shape_hash", sa.String(length=64), nullable=False),
+        sa.Column("shape", sa.Text(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("total_seconds", sa.Float(), nullable=False),
+        sa.Column("max_seconds", sa.Float(), nullable=False),
+        sa.Column("first_seen", UTCDateTime(), nullable=False),
+        sa.Column("last_seen", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("host", "shape_hash", name=op.f("pk_slow_queries")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("slow_queries")
     with op.batch_alter_table("samples", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_samples_series_id_ts_value"))
 

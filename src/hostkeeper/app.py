@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,8 @@ def prepare_store(config: Config, on_progress: Callable[[str], None] | None = No
     """Open the configured database and bring its schema up to date."""
     state_dir = Path(config.paths.state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(config.database.url)
+    store = open_store(config.database.url, slow_query=config.database.slow_query.total_seconds())
+    atexit.register(store.flush_slow_queries)
     migrate(
         store,
         lock_path=state_dir / "locks" / "migrate.lock",

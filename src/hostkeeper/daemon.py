@@ -170,6 +170,7 @@ class Daemon:
                 self._status_dirty = False
                 last_status = time.monotonic()
                 self.notifier.status(self._status_text())
+                self.store.flush_slow_queries()
 
     def _healthy(self, watchdog_seconds: float) -> bool:
         assert self.scheduler is not None and self.store is not None

@@ -90,7 +90,7 @@ STEPS: dict[str, StepDefinition] = {
         None, ArgumentSpec(), "suggest alert thresholds from history"
     ),
     "db": StepDefinition(
-        None,
+        "hostkeeper.tasks.db",
         ChoiceArgument(choices=DB_OPERATIONS, required=True, many=True),
         "database maintenance operations",
     ),

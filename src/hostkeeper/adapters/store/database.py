@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+from hostkeeper.adapters.store.slowlog import SlowQueryRecorder
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -22,10 +25,16 @@ class Store:
     failing half-way with "database is locked".
     """
 
-    def __init__(self, engine: Engine, host: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, host: str | None = None, slow_query: float | None = None
+    ) -> None:
         self.engine = engine
         self.host = host or socket.gethostname()
         self._writer = engine.execution_options(hostkeeper_begin="IMMEDIATE")
+        self.slow_log: SlowQueryRecorder | None = None
+        if slow_query is not None:
+            self.slow_log = SlowQueryRecorder(slow_query, self.host)
+            self.slow_log.install(engine)
 
     @property
     def is_sqlite(self) -> bool:
@@ -57,11 +66,20 @@ class Store:
         except Exception:
             return False
 
+    def flush_slow_queries(self) -> None:
+        """Write captured slow statements to the store (cheap when there are none)."""
+        if self.slow_log is not None:
+            try:
+                self.slow_log.flush(self.engine)
+            except Exception:  # losing slow-query statistics never stops the caller
+                logging.getLogger("hostkeeper.store").exception("cannot record slow queries")
+
     def dispose(self) -> None:
+        self.flush_slow_queries()
         self.engine.dispose()
 
 
-def open_store(url: str, host: str | None = None) -> Store:
+def open_store(url: str, host: str | None = None, slow_query: float | None = None) -> Store:
     """Create the engine for `url` (the SQLite file's directory is created if missing)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -71,7 +89,7 @@ def open_store(url: str, host: str | None = None) -> Store:
         _configure_sqlite(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    return Store(engine, host)
+    return Store(engine, host, slow_query)
 
 
 def _configure_sqlite(engine: Engine) -> None:

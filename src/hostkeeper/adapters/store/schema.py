@@ -349,3 +349,19 @@ disk_usage = Table(
     Column("size_bytes", Integer, nullable=False),
     Index(None, "host", "path", "measured_at"),
 )
+
+# -- database maintenance (migration 0002) ----------------------------------------------------
+
+# Statements slower than database.slow_query, aggregated by shape (`db slow-queries`).
+slow_queries = Table(
+    "slow_queries",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("shape_hash", String(64), primary_key=True),
+    Column("shape", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("total_seconds", Float, nullable=False),
+    Column("max_seconds", Float, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,131 @@
+"""Slow statement capture (`db slow-queries`): SQLAlchemy cursor events time every
+statement; those slower than `database.slow_query` are aggregated by shape in memory and
+flushed to the `slow_queries` table now and then, never from inside the event itself."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from hostkeeper.adapters.store.schema import slow_queries
+
+_IN_LIST = re.compile(
+    r"\(\s*(?:\?|%\([^)]*\)s|\$\d+|:\w+)(?:\s*,\s*(?:\?|%\([^)]*\)s|\$\d+|:\w+))+\s*\)"
+)
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_SPACE = re.compile(r"\s+")
+
+
+def statement_shape(statement: str) -> str:
+    """The statement with literals and parameter lists folded: one shape per query kind."""
+    shape = _STRING.sub("?", statement)
+    shape = _NUMBER.sub("?", shape)
+    shape = _IN_LIST.sub("(...)", shape)
+    return _SPACE.sub(" ", shape).strip()[:2000]
+
+
+@dataclass
+class _Aggregate:
+    count: int = 0
+    total: float = 0.0
+    maximum: float = 0.0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+
+
+class SlowQueryRecorder:
+    def __init__(self, threshold_seconds: float, host: str) -> None:
+        self.threshold = threshold_seconds
+        self.host = host
+        self._pending: dict[str, _Aggregate] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        conn.info.setdefault("hostkeeper_started", []).append(time.perf_counter())
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        starts = conn.info.get("hostkeeper_started")
+        if not starts:
+            return
+        elapsed = time.perf_counter() - starts.pop()
+        if elapsed < self.threshold or getattr(self._local, "flushing", False):
+            return
+        shape = statement_shape(statement)
+        now = time.time()
+        with self._lock:
+            aggregate = self._pending.setdefault(shape, _Aggregate(first_seen=now))
+            aggregate.count += 1
+            aggregate.total += elapsed
+            aggregate.maximum = max(aggregate.maximum, elapsed)
+            aggregate.last_seen = now
+
+    def flush(self, engine: Engine) -> int:
+        """Merge what was captured into the table; returns the number of shapes written."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return 0
+        self._local.flushing = True
+        try:
+            with engine.begin() as connection:
+                for shape, aggregate in pending.items():
+                    _merge(connection, self.host, shape, aggregate)
+        finally:
+            self._local.flushing = False
+        return len(pending)
+
+
+def _merge(connection: Any, host: str, shape: str, aggregate: _Aggregate) -> None:
+    key = hashlib.sha256(shape.encode()).hexdigest()
+    first = datetime.fromtimestamp(aggregate.first_seen, UTC)
+    last = datetime.fromtimestamp(aggregate.last_seen, UTC)
+    row = (
+        connection.execute(
+            select(slow_queries).where(
+                slow_queries.c.host == host, slow_queries.c.shape_hash == key
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+        connection.execute(
+            insert(slow_queries)
+            .values(
+                host=host,
+                shape_hash=key,
+                shape=shape,
+                count=aggregate.count,
+                total_seconds=aggregate.total,
+                max_seconds=aggregate.maximum,
+                first_seen=first,
+                last_seen=last,
+            )
+            .on_conflict_do_nothing()
+        )
+        return
+    connection.execute(
+        update(slow_queries)
+        .where(slow_queries.c.host == host, slow_queries.c.shape_hash == key)
+        .values(
+            count=row["count"] + aggregate.count,
+            total_seconds=row["total_seconds"] + aggregate.total,
+            max_seconds=max(row["max_seconds"], aggregate.maximum),
+            last_seen=last,
+        )
+    )
