@@ -88,7 +88,12 @@ class Daemon:
         log.info("starting", version=__version__, config=self.config_path)
         with self._extending_start_timeout():
             self.store = prepare_store(self.config, on_progress=lambda m: log.info(m))
-        self.engine = Engine(lambda: self.config, self.store, listener=self._on_run_event)
+        self.engine = Engine(
+            lambda: self.config,
+            self.store,
+            listener=self._on_run_event,
+            config_path=self.config_path,
+        )
         self._close_abandoned_runs(self.store)
         interval = watchdog_interval() if self.config.daemon.watchdog else None
         self.scheduler = ProcedureScheduler(

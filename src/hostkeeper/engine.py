@@ -74,8 +74,10 @@ class Engine:
         config: Callable[[], Config],
         store: Store,
         listener: RunListener | None = None,
+        config_path: str | None = None,
     ) -> None:
         self._config = config
+        self.config_path = config_path
         self.store = store
         self.listener = listener
         self.shutdown = threading.Event()
@@ -251,6 +253,7 @@ class Engine:
                 step=step,
                 log=log,
                 dry_run=dry_run,
+                config_path=self.config_path,
                 cancel=self.shutdown,
                 deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
             )

@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    engine = Engine(lambda: config, store_for(config))
+    engine = Engine(lambda: config, store_for(config), config_path=args.config)
     report = engine.run(args.procedure, Trigger.MANUAL, dry_run=args.dry_run)
     if args.json:
         emit_json(

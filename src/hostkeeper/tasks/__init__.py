@@ -85,7 +85,9 @@ STEPS: dict[str, StepDefinition] = {
         NameArgument(reference="alerts.rules", required=True),
         "send a test notification for a rule",
     ),
-    "security_audit": StepDefinition(None, ArgumentSpec(), "audit permissions, certs, secrets"),
+    "security_audit": StepDefinition(
+        "hostkeeper.tasks.security_audit", ArgumentSpec(), "audit permissions, certs, secrets"
+    ),
     "suggest_thresholds": StepDefinition(
         None, ArgumentSpec(), "suggest alert thresholds from history"
     ),

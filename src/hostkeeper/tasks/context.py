@@ -27,6 +27,7 @@ class StepContext:
     step: Step
     log: Any  # a structlog logger with procedure, run_id and step bound
     dry_run: bool = False
+    config_path: str | None = None  # the file the configuration was loaded from
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float | None = None  # time.monotonic() value
 

@@ -1,0 +1,48 @@
+"""`hostkeeper audit`: the security audit now; exit 1 when there are findings."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from hostkeeper.commands.common import load
+from hostkeeper.output import emit_json, table
+
+
+def register(verbs: Any) -> None:
+    parser = verbs.add_parser("audit", help="security audit: permissions, certificates, secrets")
+    parser.add_argument(
+        "--no-report", action="store_true", help="do not write the JSON report file"
+    )
+    parser.set_defaults(handler=audit)
+
+
+def audit(args: argparse.Namespace) -> int:
+    from hostkeeper.audit import run_audit, write_report
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    now = datetime.now(UTC)
+    report = run_audit(loaded.config, args.config, now)
+    path = None if args.no_report else write_report(loaded.config, report, now)
+    data = report.as_dict()
+    if args.json:
+        emit_json({**data, "report": str(path) if path else None})
+        return 1 if report.findings else 0
+    if not report.findings:
+        print("no findings")
+    else:
+        print(
+            table(
+                ["severity", "kind", "where", "problem", "fix"],
+                [
+                    [f.severity.value, f.kind, f.location(), f.message, f.fix]
+                    for f in report.findings
+                ],
+            )
+        )
+    counts = ", ".join(f"{count} {severity}" for severity, count in data["summary"].items())
+    print(f"{len(report.findings)} finding(s): {counts}" + (f"; report {path}" if path else ""))
+    return 1 if report.findings else 0
