@@ -1,0 +1,52 @@
+"""Store contract tests: every test here runs on SQLite, and on a real PostgreSQL server
+where Debian's binaries and psycopg are installed (CI installs both)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hostkeeper.adapters.store import Store, open_store
+from hostkeeper.adapters.store.migrate import migrate
+from tests.postgres_server import PostgresServer, find_bindir
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    if importlib.util.find_spec("psycopg") is None:
+        pytest.skip("psycopg is not installed (pip install 'psycopg[binary]')")
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'hostkeeper.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(store_url, host="host-a", slow_query=0.2)
+    migrate(opened, tmp_path / "migrate.lock", backup_dir=tmp_path / "db-backups")
+    try:
+        yield opened
+    finally:
+        opened.dispose()
