@@ -1,10 +1,35 @@
-"""File system primitives with the safety rules of the design."""
+"""File system primitives with the safety rules of the design.
+
+Everything that walks, deletes or rewrites files below a configured root works through
+directory file descriptors: each directory is opened relative to its parent with
+O_NOFOLLOW, so a symlink (planted before or during the walk) is never followed, the walk
+never leaves the root, and a directory on another device (st_dev) is not entered.
+Files that vanish or change between listing and acting are skipped and reported.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
 import os
+import re
+import stat
 import tempfile
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from fnmatch import translate
 from pathlib import Path
+
+from hostkeeper.adapters.gzipstream import CHUNK_SIZE, DEFAULT_LEVEL, GzipWriter
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+# Files at least this large are compressed in chunks on several threads (pigz style);
+# smaller ones are compressed whole, several files at once.
+PARALLEL_THRESHOLD = 8 * CHUNK_SIZE
+TEMP_SUFFIX = ".gz.tmp"
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o640) -> None:
@@ -21,8 +46,582 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o640) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    fsync_directory(path.parent)
+
+
+def fsync_directory(path: Path | int) -> None:
+    """Make renames and unlinks in a directory durable (by path or open descriptor)."""
+    if isinstance(path, int):
+        os.fsync(path)
+        return
+    directory = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def name_matcher(patterns: str | Sequence[str]) -> Callable[[str], bool]:
+    """A fast case-sensitive test of a file name against one or more globs."""
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    regex = re.compile("|".join(f"(?:{translate(pattern)})" for pattern in patterns))
+    match = regex.match
+    return lambda name: match(name) is not None
+
+
+# -- walking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """A regular file seen by a walk; `relpath` is relative to the walk's root."""
+
+    relpath: str
+    size: int
+    mtime: float
+    mode: int
+    dev: int
+    ino: int
+
+    @property
+    def directory(self) -> str:
+        return self.relpath.rpartition("/")[0]
+
+    @property
+    def name(self) -> str:
+        return self.relpath.rpartition("/")[2]
+
+
+@dataclass
+class WalkProblems:
+    """What a walk skipped, and why: (relpath, reason)."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, relpath: str, reason: str) -> None:
+        self.skipped.append((relpath, reason))
+
+
+class UnsafeRoot(Exception):
+    """The configured root cannot be walked safely (symlink, missing, not a directory)."""
+
+
+def open_root(root: str | Path) -> int:
+    """Open a walk's root directory without following a symlink at its last component."""
+    try:
+        return os.open(root, _DIR_FLAGS)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeRoot(f"{root} is a symlink; hostkeeper does not follow symlinks") from None
+        if error.errno == errno.ENOTDIR:
+            raise UnsafeRoot(f"{root} is not a directory") from None
+        raise UnsafeRoot(f"cannot open {root}: {error.strerror}") from None
+
+
+def open_subdirectory(parent_fd: int, name: str, device: int) -> int:
+    """Open `name` below `parent_fd`: no symlink, same device; raises OSError otherwise."""
+    fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    if os.fstat(fd).st_dev != device:
+        os.close(fd)
+        raise OSError(errno.EXDEV, "on another filesystem")
+    return fd
+
+
+def open_relative_directory(root_fd: int, relative: str) -> int:
+    """Open a directory below the root component by component, as the walk did."""
+    device = os.fstat(root_fd).st_dev
+    fd = os.dup(root_fd)
+    for part in filter(None, relative.split("/")):
+        if part in (".", ".."):
+            os.close(fd)
+            raise OSError(errno.EINVAL, f"{relative!r} is not a plain relative path")
+        try:
+            child = open_subdirectory(fd, part, device)
+        finally:
+            os.close(fd)
+        fd = child
+    return fd
+
+
+def _describe(error: OSError) -> str:
+    if error.errno == errno.ELOOP or error.errno == errno.ENOTDIR:
+        return "is (now) a symlink, not followed"
+    if error.errno == errno.ENOENT:
+        return "vanished during the walk"
+    if error.errno == errno.EXDEV:
+        return "on another filesystem, not entered"
+    return error.strerror or str(error)
+
+
+def walk_files(
+    root_fd: int,
+    *,
+    include: Callable[[str], bool] | None = None,
+    recursive: bool = True,
+    problems: WalkProblems | None = None,
+) -> Iterator[FileEntry]:
+    """Every regular file below `root_fd` whose name passes `include`.
+
+    Symlinks are reported and never followed; directories on another device are not
+    entered; entries that vanish mid-walk are skipped.
+    """
+    for _dir_fd, entry in walk_files_at(
+        root_fd, include=include, recursive=recursive, problems=problems
+    ):
+        yield entry
+
+
+def walk_files_at(
+    root_fd: int,
+    *,
+    include: Callable[[str], bool] | None = None,
+    recursive: bool = True,
+    problems: WalkProblems | None = None,
+    descend: Callable[[str], bool] | None = None,
+    on_directory: Callable[[str, os.stat_result], None] | None = None,
+) -> Iterator[tuple[int, FileEntry]]:
+    """As `walk_files`, with the open directory descriptor each file is in.
+
+    The descriptor is valid until the next item is requested. `descend(relpath)` may
+    refuse a directory; `on_directory(relpath, stat)` sees each directory entered.
+    """
+    problems = problems if problems is not None else WalkProblems()
+    device = os.fstat(root_fd).st_dev
+    stack: list[tuple[int, str, bool]] = [(root_fd, "", False)]
+    while stack:
+        dir_fd, prefix, owned = stack.pop()
+        try:
+            subdirectories = yield from _scan(dir_fd, prefix, include, problems)
+            if not recursive:
+                continue
+            for name in reversed(subdirectories):
+                relpath = prefix + name
+                if descend is not None and not descend(relpath):
+                    continue
+                try:
+                    child = open_subdirectory(dir_fd, name, device)
+                except OSError as error:
+                    problems.add(relpath, _describe(error))
+                    continue
+                if on_directory is not None:
+                    on_directory(relpath, os.fstat(child))
+                stack.append((child, relpath + "/", True))
+        finally:
+            if owned:
+                os.close(dir_fd)
+
+
+def _scan(
+    dir_fd: int,
+    prefix: str,
+    include: Callable[[str], bool] | None,
+    problems: WalkProblems,
+) -> Generator[tuple[int, FileEntry], None, list[str]]:
+    subdirectories: list[str] = []
+    try:
+        iterator = os.scandir(dir_fd)
+    except OSError as error:
+        problems.add(prefix.rstrip("/") or ".", _describe(error))
+        return subdirectories
+    with iterator:
+        for entry in iterator:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    subdirectories.append(name)
+                    continue
+                if entry.is_symlink():
+                    if include is None or include(name):
+                        problems.add(prefix + name, "is a symlink, not followed")
+                    continue
+                if include is not None and not include(name):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+            except OSError as error:
+                problems.add(prefix + name, _describe(error))
+                continue
+            if stat.S_ISREG(info.st_mode):
+                yield (
+                    dir_fd,
+                    FileEntry(
+                        prefix + name,
+                        info.st_size,
+                        info.st_mtime,
+                        info.st_mode,
+                        info.st_dev,
+                        info.st_ino,
+                    ),
+                )
+    return subdirectories
+
+
+# -- deleting ----------------------------------------------------------------------------
+
+
+def same_file(info: os.stat_result, expected: FileEntry) -> str | None:
+    """Why `info` is no longer the file the plan was made from, or None."""
+    if not stat.S_ISREG(info.st_mode):
+        return "is no longer a regular file"
+    if (info.st_dev, info.st_ino) != (expected.dev, expected.ino):
+        return "was replaced since it was listed"
+    if info.st_mtime != expected.mtime or info.st_size != expected.size:
+        return "changed since it was listed"
+    return None
+
+
+def delete_entry(dir_fd: int, expected: FileEntry) -> str | None:
+    """Unlink `expected` in `dir_fd` if it is still that file; the reason if not.
+
+    unlinkat never follows a symlink, so even a swap after the check removes only the
+    directory entry below the root, never what a link points to.
+    """
+    name = expected.name
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return "vanished before deletion"
+    reason = same_file(info, expected)
+    if reason:
+        return reason
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return "vanished before deletion"
+    return None
+
+
+def delete_path(path: Path, expected: FileEntry | None = None) -> str | None:
+    """Delete one file by path, without following a symlink at any level below `/`."""
+    parent = path.parent
+    fd = open_root(parent)
+    try:
+        if expected is None:
+            try:
+                info = os.stat(path.name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                return "vanished before deletion"
+            if not stat.S_ISREG(info.st_mode):
+                return "is not a regular file"
+            expected = FileEntry(
+                path.name, info.st_size, info.st_mtime, info.st_mode, info.st_dev, info.st_ino
+            )
+        else:
+            expected = FileEntry(
+                path.name,
+                expected.size,
+                expected.mtime,
+                expected.mode,
+                expected.dev,
+                expected.ino,
+            )
+        return delete_entry(fd, expected)
+    finally:
+        os.close(fd)
+
+
+# -- compressing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """One finished compression: `name` became `name.gz` (the source is not yet removed)."""
+
+    dir_fd: int
+    name: str
+    source: os.stat_result
+    original_bytes: int
+    compressed_bytes: int
+
+
+class CompressionError(Exception):
+    pass
+
+
+def compress_to_temp_and_rename(
+    dir_fd: int,
+    name: str,
+    *,
+    level: int = DEFAULT_LEVEL,
+    expected: FileEntry | None = None,
+    pool: ThreadPoolExecutor | None = None,
+    workers: int = 1,
+) -> Compressed:
+    """Compress `name` (in `dir_fd`) to `name.gz.tmp`, fsync, rename to `name.gz`.
+
+    The mode, owner and mtime of the source are kept. The source stays in place: the
+    caller removes it (see `remove_compressed_sources`) once the renames are durable.
+    Raises CompressionError when the source is not a regular file, was replaced, or
+    changed while it was being read; the temp file is removed then.
+    """
+    try:
+        source_fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+    except OSError as error:
+        raise CompressionError(f"{name}: {_describe(error)}") from None
+    temp = name + TEMP_SUFFIX
+    try:
+        info = os.fstat(source_fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CompressionError(f"{name}: is not a regular file")
+        if expected is not None and (reason := same_file(info, expected)):
+            raise CompressionError(f"{name}: {reason}")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp, dir_fd=dir_fd)  # left by an interrupted run
+        out_fd = os.open(
+            temp,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
+            dir_fd=dir_fd,
+        )
+        try:
+            written = _deflate_fd(source_fd, out_fd, name, info, level, pool, workers)
+            after = os.fstat(source_fd)
+            if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
+                raise CompressionError(f"{name}: changed while it was being compressed")
+            _copy_metadata(out_fd, info)
+            os.fsync(out_fd)
+        finally:
+            os.close(out_fd)
+        os.rename(temp, name + ".gz", src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=dir_fd)
+        raise
+    finally:
+        os.close(source_fd)
+    return Compressed(dir_fd, name, info, info.st_size, written)
+
+
+def _deflate_fd(
+    source_fd: int,
+    out_fd: int,
+    name: str,
+    info: os.stat_result,
+    level: int,
+    pool: ThreadPoolExecutor | None,
+    workers: int,
+) -> int:
+    def write_all(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out_fd, view) :]
+
+    writer = GzipWriter(
+        write_all,
+        level,
+        name=os.fsencode(name),
+        mtime=int(info.st_mtime),
+        pool=pool,
+        workers=workers,
+    )
+    try:
+        while data := os.read(source_fd, CHUNK_SIZE):
+            writer.write(data)
+        writer.close()
+    except BaseException:
+        writer.abandon()
+        raise
+    return writer.bytes_out
+
+
+def _copy_metadata(fd: int, info: os.stat_result) -> None:
+    if os.geteuid() == 0:
+        with contextlib.suppress(OSError):
+            os.fchown(fd, info.st_uid, info.st_gid)
+    os.fchmod(fd, stat.S_IMODE(info.st_mode))
+    os.utime(fd, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def remove_compressed_sources(done: Sequence[Compressed]) -> list[tuple[str, str]]:
+    """After the `.gz` renames: fsync each directory, then unlink the sources.
+
+    A source that changed after it was compressed is kept (its `.gz` too) and reported.
+    """
+    problems: list[tuple[str, str]] = []
+    directories = {item.dir_fd for item in done}
+    for fd in directories:
+        os.fsync(fd)
+    for item in done:
+        try:
+            info = os.stat(item.name, dir_fd=item.dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if (info.st_ino, info.st_size, info.st_mtime_ns) != (
+            item.source.st_ino,
+            item.source.st_size,
+            item.source.st_mtime_ns,
+        ):
+            problems.append((item.name, "changed after compression; kept"))
+            continue
+        os.unlink(item.name, dir_fd=item.dir_fd)
+    for fd in directories:
+        os.fsync(fd)
+    return problems
+
+
+@dataclass(frozen=True)
+class CompressJob:
+    dir_fd: int
+    name: str
+    expected: FileEntry | None = None
+    size: int = 0
+
+
+def compress_many(
+    jobs: Sequence[CompressJob],
+    *,
+    level: int = DEFAULT_LEVEL,
+    workers: int | None = None,
+    check: Callable[[], None] | None = None,
+) -> tuple[list[Compressed], list[tuple[str, str]]]:
+    """Compress several files at once; big ones in chunks on all threads.
+
+    Returns the finished compressions and (name, error) for the failed ones; sources are
+    not removed (see `remove_compressed_sources`). `check` is called between files and
+    may raise to stop early.
+    """
+    workers = workers or os.cpu_count() or 1
+    done: list[Compressed] = []
+    failed: list[tuple[str, str]] = []
+    big = [job for job in jobs if job.size >= PARALLEL_THRESHOLD]
+    small = [job for job in jobs if job.size < PARALLEL_THRESHOLD]
+    with ThreadPoolExecutor(workers, thread_name_prefix="gzip") as pool:
+        for job in big:
+            if check:
+                check()
+            _collect(
+                functools.partial(
+                    compress_to_temp_and_rename,
+                    job.dir_fd,
+                    job.name,
+                    level=level,
+                    expected=job.expected,
+                    pool=pool,
+                    workers=workers,
+                ),
+                job,
+                done,
+                failed,
+            )
+        futures = [
+            (
+                job,
+                pool.submit(
+                    compress_to_temp_and_rename,
+                    job.dir_fd,
+                    job.name,
+                    level=level,
+                    expected=job.expected,
+                ),
+            )
+            for job in small
+        ]
+        for job, future in futures:
+            if check:
+                try:
+                    check()
+                except BaseException:
+                    for _job, pending in futures:
+                        pending.cancel()
+                    raise
+            _collect(future.result, job, done, failed)
+    return done, failed
+
+
+def _collect(
+    work: Callable[[], Compressed],
+    job: CompressJob,
+    done: list[Compressed],
+    failed: list[tuple[str, str]],
+) -> None:
+    try:
+        done.append(work())
+    except CompressionError as error:
+        failed.append((job.name, str(error)))
+    except OSError as error:
+        failed.append((job.name, f"{job.name}: {error.strerror or error}"))
+
+
+def compress_file(path: Path, level: int = DEFAULT_LEVEL) -> Compressed:
+    """Compress one file by path to `path.gz` and remove it (a convenience for tools)."""
+    fd = open_root(path.parent)
+    try:
+        size = os.stat(path.name, dir_fd=fd, follow_symlinks=False).st_size
+        done, failed = compress_many([CompressJob(fd, path.name, size=size)], level=level)
+        if failed:
+            raise CompressionError(failed[0][1])
+        problems = remove_compressed_sources(done)
+        if problems:
+            raise CompressionError(f"{path}: {problems[0][1]}")
+        return done[0]
+    finally:
+        os.close(fd)
+
+
+# -- disk usage --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryUsage:
+    """Apparent bytes below a root, and the largest directories (cumulative sizes)."""
+
+    root: str
+    total_bytes: int
+    files: int
+    largest: list[tuple[str, int]]
+    skipped: int
+
+
+def directory_usage(root: str | Path, top: int = 10) -> DirectoryUsage:
+    """Sizes below `root` on its own filesystem, without following symlinks."""
+    problems = WalkProblems()
+    fd = open_root(root)
+    totals: dict[str, int] = {}
+    files = 0
+    try:
+        for entry in walk_files(fd, problems=problems):
+            files += 1
+            directory = entry.directory
+            while True:
+                totals[directory] = totals.get(directory, 0) + entry.size
+                if not directory:
+                    break
+                directory = directory.rpartition("/")[0]
+    finally:
+        os.close(fd)
+    total = totals.pop("", 0)
+    base = str(root).rstrip("/") or "/"
+    largest = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return DirectoryUsage(
+        base,
+        total,
+        files,
+        [(f"{base.rstrip('/')}/{name}", size) for name, size in largest],
+        len(problems.skipped),
+    )
+
+
+# -- who has a file open -----------------------------------------------------------------
+
+
+def open_files() -> set[tuple[int, int]]:
+    """(st_dev, st_ino) of every file some process has open (as far as /proc shows us)."""
+    found: set[tuple[int, int]] = set()
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        fd_dir = f"/proc/{pid}/fd"
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                info = os.stat(f"{fd_dir}/{fd}")
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.add((info.st_dev, info.st_ino))
+    return found
