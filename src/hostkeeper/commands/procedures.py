@@ -145,7 +145,10 @@ def runs(args: argparse.Namespace) -> int:
             [
                 {
                     **{k: v for k, v in vars(r).items() if k != "steps"},
-                    "steps": [vars(s) | {"status": s.status.value} for s in r.steps],
+                    "steps": [
+                        vars(s) | {"status": s.status.value, "duration_seconds": s.duration_seconds}
+                        for s in r.steps
+                    ],
                 }
                 for r in records
             ]

@@ -43,7 +43,7 @@ def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig
     try:
         source = parse_yaml(text)
     except DuplicateKeyError as error:
-        raise ConfigError([ConfigIssue(file, error.line, (), str(error))]) from None
+        raise ConfigError([ConfigIssue(file, error.line, error.location, str(error))]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

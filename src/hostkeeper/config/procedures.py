@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_serializer, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_serializer, model_validator
 
 from hostkeeper.config.base import Section
 from hostkeeper.config.units import Duration, Percent, format_duration
@@ -40,6 +40,26 @@ class Schedule(Section):
     hour: CronField = None
     minute: CronField = None
     second: CronField = None
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_crontab(cls, value: str | None) -> str | None:
+        if value is not None:
+            from hostkeeper.scheduling import build_trigger
+
+            build_trigger(crontab_spec(value), "UTC")
+        return value
+
+    @field_validator(*CRON_FIELDS)
+    @classmethod
+    def _valid_cron_field(cls, value: CronField, info: ValidationInfo) -> CronField:
+        # Checked one by one so that an error names the field (and its line), not only
+        # the schedule; `_one_form` still checks the fields together.
+        if value is not None and info.field_name is not None:
+            from hostkeeper.scheduling import build_trigger
+
+            build_trigger(cron_fields_spec({info.field_name: value}), "UTC")
+        return value
 
     @model_validator(mode="after")
     def _one_form(self) -> Schedule:

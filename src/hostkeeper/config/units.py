@@ -40,7 +40,10 @@ def parse_duration(value: Any) -> timedelta:
         raise ValueError(f"{value!r} is not a duration; use 30s, 10m, 2h, 7d or 2w")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except (OverflowError, ValueError):  # inf, nan, or beyond timedelta's range
+        raise ValueError(f"{value!r} is not a usable duration") from None
 
 
 def format_duration(value: timedelta) -> str:
@@ -62,7 +65,10 @@ def parse_size(value: Any) -> int:
     if isinstance(value, int):
         size = value
     elif isinstance(value, str) and (match := _SIZE_RE.match(value)):
-        size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
+        scaled = float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
+        if scaled == float("inf"):
+            raise ValueError(f"{value!r} is too large a size")
+        size = int(scaled)
     else:
         raise ValueError(f"{value!r} is not a size; use 512K, 100M or 2G")
     if size < 0:

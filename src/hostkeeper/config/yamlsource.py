@@ -67,8 +67,9 @@ _Yaml12BoolLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_RE, list
 
 
 class DuplicateKeyError(ValueError):
-    def __init__(self, key: object, line: int, first_line: int) -> None:
+    def __init__(self, key: object, line: int, first_line: int, location: Location = ()) -> None:
         self.line = line
+        self.location = location
         super().__init__(f"duplicate key {key!r} (first defined on line {first_line})")
 
 
@@ -95,7 +96,7 @@ def _convert(
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if key in mapping:
-                raise DuplicateKeyError(key, line, lines.get((*path, key), line))
+                raise DuplicateKeyError(key, line, lines.get((*path, key), line), (*path, key))
             lines[(*path, key)] = line
             mapping[key] = _convert(loader, value_node, (*path, key), lines)
         return mapping
