@@ -1,0 +1,213 @@
+"""Migrations: fresh databases, the head revision, schema drift, backups, concurrency."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import insert, inspect, select
+
+from hostkeeper.adapters.store import Store, open_store
+from hostkeeper.adapters.store import migrate as migrate_module
+from hostkeeper.adapters.store.migrate import (
+    backup_sqlite,
+    current_revision,
+    migrate,
+    migrations_directory,
+)
+from hostkeeper.adapters.store.schema import SCHEMA_REVISION, metadata, runs
+
+TABLES = {"runs", "step_results", "procedure_state", "alerts"}
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path / 'hk.db'}")
+    yield store
+    store.dispose()
+
+
+def _head() -> str | None:
+    return ScriptDirectory(str(migrations_directory())).get_current_head()
+
+
+def test_schema_revision_is_alembic_head() -> None:
+    assert _head() == SCHEMA_REVISION
+
+
+def test_fresh_database_migrates_to_head_without_a_backup(
+    empty_store: Store, tmp_path: Path
+) -> None:
+    assert current_revision(empty_store) is None
+    backup = migrate(empty_store, tmp_path / "migrate.lock", tmp_path / "backups")
+    assert backup is None
+    assert current_revision(empty_store) == SCHEMA_REVISION
+    with empty_store.read() as connection:
+        assert set(inspect(connection).get_table_names()) >= TABLES
+    assert not (tmp_path / "backups").exists()
+
+
+def test_migrated_schema_matches_the_metadata(empty_store: Store, tmp_path: Path) -> None:
+    migrate(empty_store, tmp_path / "migrate.lock")
+    with empty_store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_migrate_at_head_does_nothing(empty_store: Store, tmp_path: Path) -> None:
+    migrate(empty_store, tmp_path / "migrate.lock")
+    assert migrate(empty_store, tmp_path / "migrate.lock", tmp_path / "backups") is None
+    assert not (tmp_path / "backups").exists()
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_store: Store, tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    migrate(empty_store, tmp_path / "migrate.lock")
+    alembic_config = AlembicConfig()
+    alembic_config.set_main_option("script_location", str(migrations_directory()))
+    with empty_store.engine.begin() as connection:
+        alembic_config.attributes["connection"] = connection
+        command.downgrade(alembic_config, "base")
+    with empty_store.read() as connection:
+        assert not TABLES & set(inspect(connection).get_table_names())
+    assert current_revision(empty_store) is None
+    migrate(empty_store, tmp_path / "migrate.lock")
+    assert current_revision(empty_store) == SCHEMA_REVISION
+
+
+_NEXT_REVISION = '''\
+"""A test-only revision after the shipped head."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "ffff"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("dummy", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("dummy")
+'''
+
+
+@pytest.fixture
+def install_newer_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Make the shipped migrations plus one newer revision ("ffff") the code's target.
+
+    A database at today's head then stands for one left behind by an older release.
+    """
+
+    def install() -> None:
+        directory = tmp_path / "migrations"
+        shutil.copytree(migrations_directory(), directory)
+        (directory / "versions" / "ffff_dummy.py").write_text(
+            _NEXT_REVISION.format(head=SCHEMA_REVISION)
+        )
+        monkeypatch.setattr(migrate_module, "migrations_directory", lambda: directory)
+        monkeypatch.setattr(migrate_module, "SCHEMA_REVISION", "ffff")
+
+    return install
+
+
+def test_database_at_an_older_revision_is_backed_up_before_migrating(
+    empty_store: Store, tmp_path: Path, install_newer_migrations: Callable[[], None]
+) -> None:
+    migrate(empty_store, tmp_path / "migrate.lock")
+    with empty_store.write() as connection:
+        connection.execute(
+            insert(runs).values(
+                host="h",
+                procedure="daily",
+                trigger="manual",
+                status="succeeded",
+                started_at=datetime(2025, 1, 1, tzinfo=UTC),
+                dry_run=False,
+            )
+        )
+    install_newer_migrations()
+    messages: list[str] = []
+
+    backup = migrate(empty_store, tmp_path / "migrate.lock", tmp_path / "backups", messages.append)
+
+    assert backup is not None
+    backup_path = Path(backup)
+    assert backup_path.parent == tmp_path / "backups"
+    assert backup_path.name.startswith(f"hk.db.pre-{SCHEMA_REVISION}-")
+    assert not backup_path.with_name(backup_path.name + ".tmp").exists()
+    with sqlite3.connect(backup_path) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            SCHEMA_REVISION,
+        )
+        assert copy.execute("SELECT procedure FROM runs").fetchall() == [("daily",)]
+    assert current_revision(empty_store) == "ffff"
+    with empty_store.read() as connection:
+        assert "dummy" in inspect(connection).get_table_names()
+        assert connection.execute(select(runs.c.procedure)).scalars().all() == ["daily"]
+    assert any("backing up" in message for message in messages)
+    assert any(f"from {SCHEMA_REVISION} to ffff" in message for message in messages)
+
+
+def test_backup_sqlite_copies_a_live_wal_database(empty_store: Store, tmp_path: Path) -> None:
+    migrate(empty_store, tmp_path / "migrate.lock")
+    with empty_store.write() as connection:
+        connection.execute(
+            insert(runs).values(
+                host="h",
+                procedure="weekly",
+                trigger="scheduled",
+                status="running",
+                started_at=datetime(2025, 1, 1, tzinfo=UTC),
+                dry_run=False,
+            )
+        )
+    # The row may still sit in the -wal file; the backup API must include it anyway.
+    with empty_store.read() as reader:
+        reader.execute(select(runs.c.id)).all()
+        target = tmp_path / "copies" / "hk.db.bak"
+        assert empty_store.sqlite_path is not None
+        backup_sqlite(empty_store.sqlite_path, target)
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT procedure FROM runs").fetchall() == [("weekly",)]
+
+
+_MIGRATOR = """
+import sys
+from pathlib import Path
+from hostkeeper.adapters.store import open_store
+from hostkeeper.adapters.store.migrate import migrate
+store = open_store(sys.argv[1])
+migrate(store, Path(sys.argv[2]), Path(sys.argv[3]))
+"""
+
+
+def test_concurrent_migrations_from_two_processes_both_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hk.db'}"
+    argv = [sys.executable, "-c", _MIGRATOR, url, str(tmp_path / "m.lock"), str(tmp_path / "b")]
+    processes = [subprocess.Popen(argv, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+    store = open_store(url)
+    try:
+        assert current_revision(store) == SCHEMA_REVISION
+    finally:
+        store.dispose()
