@@ -23,6 +23,7 @@ from hostkeeper.adapters.locks import FileLock, LockHeld
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.systemd import Notifier, watchdog_interval
+from hostkeeper.alerting.service import AlertService
 from hostkeeper.app import prepare_store
 from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
 from hostkeeper.daemon_state import DaemonState, write_state
@@ -51,6 +52,7 @@ class Daemon:
         self.engine: Engine | None = None
         self.scheduler: ProcedureScheduler | None = None
         self.state: DaemonState | None = None
+        self.alerting: AlertService | None = None
 
     @property
     def config(self) -> Config:
@@ -95,6 +97,9 @@ class Daemon:
             config_path=self.config_path,
         )
         self._close_abandoned_runs(self.store)
+        # Rule evaluation and notification delivery run on threads of their own.
+        self.alerting = AlertService(lambda: self.config, self.store)
+        self.alerting.start()
         interval = watchdog_interval() if self.config.daemon.watchdog else None
         self.scheduler = ProcedureScheduler(
             self.engine, heartbeat_every=max(min(interval / 3, 10.0), 0.5) if interval else 10.0
@@ -193,9 +198,11 @@ class Daemon:
             return False
         return True
 
-    def _on_run_event(self, _procedure: str, _event: str, _report: RunReport) -> None:
+    def _on_run_event(self, procedure: str, event: str, report: RunReport) -> None:
         self._status_dirty = True
         self._wake.set()
+        if self.alerting is not None:  # maintenance notifications (`notify.on`)
+            self.alerting.on_run_event(procedure, event, report)
 
     # -- reload ----------------------------------------------------------------------------
 
@@ -267,6 +274,8 @@ class Daemon:
             self.engine.shutdown.set()
             self.engine.wait_idle(30.0)
         self.engine.shutdown.set()
+        if self.alerting is not None:
+            self.alerting.stop(timeout=5.0)
         self.scheduler.stop()
         self.store.dispose()
         log.info("stopped")

@@ -95,6 +95,18 @@ class WebhookChannel(ChannelBase):
 class AlertmanagerChannel(ChannelBase):
     type: Literal["alertmanager"]
     url: str = Field(pattern=r"^https?://", description="base URL; /api/v2/alerts is added")
+    resend: Duration = Field(
+        timedelta(minutes=5),
+        description="re-post firing alerts this often; each post stays valid for 3x this, "
+        "so Alertmanager resolves them by itself if hostkeeper stops",
+    )
+
+    @field_validator("resend")
+    @classmethod
+    def _resend_positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("resend must be at least 1s")
+        return value
 
 
 class CommandChannel(ChannelBase):
@@ -112,5 +124,16 @@ Channel = Annotated[
 
 class Alerts(Section):
     repeat: Duration = Field(timedelta(hours=4), description="re-notify a firing alert this often")
+    evaluate_every: Duration = Field(
+        timedelta(seconds=30),
+        description="the daemon evaluates every rule this often, besides the evaluate_alerts step",
+    )
     rules: list[Rule] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
+
+    @field_validator("evaluate_every")
+    @classmethod
+    def _evaluate_every_positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("evaluate_every must be at least 1s")
+        return value

@@ -58,7 +58,9 @@ STEPS: dict[str, StepDefinition] = {
     "cleanup": StepDefinition(None, NameArgument(reference="cleanup"), "apply cleanup policies"),
     "collect_metrics": StepDefinition(None, ArgumentSpec(), "collect one round of metrics"),
     "health_check": StepDefinition(None, ArgumentSpec(), "run the health checks"),
-    "evaluate_alerts": StepDefinition(None, ArgumentSpec(), "evaluate the alert rules"),
+    "evaluate_alerts": StepDefinition(
+        "hostkeeper.tasks.evaluate_alerts", ArgumentSpec(), "evaluate the alert rules"
+    ),
     "resource_report": StepDefinition(None, ArgumentSpec(), "report resource and disk usage"),
     "verify_backups": StepDefinition(
         None, NameArgument(reference="backups"), "re-hash the newest archive of each set"
@@ -72,7 +74,7 @@ STEPS: dict[str, StepDefinition] = {
         "restore the newest archive of a set into a scratch directory and check it",
     ),
     "report": StepDefinition(
-        None, ChoiceArgument(choices=REPORTS, required=True), "write a report"
+        "hostkeeper.tasks.report", ChoiceArgument(choices=REPORTS, required=True), "write a report"
     ),
     "analyze_trends": StepDefinition(None, DurationArgument(), "fit trends over a period"),
     "baseline": StepDefinition(
@@ -81,7 +83,7 @@ STEPS: dict[str, StepDefinition] = {
         "update, validate or roll back baselines",
     ),
     "alert_test": StepDefinition(
-        None,
+        "hostkeeper.tasks.alert_test",
         NameArgument(reference="alerts.rules", required=True),
         "send a test notification for a rule",
     ),

@@ -1,0 +1,272 @@
+"""`hostkeeper alerts list|ack|silence|unsilence|mark-false-positive|test|stats`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from hostkeeper.commands.common import load, store_for
+from hostkeeper.output import emit_json, table, when
+
+STATE_CHOICES = ("active", "pending", "firing", "resolved", "cancelled")
+
+
+def register(verbs: Any) -> None:
+    parser = verbs.add_parser("alerts", help="alerts: list, ack, silence, test, stats")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="alerts, newest first, and current silences")
+    listing.add_argument("--state", choices=STATE_CHOICES, help="only alerts in this state")
+    listing.add_argument("--limit", "-n", type=int, default=50)
+    listing.set_defaults(handler=list_alerts)
+
+    ack = actions.add_parser("ack", help="acknowledge an alert: its repeats stop")
+    ack.add_argument("id", type=int)
+    ack.set_defaults(handler=acknowledge)
+
+    silence = actions.add_parser("silence", help="no notifications for RULE for a while")
+    silence.add_argument("rule")
+    silence.add_argument("--for", dest="duration", required=True, help="e.g. 30m, 2h, 1d")
+    silence.add_argument("--reason", help="why (shown in `alerts list`)")
+    silence.set_defaults(handler=add_silence)
+
+    unsilence = actions.add_parser("unsilence", help="end the silences of RULE now")
+    unsilence.add_argument("rule")
+    unsilence.set_defaults(handler=lift_silence)
+
+    false_positive = actions.add_parser(
+        "mark-false-positive", help="mark an alert that fired as a false positive"
+    )
+    false_positive.add_argument("id", type=int)
+    false_positive.set_defaults(handler=mark_false_positive)
+
+    test = actions.add_parser("test", help="send a test notification through RULE's channels")
+    test.add_argument("rule")
+    test.add_argument("--timeout", type=float, default=120.0, help="seconds, retries included")
+    test.set_defaults(handler=test_rule)
+
+    stats = actions.add_parser("stats", help="alert effectiveness per rule over a period")
+    stats.add_argument("--period", default="7d", help="how far back (default 7d)")
+    stats.set_defaults(handler=show_stats)
+
+
+def _fail(message: str) -> int:
+    print(f"hostkeeper: {message}", file=sys.stderr)
+    return 1
+
+
+def _alert_dict(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "rule": record.rule,
+        "severity": record.severity,
+        "state": record.state.value,
+        "pending_since": record.pending_since,
+        "fired_at": record.fired_at,
+        "resolved_at": record.resolved_at,
+        "acknowledged_at": record.acknowledged_at,
+        "last_notified_at": record.last_notified_at,
+        "notifications": record.notifications,
+        "false_positive": record.false_positive,
+        "value": record.value,
+        "summary": record.summary,
+    }
+
+
+def list_alerts(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.store import alerts as alert_store
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    store = store_for(loaded.config)
+    states = None
+    if args.state == "active":
+        states = ["pending", "firing"]
+    elif args.state:
+        states = [args.state]
+    records = alert_store.list_alerts(store, states, args.limit)
+    silences = alert_store.silence_rows(store, datetime.now(UTC))
+    if args.json:
+        emit_json(
+            {
+                "alerts": [_alert_dict(r) for r in records],
+                "silences": [vars(s) for s in silences],
+            }
+        )
+        return 0
+    if records:
+        print(
+            table(
+                ["id", "rule", "severity", "state", "since", "ack", "sent", "summary"],
+                [
+                    [
+                        r.id,
+                        r.rule + (" (false positive)" if r.false_positive else ""),
+                        r.severity,
+                        r.state.value,
+                        when(r.fired_at or r.pending_since),
+                        "yes" if r.acknowledged_at else "",
+                        r.notifications,
+                        r.summary,
+                    ]
+                    for r in records
+                ],
+            )
+        )
+    else:
+        print("no alerts" + (f" in state {args.state}" if args.state else ""))
+    for s in silences:
+        reason = f" ({s.reason})" if s.reason else ""
+        print(f"silenced: {s.rule} until {when(s.until)}{reason}")
+    return 0
+
+
+def _change(args: argparse.Namespace, action: str) -> int:
+    from hostkeeper.adapters.store import alerts as alert_store
+    from hostkeeper.alerting.evaluator import alerts_locked
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    store = store_for(loaded.config)
+    change = alert_store.acknowledge if action == "ack" else alert_store.mark_false_positive
+    try:
+        with alerts_locked(loaded.config):
+            record = change(store, args.id, datetime.now(UTC))
+    except (alert_store.AlertNotFound, ValueError) as error:
+        return _fail(str(error))
+    if args.json:
+        emit_json(_alert_dict(record))
+    else:
+        done = "acknowledged" if action == "ack" else "marked as a false positive"
+        print(f"alert #{record.id} ({record.rule}, {record.state.value}) {done}")
+    return 0
+
+
+def acknowledge(args: argparse.Namespace) -> int:
+    return _change(args, "ack")
+
+
+def mark_false_positive(args: argparse.Namespace) -> int:
+    return _change(args, "false-positive")
+
+
+def _rule_names(config: Any) -> list[str]:
+    return [rule.name for rule in config.alerts.rules]
+
+
+def add_silence(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.store import alerts as alert_store
+    from hostkeeper.config.units import parse_duration
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    if args.rule not in _rule_names(loaded.config):
+        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(loaded.config))}")
+    try:
+        duration = parse_duration(args.duration)
+    except ValueError as error:
+        return _fail(f"--for: {error}")
+    if not duration:
+        return _fail("--for must be longer than 0s")
+    now = datetime.now(UTC)
+    store = store_for(loaded.config)
+    silence_id = alert_store.add_silence(store, args.rule, now, now + duration, args.reason)
+    if args.json:
+        emit_json({"id": silence_id, "rule": args.rule, "until": now + duration})
+    else:
+        print(f"{args.rule} silenced until {when(now + duration)}")
+    return 0
+
+
+def lift_silence(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.store import alerts as alert_store
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    lifted = alert_store.lift_silences(store_for(loaded.config), args.rule, datetime.now(UTC))
+    if args.json:
+        emit_json({"rule": args.rule, "lifted": lifted})
+    elif lifted:
+        print(f"{args.rule}: {lifted} silence{'s' if lifted > 1 else ''} lifted")
+    else:
+        print(f"{args.rule}: no current silence")
+    return 0
+
+
+def test_rule(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.alert_test import send_test
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    if args.rule not in _rule_names(loaded.config):
+        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(loaded.config))}")
+    results = send_test(loaded.config, store_for(loaded.config), args.rule, args.timeout)
+    ok = bool(results) and all(r["state"] == "sent" for r in results)
+    if args.json:
+        emit_json({"rule": args.rule, "delivered": ok, "deliveries": results})
+    elif not results:
+        print(f"{args.rule}: the rule has no channels")
+    else:
+        print(
+            table(
+                ["channel", "state", "attempts", "error"],
+                [[r["channel"], r["state"], r["attempts"], r["error"]] for r in results],
+            )
+        )
+    return 0 if ok else 1
+
+
+def show_stats(args: argparse.Namespace) -> int:
+    from hostkeeper.alerting.stats import effectiveness
+    from hostkeeper.config.units import parse_duration
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    try:
+        period = parse_duration(args.period)
+    except ValueError as error:
+        return _fail(f"--period: {error}")
+    now = datetime.now(UTC)
+    report = effectiveness(loaded.config, store_for(loaded.config), now - period, now)
+    if args.json:
+        emit_json(report.as_dict())
+        return 0
+    print(f"alert effectiveness from {when(report.start)} to {when(report.end)}")
+    print(
+        table(
+            ["rule", "fired", "sent", "repeats", "false pos", "flaps", "mtta", "mttr", "by for"],
+            [
+                [
+                    r.rule,
+                    r.fired,
+                    r.notifications_sent,
+                    r.repeats,
+                    _rate(r.false_positives, r.false_positive_rate),
+                    _rate(r.flaps, r.flap_rate),
+                    _minutes(r.mean_time_to_acknowledge_seconds),
+                    _minutes(r.mean_time_to_resolve_seconds),
+                    r.cancelled_by_for,
+                ]
+                for r in report.rules
+            ],
+        )
+    )
+    if report.noisiest:
+        print(f"noisiest: {', '.join(report.noisiest)}")
+    return 0
+
+
+def _rate(count: int, rate: float | None) -> str:
+    return f"{count} ({rate:.0%})" if rate is not None else str(count)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f}m"
