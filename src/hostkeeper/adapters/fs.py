@@ -558,49 +558,6 @@ def compress_file(path: Path, level: int = DEFAULT_LEVEL) -> Compressed:
         os.close(fd)
 
 
-# -- disk usage --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DirectoryUsage:
-    """Apparent bytes below a root, and the largest directories (cumulative sizes)."""
-
-    root: str
-    total_bytes: int
-    files: int
-    largest: list[tuple[str, int]]
-    skipped: int
-
-
-def directory_usage(root: str | Path, top: int = 10) -> DirectoryUsage:
-    """Sizes below `root` on its own filesystem, without following symlinks."""
-    problems = WalkProblems()
-    fd = open_root(root)
-    totals: dict[str, int] = {}
-    files = 0
-    try:
-        for entry in walk_files(fd, problems=problems):
-            files += 1
-            directory = entry.directory
-            while True:
-                totals[directory] = totals.get(directory, 0) + entry.size
-                if not directory:
-                    break
-                directory = directory.rpartition("/")[0]
-    finally:
-        os.close(fd)
-    total = totals.pop("", 0)
-    base = str(root).rstrip("/") or "/"
-    largest = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:top]
-    return DirectoryUsage(
-        base,
-        total,
-        files,
-        [(f"{base.rstrip('/')}/{name}", size) for name, size in largest],
-        len(problems.skipped),
-    )
-
-
 # -- who has a file open -----------------------------------------------------------------
 
 

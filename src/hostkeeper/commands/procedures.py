@@ -201,6 +201,10 @@ def status(args: argparse.Namespace) -> int:
             }
         )
     data = {"host": host, "daemon": state, "procedures": procedures}
+    from hostkeeper.commands.files_cmd import backup_status, print_backup_status
+
+    backups = backup_status(config, store, host)
+    data["backups"] = backups
     if args.json:
         emit_json(data)
         return 0
@@ -226,4 +230,5 @@ def status(args: argparse.Namespace) -> int:
             ],
         )
     )
+    print_backup_status(backups)
     return 0

@@ -53,9 +53,13 @@ STEPS: dict[str, StepDefinition] = {
         "hostkeeper.tasks.command", CommandArgument(required=True), "run a command (argv)"
     ),
     "rotate_logs": StepDefinition(
-        None, NameArgument(reference="logs"), "rotate the configured logs"
+        "hostkeeper.tasks.rotate_logs",
+        NameArgument(reference="logs"),
+        "rotate the configured logs",
     ),
-    "cleanup": StepDefinition(None, NameArgument(reference="cleanup"), "apply cleanup policies"),
+    "cleanup": StepDefinition(
+        "hostkeeper.tasks.cleanup", NameArgument(reference="cleanup"), "apply cleanup policies"
+    ),
     "collect_metrics": StepDefinition(None, ArgumentSpec(), "collect one round of metrics"),
     "health_check": StepDefinition(None, ArgumentSpec(), "run the health checks"),
     "evaluate_alerts": StepDefinition(
@@ -63,13 +67,17 @@ STEPS: dict[str, StepDefinition] = {
     ),
     "resource_report": StepDefinition(None, ArgumentSpec(), "report resource and disk usage"),
     "verify_backups": StepDefinition(
-        None, NameArgument(reference="backups"), "re-hash the newest archive of each set"
+        "hostkeeper.tasks.verify_backups",
+        NameArgument(reference="backups"),
+        "re-hash the newest archive of each set",
     ),
     "backup": StepDefinition(
-        None, NameArgument(reference="backups", required=True), "archive a backup set"
+        "hostkeeper.tasks.backup",
+        NameArgument(reference="backups", required=True),
+        "archive a backup set",
     ),
     "restore_test": StepDefinition(
-        None,
+        "hostkeeper.tasks.restore_test",
         NameArgument(reference="backups", required=True),
         "restore the newest archive of a set into a scratch directory and check it",
     ),

@@ -1,0 +1,559 @@
+"""File verbs: `rotate`, `cleanup`, `backup ...` and `rollback`.
+
+Each runs the same code as the corresponding step, under the same locks, so a verb and
+the daemon never act on the same files at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hostkeeper.commands.common import load, store_for
+from hostkeeper.config import Config
+from hostkeeper.output import emit_json, table
+
+
+def register(verbs: Any) -> None:
+    rotate = verbs.add_parser("rotate", help="rotate configured logs")
+    rotate.add_argument("name", nargs="?", help="one policy of `logs` (default: all)")
+    rotate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    rotate.add_argument("--force", action="store_true", help="rotate even if not due")
+    rotate.set_defaults(handler=rotate_verb)
+
+    cleanup = verbs.add_parser("cleanup", help="apply cleanup policies")
+    cleanup.add_argument("name", nargs="?", help="one policy of `cleanup` (default: all)")
+    cleanup.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    cleanup.set_defaults(handler=cleanup_verb)
+
+    backup = verbs.add_parser("backup", help="backup archives: list, create, verify, restore")
+    actions = backup.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="archives per set, newest last")
+    listing.add_argument("set", nargs="?")
+    listing.set_defaults(handler=backup_list)
+    create = actions.add_parser("create", help="archive a set now (or the database)")
+    create.add_argument("set", nargs="?")
+    create.add_argument(
+        "--database", action="store_true", help="back up the store (SQLite online backup API)"
+    )
+    create.set_defaults(handler=backup_create)
+    verify = actions.add_parser("verify", help="re-hash archives against sidecar and manifest")
+    verify.add_argument("archive", nargs="?", help="an archive path or file name")
+    verify.add_argument("--all", action="store_true", help="every archive, not only the newest")
+    verify.set_defaults(handler=backup_verify)
+    prune = actions.add_parser("prune", help="apply retention (keep daily/weekly/monthly)")
+    prune.add_argument("set", nargs="?")
+    prune.add_argument("--dry-run", action="store_true", help="print the decisions only")
+    prune.set_defaults(handler=backup_prune)
+    restore = actions.add_parser("restore", help="extract an archive into a fresh directory")
+    restore.add_argument("archive")
+    restore.add_argument("--to", required=True, dest="target", help="a new or empty directory")
+    restore.set_defaults(handler=backup_restore)
+    restore_test = actions.add_parser(
+        "restore-test", help="restore the newest archive into a scratch directory and check it"
+    )
+    restore_test.add_argument("set", nargs="?")
+    restore_test.set_defaults(handler=backup_restore_test)
+
+    rollback = verbs.add_parser(
+        "rollback", help="restore the config set's files in place, validate, reload; undo if bad"
+    )
+    rollback.add_argument("--archive", help="an archive path or file name (default: newest good)")
+    rollback.add_argument("--set", dest="backup_set", help="backup set (default: config)")
+    rollback.set_defaults(handler=rollback_verb)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _mb(size: int | None) -> str:
+    if size is None:
+        return "-"
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"
+
+
+def _fail(message: str) -> int:
+    print(f"hostkeeper: {message}", file=sys.stderr)
+    return 1
+
+
+def _known(names: list[str], name: str | None, section: str) -> bool:
+    if name is None or name in names:
+        return True
+    _fail(f"no {section} entry named {name!r}; defined: {', '.join(names) or 'none'}")
+    return False
+
+
+# -- rotate ----------------------------------------------------------------------------
+
+
+def rotate_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.locks import LockHeld
+    from hostkeeper.tasks.rotate_logs import rotate
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    if not _known([p.name for p in config.logs], args.name, "logs"):
+        return 1
+    try:
+        outcomes = rotate(
+            config,
+            store_for(config),
+            names=[args.name] if args.name else None,
+            dry_run=args.dry_run,
+            force=args.force,
+            now=_now(),
+        )
+    except LockHeld as held:
+        return _fail(f"another rotation or cleanup is running ({held.holder})")
+    if args.json:
+        emit_json([outcome.as_dict() for outcome in outcomes])
+    else:
+        rows = []
+        for outcome in outcomes:
+            for item in outcome.logs:
+                plan = item.plan
+                if args.dry_run:
+                    action = f"-> {plan.rotate_to}" if plan.rotate else "-"
+                else:
+                    action = f"-> {plan.rotate_to}" if item.rotated else "-"
+                extra = []
+                if plan.compress:
+                    extra.append(f"compress {', '.join(plan.compress)}")
+                if plan.delete or plan.discard:
+                    extra.append(f"delete {', '.join(plan.discard + plan.delete)}")
+                if item.deferred:
+                    extra.append(f"still open, not compressed: {', '.join(item.deferred)}")
+                rows.append([outcome.policy, plan.path, plan.reason, action, "; ".join(extra)])
+        print(table(["policy", "log", "why", "rotation", "then"], rows) if rows else "no logs")
+        for outcome in outcomes:
+            if outcome.after_rotate:
+                print(f"{outcome.policy}: after_rotate: {outcome.after_rotate}")
+            for error in outcome.all_errors:
+                print(f"{outcome.policy}: ERROR {error}", file=sys.stderr)
+    return 1 if any(outcome.all_errors for outcome in outcomes) else 0
+
+
+# -- cleanup ---------------------------------------------------------------------------
+
+
+def cleanup_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.locks import LockHeld
+    from hostkeeper.tasks.cleanup import clean
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    if not _known([p.name for p in config.cleanup], args.name, "cleanup"):
+        return 1
+    try:
+        outcomes = clean(
+            config,
+            store_for(config),
+            names=[args.name] if args.name else None,
+            dry_run=args.dry_run,
+            now=_now(),
+        )
+    except LockHeld as held:
+        return _fail(f"another rotation or cleanup is running ({held.holder})")
+    if args.json:
+        emit_json([outcome.as_dict(actions=args.dry_run) for outcome in outcomes])
+        return 1 if any(o.errors for o in outcomes) else 0
+    for outcome in outcomes:
+        plan = outcome.plan
+        if args.dry_run and plan is not None:
+            print(f"{outcome.policy} ({outcome.path}): {len(plan.actions)} action(s)")
+            if plan.actions:
+                print(
+                    table(
+                        ["action", "file", "bytes", "why"],
+                        [[a.kind.value, a.relpath, a.bytes, a.reason] for a in plan.actions],
+                    )
+                )
+            print(
+                f"would delete {_mb(plan.bytes_to_delete)}, compress {_mb(plan.bytes_to_compress)}"
+            )
+        else:
+            print(
+                f"{outcome.policy} ({outcome.path}): deleted {outcome.deleted}, compressed "
+                f"{outcome.compressed}, freed {_mb(outcome.bytes_freed)}"
+            )
+        for relpath, reason in outcome.skipped[:20]:
+            print(f"  skipped {relpath}: {reason}")
+        for error in outcome.errors:
+            print(f"{outcome.policy}: ERROR {error}", file=sys.stderr)
+    return 1 if any(o.errors for o in outcomes) else 0
+
+
+# -- backup ----------------------------------------------------------------------------
+
+
+def backup_list(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.store.files import archive_rows
+    from hostkeeper.tasks.backup import sync_archives
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    if not _known([b.name for b in config.backups], args.set, "backups"):
+        return 1
+    store = store_for(config)
+    rows: list[dict[str, Any]] = []
+    for definition in config.backups:
+        if args.set and definition.name != args.set:
+            continue
+        archives = sync_archives(config, store, definition.name)
+        recorded = archive_rows(store, definition.name)
+        for archive in archives:
+            row = recorded.get(str(archive.path), {})
+            rows.append(
+                {
+                    "set": definition.name,
+                    "archive": str(archive.path),
+                    "created_at": archive.created_at,
+                    "bytes": archive.size,
+                    "files": row.get("files"),
+                    "verified_at": row.get("verified_at"),
+                    "verify_ok": row.get("verify_ok"),
+                }
+            )
+    if args.json:
+        emit_json(rows)
+        return 0
+    if not rows:
+        print("no archives")
+        return 0
+    print(
+        table(
+            ["set", "archive", "created", "size", "files", "verified"],
+            [
+                [
+                    r["set"],
+                    Path(r["archive"]).name,
+                    r["created_at"],
+                    _mb(r["bytes"]),
+                    r["files"],
+                    "-"
+                    if r["verify_ok"] is None
+                    else ("ok " if r["verify_ok"] else "FAILED ") + str(r["verified_at"])[:16],
+                ]
+                for r in rows
+            ],
+        )
+    )
+    return 0
+
+
+def backup_create(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.backup import create_backup, describe
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    if args.database:
+        return _backup_database(args, config)
+    if not args.set:
+        return _fail("name a backup set (or --database)")
+    if not _known([b.name for b in config.backups], args.set, "backups"):
+        return 1
+    outcome = create_backup(config, store_for(config), args.set, _now())
+    if args.json:
+        emit_json(outcome.as_dict())
+    elif outcome.error:
+        print(f"{args.set}: FAILED {outcome.error}", file=sys.stderr)
+    else:
+        assert outcome.result is not None
+        print(f"{outcome.result.path.parent}/{describe(outcome)}")
+        for path, reason in outcome.result.unreadable:
+            print(f"  unreadable, not archived: {path}: {reason}")
+        for path in outcome.result.changed:
+            print(f"  changed while archived: {path}")
+    return 1 if outcome.error else 0
+
+
+def _backup_database(args: argparse.Namespace, config: Config) -> int:
+    from hostkeeper.adapters.store.dbbackup import DatabaseBackupError, backup_database
+
+    store = store_for(config)
+    source = store.sqlite_path
+    stamp = _now().strftime("%Y%m%dT%H%M%SZ")
+    name = f"{source.stem if source else 'hostkeeper'}-{stamp}.db"
+    target = Path(config.paths.backup_dir) / "database" / name
+    try:
+        result = backup_database(store, target)
+    except DatabaseBackupError as error:
+        return _fail(str(error))
+    if args.json:
+        emit_json({"path": str(result.path), "bytes": result.size, "integrity": result.integrity})
+    else:
+        print(f"{result.path}: {_mb(result.size)}, integrity {result.integrity}")
+    return 0
+
+
+def backup_verify(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.verify_backups import verify, verify_path
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    store = store_for(config)
+    if args.archive:
+        path = _find_archive(config, args.archive)
+        if path is None:
+            return _fail(f"no archive {args.archive!r}")
+        results = [verify_path(store, path, _now())]
+    else:
+        results = verify(config, store, _now(), every_archive=args.all)
+    if args.json:
+        emit_json([item.as_dict() for item in results])
+    else:
+        if not results:
+            print("no archives to verify")
+        for item in results:
+            state = "ok" if item.result.ok else "FAILED"
+            print(f"{item.result.path.name}: {state}: {item.result.detail}")
+    return 0 if all(item.result.ok for item in results) else 1
+
+
+def _find_archive(config: Config, archive: str) -> Path | None:
+    candidate = Path(archive)
+    if candidate.is_file():
+        return candidate
+    for definition in config.backups:
+        named: Path = Path(config.paths.backup_dir) / definition.name / archive
+        if named.is_file():
+            return named
+    return None
+
+
+def backup_prune(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.backup import prune
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    if not _known([b.name for b in config.backups], args.set, "backups"):
+        return 1
+    store = store_for(config)
+    report = []
+    for definition in config.backups:
+        if args.set and definition.name != args.set:
+            continue
+        for decision in prune(config, store, definition.name, _now(), dry_run=args.dry_run):
+            report.append(
+                {
+                    "set": definition.name,
+                    "archive": decision.name,
+                    "created_at": decision.created_at,
+                    "keep": decision.keep,
+                    "why": decision.why,
+                }
+            )
+    if args.json:
+        emit_json(report)
+        return 0
+    verb = "would prune" if args.dry_run else "pruned"
+    print(
+        table(
+            ["set", "archive", "decision", "why"],
+            [[r["set"], r["archive"], "keep" if r["keep"] else verb, r["why"]] for r in report],
+        )
+        if report
+        else "no archives"
+    )
+    return 0
+
+
+def backup_restore(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.archive import BackupError, restore_archive
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    path = _find_archive(loaded.config, args.archive)
+    if path is None:
+        return _fail(f"no archive {args.archive!r}")
+    try:
+        result = restore_archive(path, Path(args.target))
+    except BackupError as error:
+        return _fail(str(error))
+    if args.json:
+        emit_json(
+            {
+                "archive": str(path),
+                "target": args.target,
+                "ok": result.ok,
+                "files_checked": result.files_checked,
+                "problems": result.problems,
+                "warnings": result.warnings,
+            }
+        )
+    else:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if result.ok:
+            print(f"restored {result.files_checked} file(s) into {args.target}, all verified")
+        for problem in result.problems:
+            print(f"FAILED: {problem}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def backup_restore_test(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.restore_test import restore_test
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    if not _known([b.name for b in config.backups], args.set, "backups"):
+        return 1
+    store = store_for(config)
+    names = [args.set] if args.set else [b.name for b in config.backups]
+    tests = [restore_test(config, store, name, _now()) for name in names]
+    if args.json:
+        emit_json([test.as_dict() for test in tests])
+    else:
+        for test in tests:
+            state = "PASSED" if test.ok else "FAILED"
+            archive = Path(test.archive).name if test.archive else "-"
+            print(
+                f"{test.backup_set}: {state} {archive}: {test.files_checked} file(s) checked "
+                f"in {test.seconds:.1f}s"
+            )
+            for problem in test.problems:
+                print(f"  {problem}")
+    return 0 if tests and all(test.ok for test in tests) else 1
+
+
+# -- rollback --------------------------------------------------------------------------
+
+
+def rollback_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.rollback import rollback, target_from_file
+
+    target = target_from_file(Path(args.config), args.backup_set)
+
+    def reload() -> str:
+        from hostkeeper.config import load_config
+        from hostkeeper.tasks.rotate_logs import reload_daemon
+
+        return reload_daemon(load_config(target.config_file).config)
+
+    outcome = rollback(target, archive=args.archive, reload=reload)
+    if outcome.ok:
+        _record_rollback(target, outcome)
+    if args.json:
+        emit_json(outcome.as_dict())
+    else:
+        if outcome.archive:
+            print(f"archive: {outcome.archive}")
+        for path in outcome.replaced:
+            print(f"restored {path}")
+        for path in outcome.created:
+            print(f"created {path}")
+        for path in outcome.kept_aside:
+            print(f"kept aside {path}")
+        if outcome.undone:
+            print("the restored files were put back as they were before the rollback")
+        for error in outcome.errors:
+            print(f"FAILED: {error}", file=sys.stderr)
+        if outcome.reload:
+            print(outcome.reload)
+    return 0 if outcome.ok else 1
+
+
+def _record_rollback(target: Any, outcome: Any) -> None:
+    from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
+    from hostkeeper.config import load_config
+
+    config = load_config(target.config_file).config
+    record_file_action(
+        store_for(config),
+        kind="rollback",
+        policy=target.backup_set,
+        at=_now(),
+        counts=FileActionCounts(),
+        detail=outcome.as_dict(),
+    )
+
+
+# -- status ----------------------------------------------------------------------------
+
+
+def backup_status(config: Config, store: Any, host: str) -> list[dict[str, Any]]:
+    """The newest archive and the last restore test of each set, for `status`."""
+    from hostkeeper.adapters.store.files import last_restore_tests, newest_archives
+
+    newest = newest_archives(store, host)
+    tests = last_restore_tests(store, host)
+    names = [b.name for b in config.backups]
+    names += sorted((newest.keys() | tests.keys()) - set(names))
+    report = []
+    for name in names:
+        archive = newest.get(name)
+        test = tests.get(name)
+        report.append(
+            {
+                "set": name,
+                "newest": None
+                if archive is None
+                else {
+                    "archive": archive["path"],
+                    "created_at": archive["created_at"],
+                    "bytes": archive["size_bytes"],
+                    "files": archive["files"],
+                    "verified_at": archive["verified_at"],
+                    "verify_ok": archive["verify_ok"],
+                },
+                "restore_test": None
+                if test is None
+                else {
+                    "archive": test["archive"],
+                    "tested_at": test["tested_at"],
+                    "ok": test["ok"],
+                    "files_checked": test["files_checked"],
+                    "detail": test["detail"],
+                },
+            }
+        )
+    return report
+
+
+def print_backup_status(report: list[dict[str, Any]]) -> None:
+    if not report:
+        return
+    rows = []
+    for item in report:
+        newest, test = item["newest"], item["restore_test"]
+        verified = "-"
+        if newest and newest["verify_ok"] is not None:
+            verified = "ok" if newest["verify_ok"] else "FAILED"
+        rows.append(
+            [
+                item["set"],
+                Path(newest["archive"]).name if newest else "none",
+                newest["created_at"] if newest else None,
+                _mb(newest["bytes"]) if newest else None,
+                verified,
+                None
+                if test is None
+                else f"{'PASSED' if test['ok'] else 'FAILED'} {str(test['tested_at'])[:16]}",
+            ]
+        )
+    print(
+        table(["backup set", "newest archive", "created", "size", "verify", "restore test"], rows)
+    )

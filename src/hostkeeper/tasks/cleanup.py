@@ -1,0 +1,239 @@
+"""`cleanup [NAME]`: apply cleanup policies (compress old files, delete older ones).
+
+The walk (adapters.fs) never follows a symlink, never leaves the policy's `path` and
+never crosses into another filesystem; the plan (core.cleanup) is pure; this module
+applies it directory by directory, re-checking each file before acting on it, and
+records freed bytes and counts per policy and run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hostkeeper.adapters.fs import (
+    CompressJob,
+    FileEntry,
+    UnsafeRoot,
+    WalkProblems,
+    compress_many,
+    delete_entry,
+    name_matcher,
+    open_files,
+    open_relative_directory,
+    open_root,
+    remove_compressed_sources,
+    walk_files,
+)
+from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
+from hostkeeper.config import Config
+from hostkeeper.config.files import CleanupPolicy
+from hostkeeper.core.cleanup import CleanupAction, CleanupKind, CleanupPlan, plan_cleanup
+from hostkeeper.core.cleanup import walk_patterns as policy_patterns
+from hostkeeper.core.runs import StepStatus
+from hostkeeper.tasks.context import StepContext, StepOutcome
+from hostkeeper.tasks.file_locks import files_lock_path, waiting_lock
+
+GZIP_LEVEL = 6
+
+
+@dataclass
+class CleanupOutcome:
+    policy: str
+    path: str
+    plan: CleanupPlan[FileEntry] | None = None
+    deleted: int = 0
+    compressed: int = 0
+    bytes_freed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # not acted on, why
+    errors: list[str] = field(default_factory=list)
+
+    def counts(self) -> FileActionCounts:
+        return FileActionCounts(
+            compressed=self.compressed,
+            deleted=self.deleted,
+            bytes_freed=self.bytes_freed,
+            errors=len(self.errors),
+        )
+
+    def as_dict(self, actions: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "policy": self.policy,
+            "path": self.path,
+            "deleted": self.deleted,
+            "compressed": self.compressed,
+            "bytes_freed": self.bytes_freed,
+            "skipped": [list(item) for item in self.skipped[:100]],
+            "errors": self.errors[:100],
+        }
+        if actions and self.plan is not None:
+            data["actions"] = [
+                {"action": a.kind.value, "path": a.relpath, "bytes": a.bytes, "why": a.reason}
+                for a in self.plan.actions
+            ]
+        return data
+
+
+def plan_policy(policy: CleanupPolicy, root_fd: int, now: datetime) -> tuple[Any, WalkProblems]:
+    problems = WalkProblems()
+    inventory = walk_files(
+        root_fd,
+        include=name_matcher(policy_patterns(policy.match)),
+        recursive=policy.recursive,
+        problems=problems,
+    )
+    plan = plan_cleanup(
+        inventory,
+        match=policy.match,
+        compress_after=policy.compress_after,
+        delete_after=policy.delete_after,
+        now=now,
+    )
+    return plan, problems
+
+
+def clean(
+    config: Config,
+    store: Store,
+    *,
+    names: list[str] | None = None,
+    dry_run: bool = False,
+    now: datetime,
+    run_id: int | None = None,
+    check: Any = None,
+    log: Any = None,
+) -> list[CleanupOutcome]:
+    policies = [p for p in config.cleanup if names is None or p.name in names]
+    outcomes = []
+    with contextlib.ExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(waiting_lock(files_lock_path(config), check=check))
+        for policy in policies:
+            outcome = CleanupOutcome(policy.name, policy.path)
+            try:
+                root_fd = open_root(policy.path)
+            except UnsafeRoot as error:
+                outcome.errors.append(str(error))
+                outcomes.append(outcome)
+                continue
+            try:
+                outcome.plan, problems = plan_policy(policy, root_fd, now)
+                outcome.skipped.extend(problems.skipped)
+                if not dry_run:
+                    _apply(root_fd, outcome.plan, outcome, check)
+            finally:
+                os.close(root_fd)
+            if not dry_run:
+                record_file_action(
+                    store,
+                    kind="cleanup",
+                    policy=policy.name,
+                    at=now,
+                    counts=outcome.counts(),
+                    run_id=run_id,
+                    detail=outcome.as_dict(actions=False),
+                )
+            if log is not None:
+                log.info(
+                    "cleanup",
+                    policy=policy.name,
+                    dry_run=dry_run,
+                    actions=len(outcome.plan.actions) if outcome.plan else 0,
+                    deleted=outcome.deleted,
+                    compressed=outcome.compressed,
+                    bytes_freed=outcome.bytes_freed,
+                    errors=len(outcome.errors),
+                )
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _apply(root_fd: int, plan: CleanupPlan[FileEntry], outcome: CleanupOutcome, check: Any) -> None:
+    by_directory: dict[str, list[CleanupAction[FileEntry]]] = defaultdict(list)
+    for action in plan.actions:
+        by_directory[action.item.directory].append(action)
+    fds: list[int] = []
+    jobs: list[CompressJob] = []
+    try:
+        for directory, actions in by_directory.items():
+            if check:
+                check()
+            try:
+                dir_fd = open_relative_directory(root_fd, directory)
+            except OSError as error:
+                for action in actions:
+                    outcome.skipped.append((action.relpath, f"directory: {error.strerror}"))
+                continue
+            fds.append(dir_fd)
+            for action in actions:
+                if action.kind is CleanupKind.COMPRESS:
+                    jobs.append(CompressJob(dir_fd, action.item.name, action.item, action.bytes))
+                    continue
+                try:
+                    reason = delete_entry(dir_fd, action.item)
+                except OSError as error:
+                    outcome.errors.append(f"{action.relpath}: {error.strerror}")
+                    continue
+                if reason:
+                    outcome.skipped.append((action.relpath, reason))
+                else:
+                    outcome.deleted += 1
+                    outcome.bytes_freed += action.bytes
+        _compress(jobs, outcome, check)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _compress(jobs: list[CompressJob], outcome: CleanupOutcome, check: Any) -> None:
+    if not jobs:
+        return
+    busy = open_files()
+    ready = []
+    for job in jobs:
+        entry = job.expected
+        if entry is not None and (entry.dev, entry.ino) in busy:
+            outcome.skipped.append((entry.relpath, "open by a process; not compressed"))
+        else:
+            ready.append(job)
+    done, failed = compress_many(ready, level=GZIP_LEVEL, check=check)
+    for _name, error in failed:
+        outcome.skipped.append((_name, error))
+    kept = {name for name, _reason in remove_compressed_sources(done)}
+    for result in done:
+        if result.name in kept:
+            outcome.skipped.append((result.name, "changed after compression; kept"))
+            continue
+        outcome.compressed += 1
+        outcome.bytes_freed += result.original_bytes - result.compressed_bytes
+
+
+def run(ctx: StepContext, argument: Any) -> StepOutcome:
+    outcomes = clean(
+        ctx.config,
+        ctx.store,
+        names=[argument] if argument else None,
+        dry_run=ctx.dry_run,
+        now=ctx.now(),
+        run_id=ctx.run_id,
+        check=ctx.check_cancelled,
+        log=ctx.log,
+    )
+    details = {"policies": [outcome.as_dict(actions=ctx.dry_run) for outcome in outcomes]}
+    if ctx.dry_run:
+        planned = sum(len(o.plan.actions) for o in outcomes if o.plan)
+        return StepOutcome(StepStatus.SKIPPED, f"dry run: {planned} action(s)", details=details)
+    summary = (
+        f"deleted {sum(o.deleted for o in outcomes)}, compressed "
+        f"{sum(o.compressed for o in outcomes)}, freed "
+        f"{sum(o.bytes_freed for o in outcomes) / 1_048_576:.1f} MB"
+    )
+    errors = [error for outcome in outcomes for error in outcome.errors]
+    if errors:
+        return StepOutcome(StepStatus.FAILED, summary, error="; ".join(errors[:5]), details=details)
+    return StepOutcome(StepStatus.SUCCEEDED, summary, details=details)
