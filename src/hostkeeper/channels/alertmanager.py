@@ -48,6 +48,9 @@ def alert_for(channel: AlertmanagerChannel, message: Message) -> dict[str, Any]:
     elif message.kind == "maintenance":
         labels["alertname"] = MAINTENANCE_ALERT
         labels["procedure"] = message.rule
+        # One severity for failure and success alike: the labels identify the alert, so
+        # the success must carry the same ones to resolve it.
+        labels["severity"] = "warning"
         starts_at = message.at
         ends_at = message.at + MAINTENANCE_HOLD if message.state == "failure" else message.at
     else:  # firing, repeat, refresh
