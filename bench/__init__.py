@@ -1,0 +1,17 @@
+"""hostkeeper's benchmarks: `python -m bench [--quick] [NAME ...]` (or `make bench`).
+
+Benchmarks are not tests: they print figures, the peer or floor each is compared with,
+and, where the project has a target, whether it was met. Nothing here asserts on time.
+
+A benchmark is one module with `NAME`, `SUMMARY` and `run(context) -> list[Result]`;
+adding one is a new module plus one line in BENCHMARKS.
+"""
+
+from __future__ import annotations
+
+# name -> module, in the order `python -m bench` runs them
+BENCHMARKS: dict[str, str] = {
+    "startup": "bench.startup",
+    "reload": "bench.reload",
+    "idle": "bench.idle",
+}
