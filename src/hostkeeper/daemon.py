@@ -212,7 +212,7 @@ class Daemon:
         log.info("reloading", config=self.config_path)
         try:
             loaded = load_config(self.config_path)
-            self._refuse_restart_only_changes(loaded.config)
+            self._refuse_restart_only_changes(loaded)
         except ConfigError as error:
             self._reload_error = error.first_line
             for issue in error.issues:
@@ -229,12 +229,12 @@ class Daemon:
         self.notifier.ready(self._status_text())
         log.info("configuration reloaded", schedule_changes=changes)
 
-    def _refuse_restart_only_changes(self, new: Config) -> None:
+    def _refuse_restart_only_changes(self, new: LoadedConfig) -> None:
         from hostkeeper.config.issues import ConfigIssue
 
-        if new.database.url != self.config.database.url:
-            assert self.loaded is not None
-            line = self.loaded.source.line_of(("database", "url"))
+        if new.config.database.url != self.config.database.url:
+            # The line in the file as it is now, not as it was when last loaded.
+            line = new.source.line_of(("database", "url"))
             raise ConfigError(
                 [
                     ConfigIssue(

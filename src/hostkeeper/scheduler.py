@@ -170,7 +170,8 @@ class ProcedureScheduler:
     def catch_up(self, config: Config, now: datetime) -> list[str]:
         """Start once, as catch-up, each procedure that was due while hostkeeper was down.
 
-        Fires before the newest one are recorded as missed, so history shows the outage.
+        Fires before the newest one (all of them without catch-up) are recorded as
+        missed, so history shows the outage.
         """
         started = []
         for name, procedure in config.procedures.items():
@@ -186,7 +187,9 @@ class ProcedureScheduler:
             missed = _fire_times(trigger, reference, now)
             if not missed:
                 continue
-            for fire_time in missed[-MAX_MISSED_RECORDS - 1 : -1]:
+            # The newest fire is the catch-up run; without catch-up it was missed too.
+            unrun = missed[:-1] if config.daemon.catch_up else missed
+            for fire_time in unrun[-MAX_MISSED_RECORDS:]:
                 run_store.record_finished_run(
                     self.engine.store,
                     name,

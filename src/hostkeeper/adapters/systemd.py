@@ -25,7 +25,11 @@ class Notifier:
 
     def send(self, *lines: str) -> None:
         if self._notifier is not None:
-            self._notifier.notify("\n".join(lines))
+            # sdnotify encodes as Latin-1 and silently drops a message it cannot encode
+            # (a whole READY=1 for one Cyrillic letter in STATUS=); systemd reads UTF-8,
+            # so hand it the UTF-8 bytes in the form that round-trips through Latin-1.
+            text = "\n".join(lines)
+            self._notifier.notify(text.encode("utf-8").decode("latin-1"))
 
     def ready(self, status: str) -> None:
         self.send("READY=1", f"STATUS={status}")

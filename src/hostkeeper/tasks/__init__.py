@@ -61,7 +61,9 @@ STEPS: dict[str, StepDefinition] = {
         "hostkeeper.tasks.cleanup", NameArgument(reference="cleanup"), "apply cleanup policies"
     ),
     "collect_metrics": StepDefinition(None, ArgumentSpec(), "collect one round of metrics"),
-    "health_check": StepDefinition(None, ArgumentSpec(), "run the health checks"),
+    "health_check": StepDefinition(
+        "hostkeeper.tasks.health_check", ArgumentSpec(), "run the health checks"
+    ),
     "evaluate_alerts": StepDefinition(
         "hostkeeper.tasks.evaluate_alerts", ArgumentSpec(), "evaluate the alert rules"
     ),

@@ -1,0 +1,115 @@
+"""Catch-up at start: what was due while the daemon was down runs once, the rest is missed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from notify_socket import NotifySocket
+
+from conftest import DaemonFactory, DaemonProcess, Site, wait_until
+
+HOURLY = """\
+hourly:
+  schedule: {cron: "0 * * * *"}
+  steps:
+    - run: ["true"]
+"""
+
+# How SQLAlchemy keeps a DateTime in SQLite: naive UTC text.
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _hour_marks(since: datetime, until: datetime) -> list[datetime]:
+    """Every full hour in (since, until]."""
+    mark = since.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    marks = []
+    while mark <= until:
+        marks.append(mark)
+        mark += timedelta(hours=1)
+    return marks
+
+
+def _pretend_known_since(site: Site, procedure: str, since: datetime) -> None:
+    """Make the store believe the daemon has scheduled `procedure` since `since`."""
+    with sqlite3.connect(site.database) as db:
+        updated = db.execute(
+            "UPDATE procedure_state SET known_since = ? WHERE procedure = ?",
+            (since.astimezone(UTC).replace(tzinfo=None).strftime(SQLITE_DATETIME), procedure),
+        ).rowcount
+        db.execute("DELETE FROM runs WHERE procedure = ?", (procedure,))
+    db.close()
+    assert updated == 1, "the first start did not record the procedure's schedule"
+
+
+@pytest.fixture
+def down_for_hours(
+    site: Site, start_daemon: DaemonFactory, notify: NotifySocket
+) -> Callable[..., tuple[DaemonProcess, list[datetime]]]:
+    """Start once to record the schedule, pretend that was 5.5 h ago, start again.
+
+    Returns the second daemon and the fire times due while it was "down".
+    """
+
+    def restart(**config: Any) -> tuple[DaemonProcess, list[datetime]]:
+        site.write_config(HOURLY, **config)
+        first = start_daemon()
+        notify.wait_key("READY", "1")
+        assert first.stop() == 0
+        since = datetime.now(UTC) - timedelta(hours=5, minutes=30)
+        _pretend_known_since(site, "hourly", since)
+        seen = len(notify.messages)
+        before = datetime.now(UTC)
+        second = start_daemon()
+        notify.wait_key("READY", "1", after=seen)
+        after = datetime.now(UTC)
+        due = _hour_marks(since, before)
+        if due != _hour_marks(since, after):
+            pytest.skip("an hour began while the daemon was starting")
+        return second, due
+
+    return restart
+
+
+def _scheduled_for(records: list[dict[str, Any]]) -> list[datetime]:
+    return sorted(datetime.fromisoformat(str(r["scheduled_for"])) for r in records)
+
+
+def test_catch_up_runs_the_newest_missed_fire_and_records_older_ones_as_missed(
+    site: Site, down_for_hours: Callable[..., tuple[DaemonProcess, list[datetime]]]
+) -> None:
+    daemon, due = down_for_hours()
+    assert len(due) in (5, 6)
+
+    caught_up = wait_until(
+        lambda: [r for r in site.runs("hourly") if r["trigger"] == "catch-up" and r["finished_at"]],
+        what="a finished catch-up run",
+    )
+
+    assert len(caught_up) == 1
+    assert caught_up[0]["status"] == "succeeded"
+    assert _scheduled_for(caught_up) == [due[-1]]
+    missed = [r for r in site.runs("hourly") if r["status"] == "missed"]
+    assert _scheduled_for(missed) == due[:-1]
+    assert all(r["trigger"] == "scheduled" for r in missed)
+    assert all("not running" in str(r["error"]) for r in missed)
+    ready = daemon.wait_for_event(lambda e: e.get("event") == "ready")
+    assert ready["catch_up"] == ["hourly"]
+    assert daemon.stop() == 0
+
+
+def test_without_catch_up_every_fire_missed_while_down_is_recorded_as_missed(
+    site: Site, down_for_hours: Callable[..., tuple[DaemonProcess, list[datetime]]]
+) -> None:
+    daemon, due = down_for_hours(daemon_extra="catch_up: false")
+    ready = daemon.wait_for_event(lambda e: e.get("event") == "ready")
+
+    assert ready["catch_up"] == []
+    records = site.runs("hourly")
+    assert [r for r in records if r["trigger"] == "catch-up"] == []
+    assert {r["status"] for r in records} == {"missed"}
+    assert _scheduled_for(records) == due
+    assert daemon.stop() == 0
