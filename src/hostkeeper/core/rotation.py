@@ -25,7 +25,7 @@ class Generation:
     """A rotated file of one log: `name` in the log's directory."""
 
     name: str
-    key: str  # numbered: zero-padded number; dated: the stamp; sorts oldest first
+    key: str  # numbered: the number, zero-padded (1 is newest); dated: the stamp
     compressed: bool
 
     @property
@@ -111,6 +111,12 @@ def rotation_due(
     return False, f"{policy.rotate.value}: already rotated {when}"
 
 
+def _newest_first(generations: Iterable[Generation], naming: str) -> list[Generation]:
+    if naming == "numbered":
+        return sorted(generations, key=lambda g: int(g.key))
+    return sorted(generations, key=lambda g: g.key, reverse=True)
+
+
 def plan_log(
     policy: LogPolicy,
     state: LogState,
@@ -134,18 +140,22 @@ def plan_log(
             duplicates.append(generation.name)
         else:
             by_base[generation.base] = generation
-    ordered = sorted(by_base.values(), key=lambda g: g.key, reverse=True)  # newest first
+    ordered = _newest_first(by_base.values(), policy.naming)
     due, reason = rotation_due(policy, state.size, state.last_rotated, now, zone, force)
     renames: list[tuple[str, str]] = []
     rotate_to: str | None = None
     if due and policy.naming == "numbered":
-        for generation in sorted(ordered, key=lambda g: g.key, reverse=True):
-            number = int(generation.key) + 1
-            target = f"{log_name}.{number}" + (GZ if generation.compressed else "")
-            renames.append((generation.name, target))
         shifted = [
-            Generation(new, str(int(old.key) + 1).zfill(6), old.compressed)
-            for old, (_name, new) in zip(ordered, renames, strict=True)
+            Generation(
+                f"{log_name}.{int(g.key) + 1}" + (GZ if g.compressed else ""),
+                str(int(g.key) + 1).zfill(6),
+                g.compressed,
+            )
+            for g in ordered
+        ]
+        # Oldest first, so that no rename lands on a name still in use.
+        renames = [
+            (old.name, new.name) for old, new in reversed(list(zip(ordered, shifted, strict=True)))
         ]
         rotate_to = f"{log_name}.1"
         ordered = [Generation(rotate_to, "1".zfill(6), False), *shifted]
@@ -163,8 +173,7 @@ def plan_log(
                 discard=tuple(duplicates),
             )
         rotate_to = f"{log_name}-{stamp}"
-        ordered = [Generation(rotate_to, stamp, False), *ordered]
-        ordered.sort(key=lambda g: g.key, reverse=True)
+        ordered = _newest_first([Generation(rotate_to, stamp, False), *ordered], policy.naming)
     kept = ordered[: policy.keep]
     beyond = ordered[policy.keep :]
     compress: list[str] = []
