@@ -75,12 +75,18 @@ def sidecar_of(path: Path) -> Path:
 
 
 def parse_archive_name(name: str) -> tuple[str, datetime] | None:
-    """(set, created_at) of an archive file name, or None for anything else."""
+    """(set, created_at) of an archive file name, or None for anything else.
+
+    Names carry whole seconds; a second archive within the same second is named `-2`,
+    `-3`, ..., and that sequence number becomes the microseconds of `created_at`, so
+    archives always sort in the order they were made.
+    """
     match = _NAME.match(name)
     if match is None:
         return None
     created = datetime.strptime(match.group("stamp"), _STAMP).replace(tzinfo=UTC)
-    return match.group("set"), created
+    sequence = int(match.group("seq") or 0)
+    return match.group("set"), created.replace(microsecond=min(sequence, 999_999))
 
 
 def list_archives(set_directory: Path, backup_set: str) -> list[ArchiveFile]:

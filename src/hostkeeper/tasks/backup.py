@@ -20,6 +20,7 @@ from hostkeeper.adapters.archive import (
     BackupError,
     create_archive,
     list_archives,
+    parse_archive_name,
     read_sidecar,
     remove_leftovers,
 )
@@ -118,11 +119,12 @@ def create_backup(
             sync_archives(config, store, name)
             return outcome
         outcome.result = result
+        parsed = parse_archive_name(result.path.name)
         record_archive(
             store,
             backup_set=name,
             path=str(result.path),
-            created_at=result.created_at,
+            created_at=parsed[1] if parsed else result.created_at,
             size=result.size,
             files=result.files,
             sha256=result.sha256,
