@@ -101,7 +101,9 @@ STEPS: dict[str, StepDefinition] = {
         "hostkeeper.tasks.security_audit", ArgumentSpec(), "audit permissions, certs, secrets"
     ),
     "suggest_thresholds": StepDefinition(
-        None, ArgumentSpec(), "suggest alert thresholds from history"
+        "hostkeeper.tasks.suggest_thresholds",
+        DurationArgument(default="7d"),
+        "suggest alert thresholds from history (optional period, default 7d)",
     ),
     "db": StepDefinition(
         "hostkeeper.tasks.db",
