@@ -78,6 +78,9 @@ def test_alert_lifecycle_through_the_cli(cli: Cli, config_file: ConfigFile) -> N
 
         [alert] = run_json(cli, path, "alerts", "list", "--state", "firing")["alerts"]
         assert alert["rule"] == "unhealthy" and alert["notifications"] == 1
+        status = run_json(cli, path, "status")["alerts"]
+        assert [a["id"] for a in status["firing"]] == [alert["id"]]
+        assert "alert FIRING #1 unhealthy (critical)" in cli("--config", str(path), "status").stdout
         acked = run_json(cli, path, "alerts", "ack", str(alert["id"]))
         assert acked["acknowledged_at"] is not None
         marked = run_json(cli, path, "alerts", "mark-false-positive", str(alert["id"]))

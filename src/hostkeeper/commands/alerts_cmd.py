@@ -270,3 +270,47 @@ def _rate(count: int, rate: float | None) -> str:
 
 def _minutes(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:.1f}m"
+
+
+# -- `status` section -------------------------------------------------------------------------
+
+
+def alerts_status(store: Any, host: str) -> dict[str, Any]:
+    """Firing and pending alerts, current silences and recent failed deliveries of `host`."""
+    from hostkeeper.adapters.store import Store
+    from hostkeeper.adapters.store import alerts as alert_store
+
+    view = store if host == store.host else Store(store.engine, host=host)
+    active = alert_store.list_alerts(view, ["pending", "firing"], limit=1000)
+    failed = [n for n in alert_store.recent_notifications(view, limit=200) if n.state == "failed"]
+    return {
+        "firing": [_alert_dict(a) for a in active if a.state.value == "firing"],
+        "pending": [_alert_dict(a) for a in active if a.state.value == "pending"],
+        "silences": [vars(s) for s in alert_store.silence_rows(view, datetime.now(UTC))],
+        "failed_deliveries": [
+            {"id": n.id, "channel": n.channel, "kind": n.kind, "error": n.last_error}
+            for n in failed[:10]
+        ],
+    }
+
+
+def print_alerts_status(data: dict[str, Any]) -> None:
+    firing, pending = data["firing"], data["pending"]
+    if not firing and not pending:
+        print("alerts: none firing")
+    for alert in firing:
+        ack = ", acknowledged" if alert["acknowledged_at"] else ""
+        print(
+            f"alert FIRING #{alert['id']} {alert['rule']} ({alert['severity']}{ack}) "
+            f"since {when(alert['fired_at'])}: {alert['summary']}"
+        )
+    for alert in pending:
+        print(f"alert pending #{alert['id']} {alert['rule']}: {alert['summary']}")
+    for silence in data["silences"]:
+        print(f"silenced: {silence['rule']} until {when(silence['until'])}")
+    if data["failed_deliveries"]:
+        newest = data["failed_deliveries"][0]
+        print(
+            f"notifications: {len(data['failed_deliveries'])} recent deliveries failed "
+            f"(newest via {newest['channel']}: {newest['error']})"
+        )
