@@ -205,6 +205,10 @@ def status(args: argparse.Namespace) -> int:
 
     backups = backup_status(config, store, host)
     data["backups"] = backups
+    from hostkeeper.commands.alerts_cmd import alerts_status, print_alerts_status
+
+    alerting = alerts_status(store, host)
+    data["alerts"] = alerting
     if args.json:
         emit_json(data)
         return 0
@@ -231,4 +235,5 @@ def status(args: argparse.Namespace) -> int:
         )
     )
     print_backup_status(backups)
+    print_alerts_status(alerting)
     return 0
