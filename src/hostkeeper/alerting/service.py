@@ -68,10 +68,11 @@ class AlertService:
         if _current is self:
             _current = None
         self._stop.set()
+        deadline = time.monotonic() + timeout
         if self._thread is not None:
             self._thread.join(timeout)
-        self.worker.drain(timeout)
-        left = self.worker.stop(timeout)
+        self.worker.drain(max(deadline - time.monotonic(), 0.0))
+        left = self.worker.stop(max(deadline - time.monotonic(), 0.1))
         if left:
             log.info("notifications left queued for the next start", count=left)
 
