@@ -37,7 +37,7 @@ from hostkeeper.core.cleanup import CleanupAction, CleanupKind, CleanupPlan, pla
 from hostkeeper.core.cleanup import walk_patterns as policy_patterns
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
-from hostkeeper.tasks.file_locks import files_lock_path, waiting_lock
+from hostkeeper.tasks.file_locks import DEFAULT_WAIT_SECONDS, files_lock_path, waiting_lock
 
 GZIP_LEVEL = 6
 
@@ -107,12 +107,17 @@ def clean(
     run_id: int | None = None,
     check: Any = None,
     log: Any = None,
+    lock_wait: float = DEFAULT_WAIT_SECONDS,
 ) -> list[CleanupOutcome]:
+    """Apply (or with dry_run only plan) the named policies, all without names.
+
+    Raises LockHeld when another rotation or cleanup holds the lock past `lock_wait`.
+    """
     policies = [p for p in config.cleanup if names is None or p.name in names]
     outcomes = []
     with contextlib.ExitStack() as stack:
         if not dry_run:
-            stack.enter_context(waiting_lock(files_lock_path(config), check=check))
+            stack.enter_context(waiting_lock(files_lock_path(config), lock_wait, check))
         for policy in policies:
             outcome = CleanupOutcome(policy.name, policy.path)
             try:

@@ -46,7 +46,7 @@ from hostkeeper.config.files import LogPolicy, RotateMode
 from hostkeeper.core.rotation import LogPlan, LogState, parse_generation, plan_log
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
-from hostkeeper.tasks.file_locks import files_lock_path, waiting_lock
+from hostkeeper.tasks.file_locks import DEFAULT_WAIT_SECONDS, files_lock_path, waiting_lock
 
 AFTER_ROTATE_TIMEOUT = 120.0
 # After the reload, writers get this long to reopen before a rotated file they still
@@ -160,10 +160,7 @@ def log_states(policy: LogPolicy, paths: list[str], store: Store) -> list[LogSta
     for path in paths:
         directory = os.path.dirname(path) or "."
         if directory not in listings:
-            try:
-                listings[directory] = tuple(os.listdir(directory))
-            except OSError:
-                listings[directory] = ()
+            listings[directory] = _regular_files(directory)
         try:
             size = os.lstat(path).st_size
         except FileNotFoundError:
@@ -171,6 +168,15 @@ def log_states(policy: LogPolicy, paths: list[str], store: Store) -> list[LogSta
         absolute = os.path.abspath(path)
         states.append(LogState(absolute, size, last.get(absolute), listings[directory]))
     return states
+
+
+def _regular_files(directory: str) -> tuple[str, ...]:
+    """Names of the regular files in `directory` (a generation is never a link or dir)."""
+    try:
+        with os.scandir(directory) as entries:
+            return tuple(e.name for e in entries if e.is_file(follow_symlinks=False))
+    except OSError:
+        return ()
 
 
 # -- applying --------------------------------------------------------------------------
@@ -187,14 +193,18 @@ def rotate(
     run_id: int | None = None,
     check: Any = None,
     log: Any = None,
+    lock_wait: float = DEFAULT_WAIT_SECONDS,
 ) -> list[PolicyOutcome]:
-    """Rotate the named policies (all without names); dry_run only plans."""
+    """Rotate the named policies (all without names); dry_run only plans.
+
+    Raises LockHeld when another rotation or cleanup holds the lock past `lock_wait`.
+    """
     zone = ZoneInfo(config.timezone)
     policies = [p for p in config.logs if names is None or p.name in names]
     outcomes: list[PolicyOutcome] = []
     with contextlib.ExitStack() as stack:
         if not dry_run:
-            stack.enter_context(waiting_lock(files_lock_path(config), check=check))
+            stack.enter_context(waiting_lock(files_lock_path(config), lock_wait, check))
         for policy in policies:
             outcome = PolicyOutcome(policy.name)
             paths, outcome.errors = live_logs(policy)
