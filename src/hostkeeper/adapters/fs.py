@@ -112,9 +112,12 @@ def open_root(root: str | Path) -> int:
     try:
         return os.open(root, _DIR_FLAGS)
     except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise UnsafeRoot(f"{root} is a symlink; hostkeeper does not follow symlinks") from None
-        if error.errno == errno.ENOTDIR:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            with contextlib.suppress(OSError):
+                if stat.S_ISLNK(os.lstat(root).st_mode):
+                    raise UnsafeRoot(
+                        f"{root} is a symlink; hostkeeper does not follow symlinks"
+                    ) from None
             raise UnsafeRoot(f"{root} is not a directory") from None
         raise UnsafeRoot(f"cannot open {root}: {error.strerror}") from None
 
