@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -143,9 +144,9 @@ def rollback(
         outcome.errors.extend(notes)
         return outcome
     outcome.archive = str(path)
-    staging = target.state_dir / "rollback" / stamp
-    staging.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(staging, ignore_errors=True)
+    # Private scratch space: under the state directory when it exists, else the system's.
+    parent = target.state_dir if target.state_dir.is_dir() else None
+    staging = Path(tempfile.mkdtemp(prefix=f"rollback-{stamp}-", dir=parent)) / "files"
     try:
         try:
             restored = restore_archive(path, staging)
@@ -157,7 +158,7 @@ def rollback(
             return outcome
         _put_in_place(restored.manifest, staging, stamp, outcome)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging.parent, ignore_errors=True)
     if outcome.errors:
         _undo(outcome)
         return outcome
