@@ -3,6 +3,14 @@ sets `handler` on them; adding an area is one module plus one line in MODULES.""
 
 from __future__ import annotations
 
-from hostkeeper.commands import alerts_cmd, audit_cmd, config_cmd, db_cmd, files_cmd, procedures
+from hostkeeper.commands import (
+    alerts_cmd,
+    audit_cmd,
+    check_cmd,
+    config_cmd,
+    db_cmd,
+    files_cmd,
+    procedures,
+)
 
-MODULES = (audit_cmd, procedures, config_cmd, db_cmd, alerts_cmd, files_cmd)
+MODULES = (audit_cmd, procedures, config_cmd, db_cmd, check_cmd, alerts_cmd, files_cmd)

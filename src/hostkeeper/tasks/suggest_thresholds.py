@@ -157,7 +157,14 @@ def check_item(
     if check.type not in LEVELLED_CHECKS:
         return _state_only_item(item, store, check, since, until), None
     current = _current_levels(check)
-    item["current"] = {"warning": current.warning, "critical": current.critical}
+    item["current"] = {
+        "warning": current.warning,
+        "critical": current.critical,
+        "config": {
+            "warning": _config_spelling(check.type, current.warning),
+            "critical": _config_spelling(check.type, current.critical),
+        },
+    }
     observed = _check_observations(store, check, since, until)
     if observed is None:
         item.update(suggested=None, verdict="no data", note="no observations in the period")
@@ -254,7 +261,14 @@ def rule_item(
             item, rule, observed, comparison.threshold, inclusive, hold, spell
         )
     assert rule.metric is not None and rule.above_baseline is not None
-    item.update(type="metric", current={"level": rule.above_baseline, "metric": rule.metric})
+    item.update(
+        type="metric",
+        current={
+            "level": rule.above_baseline,
+            "metric": rule.metric,
+            "rule": f"metric: {rule.metric}, above_baseline: {rule.above_baseline:g}",
+        },
+    )
     observed = _z_observations(store, rule.metric, since, until)
     metric = rule.metric
     return _levelled_rule_item(

@@ -1,0 +1,278 @@
+"""`hostkeeper check [--quick|--comprehensive]` and `hostkeeper thresholds [--period P]`.
+
+`check` exits like a Nagios plugin (0 ok, 1 warning, 2 critical, 3 unknown, from the
+worst check state) and prints a plugin-style first line with performance data, so it can
+be run by NRPE or any Nagios-compatible scheduler as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from hostkeeper.commands.common import load, store_for
+from hostkeeper.output import emit_json, table
+
+UNKNOWN_EXIT = 3
+# Nagios performance data units; other units are left off the number.
+_PERFDATA_UNITS = {"%": "%", "s": "s"}
+
+
+def register(verbs: Any) -> None:
+    check = verbs.add_parser(
+        "check", help="run the health checks now; Nagios exit codes and the health score"
+    )
+    scope = check.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the local checks (disk_free, memory_available, load, process, file_age)",
+    )
+    scope.add_argument(
+        "--comprehensive",
+        action="store_true",
+        help="every check (the default), printing each check's detail, duration and weight",
+    )
+    check.set_defaults(handler=check_verb)
+    thresholds = verbs.add_parser(
+        "thresholds",
+        help="suggest warning/critical levels for rules and checks from history "
+        "(the suggest_thresholds step)",
+    )
+    thresholds.add_argument("--period", default=None, help="history to look at (default 7d)")
+    thresholds.set_defaults(handler=thresholds_verb)
+
+
+def check_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.core.health import nagios_exit_code
+    from hostkeeper.tasks.health_check import check_round, select_checks
+
+    loaded = load(args)
+    if loaded is None:
+        return UNKNOWN_EXIT
+    config = loaded.config
+    checks = select_checks(config, quick=args.quick)
+    if not checks:
+        what = "local checks" if args.quick else "checks"
+        message = f"UNKNOWN: no {what} configured"
+        if args.json:
+            emit_json({"state": "unknown", "exit_code": UNKNOWN_EXIT, "error": message})
+        else:
+            print(message)
+        return UNKNOWN_EXIT
+    try:
+        store = store_for(config)
+    except Exception as error:  # a broken store must not stop the checks themselves
+        print(f"hostkeeper: results not stored: {error}", file=sys.stderr)
+        store = None
+    round_ = check_round(config, store, checks)
+    code = nagios_exit_code(round_.state)
+    weights = config.health_score.weights
+    if args.json:
+        emit_json(
+            {
+                "state": round_.state.value,
+                "exit_code": code,
+                "score": round_.score,
+                "score_stored": round_.complete and store is not None,
+                "scope": "quick" if args.quick else "all",
+                "checks": [
+                    result.to_dict() | {"weight": weights.get(result.name, 1.0)}
+                    for result in round_.results
+                ],
+            }
+        )
+        return code
+    print(_status_line(round_, args.quick))
+    rows = []
+    for result in round_.results:
+        row = [result.name, result.type, result.state.value.upper(), _value(result)]
+        if args.comprehensive:
+            row += [f"{result.duration:.3f}", f"{weights.get(result.name, 1.0):g}", result.detail]
+        rows.append(row)
+    headers = ["check", "type", "state", "value"]
+    if args.comprehensive:
+        headers += ["seconds", "weight", "detail"]
+    print(table(headers, rows))
+    if not args.comprehensive:
+        for result in round_.results:
+            if result.state.value != "ok":
+                print(f"{result.name}: {result.detail}")
+    return code
+
+
+def _status_line(round_: Any, quick: bool) -> str:
+    """`WARNING: health score 83 - 1 warning (root_disk) | score=83;;;0;100 root_disk=9.1%`."""
+    score = "-" if round_.score is None else f"{round_.score:.0f}"
+    scope = " (local checks only)" if quick else ""
+    parts = []
+    for state, count in round_.counts().items():
+        if count and state != "ok":
+            names = [r.name for r in round_.results if r.state.value == state]
+            parts.append(f"{count} {state} ({', '.join(names)})")
+    summary = ", ".join(parts) or f"all {len(round_.results)} checks ok"
+    perfdata = [] if round_.score is None else [f"score={round_.score:.1f};;;0;100"]
+    for result in round_.results:
+        if result.value is not None:
+            unit = _PERFDATA_UNITS.get(result.unit or "", "")
+            perfdata.append(f"{_perf_label(result.name)}={result.value:g}{unit}")
+    line = f"{round_.state.value.upper()}: health score {score}{scope} - {summary}"
+    return line + (" | " + " ".join(perfdata) if perfdata else "")
+
+
+def _perf_label(name: str) -> str:
+    return f"'{name}'" if any(c in name for c in " ='") else name
+
+
+def _value(result: Any) -> str:
+    if result.value is None:
+        return "-"
+    unit = result.unit or ""
+    if unit == "s" and result.type in ("http", "tcp"):
+        return f"{result.value * 1000:.0f} ms"
+    if unit == "s":
+        from hostkeeper.checks.units import format_age
+
+        return format_age(result.value)
+    spacer = "" if unit == "%" else " "
+    return f"{result.value:g}{spacer}{unit}".strip()
+
+
+def thresholds_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.config.units import parse_duration
+    from hostkeeper.tasks.suggest_thresholds import DEFAULT_PERIOD, build_report, write_report
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    try:
+        period = parse_duration(args.period) if args.period else DEFAULT_PERIOD
+    except ValueError as error:
+        print(f"hostkeeper: --period: {error}", file=sys.stderr)
+        return 1
+    config = loaded.config
+    from datetime import UTC, datetime
+
+    report = build_report(config, store_for(config), datetime.now(UTC), period)
+    path = write_report(config, report)
+    if args.json:
+        emit_json(report | {"path": str(path)})
+        return 0
+    print(
+        table(
+            [
+                "for",
+                "name",
+                "current levels",
+                "suggested levels",
+                "alerts at current",
+                "alerts at suggested",
+                "verdict",
+                "note",
+            ],
+            [_suggestion_row(item) for item in report["items"]],
+        )
+    )
+    print(f"report: {path}")
+    return 0
+
+
+def _suggestion_row(item: dict[str, Any]) -> list[Any]:
+    evidence = item.get("evidence") or {}
+    return [
+        item["kind"],
+        item["name"],
+        _levels(item.get("current")),
+        _levels(item.get("suggested")),
+        _alerts(evidence.get("current")),
+        _alerts(evidence.get("suggested")),
+        item.get("verdict"),
+        item.get("note") or "",
+    ]
+
+
+def _levels(levels: dict[str, Any] | None) -> str:
+    """`warning 20%, critical 10%` for checks, `cpu.percent > 69` for rules."""
+    if not levels:
+        return "-"
+    if "rule" in levels:
+        return str(levels["rule"])
+    spelled = levels.get("config", levels)
+    if isinstance(spelled, str):
+        return spelled
+    shown = [f"{key} {spelled[key]}" for key in ("warning", "critical") if key in spelled]
+    if "level" in levels and not shown:
+        shown = [f"level {levels['level']:g}"]
+    if "states" in levels:
+        shown = [f"{levels['check']} in {'/'.join(levels['states'])}"]
+    return ", ".join(shown) or "-"
+
+
+def _alerts(counts: dict[str, Any] | None) -> str:
+    """Alerts a level would have raised: `3` for a rule, `w 3, c 0` for a check."""
+    if not counts:
+        return "-"
+    if "level" in counts:
+        return str(counts["level"]["episodes"])
+    return ", ".join(f"{key[0]} {counts[key]['episodes']}" for key in ("warning", "critical"))
+
+
+# -- the health section of `status` -----------------------------------------------------------
+
+
+def health_status(config: Any, store: Any, host: str) -> dict[str, Any]:
+    """The newest stored state of each configured check and the newest health score."""
+    from hostkeeper.adapters.store.checks import latest_results, latest_score
+    from hostkeeper.core.health import worst_state
+
+    names = [check.name for check in config.checks]
+    latest = latest_results(store, host, names)
+    score = latest_score(store, host)
+    checks = []
+    for check in config.checks:
+        result = latest.get(check.name)
+        entry = {"name": check.name, "type": check.type, "state": None, "checked_at": None}
+        checks.append(entry | result.to_dict() if result else entry)
+    return {
+        "score": score.score if score else None,
+        "score_computed_at": score.computed_at.isoformat() if score else None,
+        "state": worst_state(r.state for r in latest.values()).value if latest else None,
+        "checks": checks,
+    }
+
+
+def print_health_status(health: dict[str, Any]) -> None:
+    if not health["checks"]:
+        print("health: no checks configured")
+        return
+    if health["score_computed_at"] is None:
+        print("health score: not computed yet (run `hostkeeper check` or a health_check step)")
+    else:
+        score = "-" if health["score"] is None else f"{health['score']:.0f}"
+        at = health["score_computed_at"][:19].replace("T", " ")
+        print(f"health score: {score} (state {health['state'] or '-'}, as of {at} UTC)")
+    print(
+        table(
+            ["check", "state", "value", "checked at (UTC)", "detail"],
+            [
+                [
+                    c["name"],
+                    (c["state"] or "never run").upper(),
+                    _value(_Shown(c)) if c.get("value") is not None else "-",
+                    (c["checked_at"] or "-")[:19].replace("T", " "),
+                    c.get("detail"),
+                ]
+                for c in health["checks"]
+            ],
+        )
+    )
+
+
+class _Shown:
+    """A stored check result as `_value` reads it."""
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.value = entry.get("value")
+        self.unit = entry.get("unit")
+        self.type = entry.get("type")
