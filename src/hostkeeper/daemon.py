@@ -25,6 +25,7 @@ from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.systemd import Notifier, watchdog_interval
 from hostkeeper.alerting.service import AlertService
 from hostkeeper.app import prepare_store
+from hostkeeper.collector import MetricsCollector
 from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
 from hostkeeper.daemon_state import DaemonState, write_state
 from hostkeeper.engine import Engine, RunReport, lock_path
@@ -52,6 +53,7 @@ class Daemon:
         self.engine: Engine | None = None
         self.scheduler: ProcedureScheduler | None = None
         self.state: DaemonState | None = None
+        self.metrics: MetricsCollector | None = None
         self.alerting: AlertService | None = None
 
     @property
@@ -106,6 +108,9 @@ class Daemon:
         )
         self.scheduler.start(self.config)
         caught_up = self.scheduler.catch_up(self.config, datetime.now(UTC))
+        # Metrics are collected at metrics.interval on a thread of their own.
+        self.metrics = MetricsCollector(self.store, self.config)
+        self.metrics.start()
         now = _iso_now()
         self.state = DaemonState(
             pid=os.getpid(),
@@ -224,6 +229,8 @@ class Daemon:
         self._reload_error = None
         configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
         changes = self.scheduler.apply(self.config)
+        if self.metrics is not None:
+            self.metrics.apply(self.config)
         self.state.config_loaded_at = _iso_now()
         self._record_reload("ok")
         self.notifier.ready(self._status_text())
@@ -277,6 +284,8 @@ class Daemon:
         if self.alerting is not None:
             self.alerting.stop(timeout=5.0)
         self.scheduler.stop()
+        if self.metrics is not None:
+            self.metrics.stop()
         self.store.dispose()
         log.info("stopped")
         return 0

@@ -6,11 +6,21 @@ from __future__ import annotations
 from hostkeeper.commands import (
     alerts_cmd,
     audit_cmd,
-    check_cmd,
+    baseline_cmd,
     config_cmd,
     db_cmd,
     files_cmd,
+    metrics_cmd,
     procedures,
 )
 
-MODULES = (audit_cmd, procedures, config_cmd, db_cmd, check_cmd, alerts_cmd, files_cmd)
+MODULES = (
+    audit_cmd,
+    procedures,
+    config_cmd,
+    db_cmd,
+    alerts_cmd,
+    files_cmd,
+    metrics_cmd,
+    baseline_cmd,
+)

@@ -201,14 +201,14 @@ def status(args: argparse.Namespace) -> int:
             }
         )
     data = {"host": host, "daemon": state, "procedures": procedures}
-    from hostkeeper.commands.check_cmd import health_status, print_health_status
-
-    health = health_status(config, store, host)
-    data["health"] = health
     from hostkeeper.commands.files_cmd import backup_status, print_backup_status
 
     backups = backup_status(config, store, host)
     data["backups"] = backups
+    from hostkeeper.commands.metrics_cmd import metrics_status, print_metrics_status
+
+    metrics = metrics_status(config, store, host)
+    data["metrics"] = metrics
     from hostkeeper.commands.alerts_cmd import alerts_status, print_alerts_status
 
     alerting = alerts_status(store, host)
@@ -223,7 +223,6 @@ def status(args: argparse.Namespace) -> int:
         print(f"host {host}: daemon {running} (pid {state['pid']}, since {state['started_at']})")
         if state.get("last_reload") not in (None, "ok"):
             print(f"last reload FAILED: {state['last_reload']}")
-    print_health_status(health)
     print(
         table(
             ["procedure", "next run", "last run", "result", "error"],
@@ -239,6 +238,7 @@ def status(args: argparse.Namespace) -> int:
             ],
         )
     )
+    print_metrics_status(metrics)
     print_backup_status(backups)
     print_alerts_status(alerting)
     return 0

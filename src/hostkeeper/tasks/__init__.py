@@ -60,14 +60,18 @@ STEPS: dict[str, StepDefinition] = {
     "cleanup": StepDefinition(
         "hostkeeper.tasks.cleanup", NameArgument(reference="cleanup"), "apply cleanup policies"
     ),
-    "collect_metrics": StepDefinition(None, ArgumentSpec(), "collect one round of metrics"),
+    "collect_metrics": StepDefinition(
+        "hostkeeper.tasks.collect_metrics", ArgumentSpec(), "collect one round of metrics"
+    ),
     "health_check": StepDefinition(
         "hostkeeper.tasks.health_check", ArgumentSpec(), "run the health checks"
     ),
     "evaluate_alerts": StepDefinition(
         "hostkeeper.tasks.evaluate_alerts", ArgumentSpec(), "evaluate the alert rules"
     ),
-    "resource_report": StepDefinition(None, ArgumentSpec(), "report resource and disk usage"),
+    "resource_report": StepDefinition(
+        "hostkeeper.tasks.resource_report", ArgumentSpec(), "report resource and disk usage"
+    ),
     "verify_backups": StepDefinition(
         "hostkeeper.tasks.verify_backups",
         NameArgument(reference="backups"),
@@ -86,9 +90,11 @@ STEPS: dict[str, StepDefinition] = {
     "report": StepDefinition(
         "hostkeeper.tasks.report", ChoiceArgument(choices=REPORTS, required=True), "write a report"
     ),
-    "analyze_trends": StepDefinition(None, DurationArgument(), "fit trends over a period"),
+    "analyze_trends": StepDefinition(
+        "hostkeeper.tasks.analyze_trends", DurationArgument(), "fit trends over a period"
+    ),
     "baseline": StepDefinition(
-        None,
+        "hostkeeper.tasks.baseline",
         ChoiceArgument(choices=("update", "validate", "rollback"), required=True),
         "update, validate or roll back baselines",
     ),

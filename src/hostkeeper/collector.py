@@ -1,0 +1,173 @@
+"""Continuous metric collection inside the daemon, at `metrics.interval`.
+
+One thread, independent of procedures and of the scheduler's executors: it collects a
+round, writes it as one batch, and every few minutes rolls up what is due and applies
+`metrics.retention`. The watchdog never waits on it. A store that is busy or down
+delays writes (rounds are kept, up to a cap, and written together later); it never
+stops collection. `apply(config)` on reload takes a new interval, groups or disks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.metrics import maintain, write_samples
+from hostkeeper.adapters.system import SystemCollector
+from hostkeeper.config import Config
+from hostkeeper.core.metrics import Sample
+
+log = structlog.get_logger("hostkeeper.metrics")
+
+ROLLUP_EVERY = 300.0  # seconds between rollup passes
+EXPIRE_EVERY = 3600.0  # seconds between retention passes
+MAX_PENDING = 50_000  # samples kept while the store cannot be written
+
+
+@dataclass(frozen=True)
+class Settings:
+    interval: float
+    groups: tuple[str, ...]
+    disks: tuple[str, ...]
+    retention: tuple[float, float, float]  # raw, 5m, 1h in seconds
+
+    @classmethod
+    def of(cls, config: Config) -> Settings:
+        metrics = config.metrics
+        return cls(
+            interval=max(metrics.interval.total_seconds(), 0.1),
+            groups=tuple(metrics.collect),
+            disks=tuple(metrics.disks),
+            retention=(
+                metrics.retention.raw.total_seconds(),
+                metrics.retention.five_minute.total_seconds(),
+                metrics.retention.hourly.total_seconds(),
+            ),
+        )
+
+
+class MetricsCollector:
+    def __init__(
+        self, store: Store, config: Config, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self._settings = Settings.of(config)
+        self._changed = False
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pending: list[Sample] = []
+        self._failing = False
+        self.rounds = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="metrics", daemon=True)
+        self._thread.start()
+        log.info("metrics collection started", interval=self._settings.interval)
+
+    def apply(self, config: Config) -> bool:
+        """Take new settings on reload; True when they changed."""
+        settings = Settings.of(config)
+        with self._lock:
+            if settings == self._settings:
+                return False
+            self._settings, self._changed = settings, True
+        self._wake.set()
+        log.info("metrics collection reconfigured", interval=settings.interval)
+        return True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                return  # stuck in a write; the daemon exits without it
+        self._flush()  # what rounds could not write before
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        settings = self._settings
+        collector = self._collector(settings)
+        next_round = time.monotonic() + settings.interval
+        next_rollup = time.monotonic()  # at start: catch up what the downtime left
+        next_expiry = time.monotonic()
+        while not self._stop.is_set():
+            self._wake.wait(max(next_round - time.monotonic(), 0.0))
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            with self._lock:
+                changed, self._changed = self._changed, False
+                settings = self._settings
+            if changed:
+                collector = self._collector(settings)
+                next_round = time.monotonic() + settings.interval
+                continue
+            if time.monotonic() < next_round:
+                continue
+            self._round(collector)
+            next_round += settings.interval
+            now = time.monotonic()
+            if next_round <= now:  # late (suspend, a slow store): skip, do not burst
+                next_round = now + settings.interval
+            if now >= next_rollup:
+                expire = now >= next_expiry
+                self._maintain(settings, expire)
+                next_rollup = now + ROLLUP_EVERY
+                if expire:
+                    next_expiry = now + EXPIRE_EVERY
+
+    def _collector(self, settings: Settings) -> SystemCollector:
+        collector = SystemCollector(settings.groups, settings.disks)
+        collector.prime()
+        return collector
+
+    def _round(self, collector: SystemCollector) -> None:
+        try:
+            batch = collector.collect(self.clock())
+        except Exception:
+            log.exception("metric collection failed")
+            return
+        self.rounds += 1
+        self._pending.extend(batch)
+        if len(self._pending) > MAX_PENDING:
+            del self._pending[: len(self._pending) - MAX_PENDING]
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        try:
+            write_samples(self.store, self._pending)
+        except Exception as error:
+            if not self._failing:
+                log.error("cannot store metric samples; keeping them", error=str(error))
+            self._failing = True
+            return
+        if self._failing:
+            log.info("storing metric samples again", samples=len(self._pending))
+        self._failing = False
+        self._pending = []
+
+    def _maintain(self, settings: Settings, expire: bool) -> None:
+        try:
+            result = maintain(self.store, self.clock(), *settings.retention, expire_rows=expire)
+        except Exception as error:
+            log.error("metric rollup or retention failed", error=str(error))
+            return
+        if any(result.rolled_up.values()) or any(result.expired.values()):
+            log.debug("metrics maintained", **result.as_dict())

@@ -1,0 +1,151 @@
+"""`hostkeeper baseline show|update [--backup-previous]|validate|rollback [VERSION]`.
+
+The same code as the `baseline:` steps; `validate` exits 1 when it rejects the
+candidate, `update` and `rollback` exit 1 when they fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.metrics_cmd import print_outcome
+from hostkeeper.output import emit_json, table
+
+
+def register(verbs: Any) -> None:
+    baseline = verbs.add_parser("baseline", help="baseline versions: show, update, validate")
+    actions = baseline.add_subparsers(dest="baseline_action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="versions, and the statistics of one (the active)")
+    show.add_argument("version", nargs="?", type=int, help="version to show (default: active)")
+    show.add_argument("--host", help="another host's baselines (shared PostgreSQL store)")
+    show.set_defaults(handler=show_verb)
+    update = actions.add_parser("update", help="compute a new candidate version")
+    update.add_argument(
+        "--backup-previous",
+        action="store_true",
+        help="first export the active version to state_dir/baselines/ as JSON",
+    )
+    update.set_defaults(handler=update_verb)
+    validate = actions.add_parser(
+        "validate", help="promote the newest candidate, or reject it (exit 1)"
+    )
+    validate.set_defaults(handler=validate_verb)
+    rollback = actions.add_parser("rollback", help="make an earlier version active again")
+    rollback.add_argument("version", nargs="?", type=int, help="default: the previous one")
+    rollback.set_defaults(handler=rollback_verb)
+
+
+def _exit_code(outcome: Any) -> int:
+    from hostkeeper.core.runs import StepStatus
+
+    return 1 if outcome.status in (StepStatus.FAILED, StepStatus.ABORTED) else 0
+
+
+def update_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.baseline import update
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    outcome = update(
+        config, store_for(config), datetime.now(UTC), backup_previous=args.backup_previous
+    )
+    print_outcome(args, "baseline update", outcome)
+    return _exit_code(outcome)
+
+
+def validate_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.baseline import validate
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    outcome = validate(config, store_for(config))
+    print_outcome(args, "baseline validate", outcome)
+    return _exit_code(outcome)
+
+
+def rollback_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.tasks.baseline import rollback
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    config = loaded.config
+    outcome = rollback(config, store_for(config), args.version)
+    print_outcome(args, "baseline rollback", outcome)
+    return _exit_code(outcome)
+
+
+def show_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.store import baselines as baseline_store
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    store = store_for(loaded.config)
+    host = args.host or store.host
+    versions = baseline_store.list_versions(store, host)
+    shown = (
+        next((v for v in versions if v.version == args.version), None)
+        if args.version is not None
+        else next((v for v in versions if v.status.value == "active"), None)
+    )
+    if args.version is not None and shown is None:
+        print(f"hostkeeper: there is no baseline version {args.version} for {host}")
+        return 1
+    stats = baseline_store.version_stats(store, shown.version, host) if shown else {}
+    if args.json:
+        emit_json(
+            {
+                "host": host,
+                "versions": [v.as_dict() for v in versions],
+                "shown": shown.as_dict() if shown else None,
+                "stats": {metric: s.as_dict() for metric, s in stats.items()},
+            }
+        )
+        return 0
+    if not versions:
+        print(f"no baseline versions for {host} yet (run `hostkeeper baseline update`)")
+        return 0
+    print(
+        table(
+            ["version", "status", "created", "window", "note"],
+            [
+                [
+                    f"v{v.version}",
+                    v.status.value,
+                    v.created_at,
+                    f"{v.window_start:%Y-%m-%d %H:%M} .. {v.window_end:%Y-%m-%d %H:%M}",
+                    v.note,
+                ]
+                for v in versions
+            ],
+        )
+    )
+    if shown is None:
+        print("\nno version is active yet (run `hostkeeper baseline validate`)")
+        return 0
+    print(f"\nv{shown.version} ({shown.status.value}):")
+    print(
+        table(
+            ["metric", "n", "mean", "stddev", "min", "p50", "p95", "p99", "max"],
+            [
+                [metric, s.n, *(_number(getattr(s, f)) for f in _FIELDS)]
+                for metric, s in stats.items()
+            ],
+        )
+    )
+    return 0
+
+
+_FIELDS = ("mean", "stddev", "min", "p50", "p95", "p99", "max")
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"

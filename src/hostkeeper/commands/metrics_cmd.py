@@ -1,0 +1,258 @@
+"""`hostkeeper metrics show|list|collect|resources|trends`.
+
+`metrics show METRIC --since 1h` reads raw samples for short spans and 5-minute or
+hourly rollups for longer ones (or the resolution asked for). `collect`, `resources`
+and `trends` run the collect_metrics, resource_report and analyze_trends steps now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from hostkeeper.commands.common import load, store_for
+from hostkeeper.output import emit_json, table
+
+RESOLUTIONS = {"auto": None, "raw": 0, "5m": 300, "1h": 3600}
+RESOLUTION_NAMES = {0: "raw", 300: "5m", 3600: "1h"}
+
+
+def register(verbs: Any) -> None:
+    metrics = verbs.add_parser("metrics", help="stored metrics: show, list, collect now")
+    actions = metrics.add_subparsers(dest="metrics_action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="samples or rollups of one metric")
+    show.add_argument("metric", help="a metric name, e.g. cpu.percent or disk./.used_percent")
+    show.add_argument("--since", default="1h", help="how far back (default 1h)")
+    show.add_argument(
+        "--resolution",
+        choices=list(RESOLUTIONS),
+        default="auto",
+        help="raw samples, 5-minute or hourly rollups (default: by the span)",
+    )
+    show.add_argument("--host", help="another host's metrics (shared PostgreSQL store)")
+    show.set_defaults(handler=show_verb)
+    listing = actions.add_parser("list", help="every recorded metric with its newest value")
+    listing.add_argument("--host", help="another host's metrics (shared PostgreSQL store)")
+    listing.set_defaults(handler=list_verb)
+    collect = actions.add_parser(
+        "collect", help="collect one round now, then roll up and expire (collect_metrics)"
+    )
+    collect.set_defaults(handler=step_verb, step="collect_metrics", argument=None)
+    resources = actions.add_parser(
+        "resources", help="top processes, filesystems, directory growth (resource_report)"
+    )
+    resources.set_defaults(handler=step_verb, step="resource_report", argument=None)
+    trends = actions.add_parser(
+        "trends", help="slope per day and days until full per baseline metric (analyze_trends)"
+    )
+    trends.add_argument("--period", default="7d", help="history to fit (default 7d)")
+    trends.set_defaults(handler=step_verb, step="analyze_trends")
+
+
+def show_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.store.metrics import metric_names, points
+    from hostkeeper.config.units import parse_duration
+    from hostkeeper.core.metrics import display_resolution
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    try:
+        span = parse_duration(args.since)
+    except ValueError as error:
+        print(f"hostkeeper: --since: {error}", file=sys.stderr)
+        return 1
+    config = loaded.config
+    store = store_for(config)
+    host = args.host or store.host
+    retention = config.metrics.retention
+    resolution = RESOLUTIONS[args.resolution]
+    if resolution is None:
+        resolution = display_resolution(
+            span.total_seconds(),
+            retention.raw.total_seconds(),
+            retention.five_minute.total_seconds(),
+        )
+    now = datetime.now(UTC)
+    since = now - span
+    found = points(store, args.metric, since, now, resolution, host)
+    if not found and resolution != 0 and args.resolution == "auto":
+        # No rollups yet (a new installation, or the first 5 minutes): show raw samples.
+        resolution = 0
+        found = points(store, args.metric, since, now, resolution, host)
+    if not found and args.metric not in metric_names(store, host):
+        known = metric_names(store, host)
+        hint = f"; recorded: {', '.join(known)}" if known else "; no metric is recorded yet"
+        print(f"hostkeeper: no metric named {args.metric!r} on {host}{hint}", file=sys.stderr)
+        return 1
+    values = [point.value for point in found]
+    summary = (
+        {
+            "min": min(point.min if point.min is not None else point.value for point in found),
+            "mean": sum(values) / len(values),
+            "max": max(point.max if point.max is not None else point.value for point in found),
+            "last": values[-1],
+        }
+        if found
+        else None
+    )
+    if args.json:
+        emit_json(
+            {
+                "host": host,
+                "metric": args.metric,
+                "since": since,
+                "until": now,
+                "resolution": RESOLUTION_NAMES[resolution],
+                "summary": summary,
+                "points": [point.as_dict() for point in found],
+            }
+        )
+        return 0
+    label = RESOLUTION_NAMES[resolution]
+    if not found:
+        print(f"{args.metric}: no {label} values in the last {args.since}")
+        return 0
+    assert summary is not None
+    print(
+        f"{args.metric} on {host}, last {args.since} ({label}, {len(found)} values): "
+        f"min {_number(summary['min'])}  mean {_number(summary['mean'])}  "
+        f"max {_number(summary['max'])}  last {_number(summary['last'])}"
+    )
+    if resolution == 0:
+        print(table(["time", "value"], [[p.at, _number(p.value)] for p in found]))
+    else:
+        print(
+            table(
+                ["bucket start", "min", "mean", "max", "samples"],
+                [[p.at, _number(p.min), _number(p.value), _number(p.max), p.count] for p in found],
+            )
+        )
+    return 0
+
+
+def list_verb(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.store.metrics import latest_values
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    store = store_for(loaded.config)
+    host = args.host or store.host
+    latest = latest_values(store, None, host)
+    if args.json:
+        emit_json({name: {"value": p.value, "at": p.at.isoformat()} for name, p in latest.items()})
+        return 0
+    if not latest:
+        print(f"no metrics recorded for {host} yet")
+        return 0
+    print(
+        table(["metric", "value", "at"], [[n, _number(p.value), p.at] for n, p in latest.items()])
+    )
+    return 0
+
+
+def step_verb(args: argparse.Namespace) -> int:
+    """Run one built-in step outside any procedure; 0 unless it failed."""
+    from hostkeeper.core.runs import StepStatus
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    argument = getattr(args, "argument", None)
+    if args.step == "analyze_trends":
+        from hostkeeper.config.units import parse_duration
+
+        try:
+            argument = parse_duration(args.period)
+        except ValueError as error:
+            print(f"hostkeeper: --period: {error}", file=sys.stderr)
+            return 1
+    config = loaded.config
+    outcome = run_step(config, store_for(config), args.step, argument)
+    print_outcome(args, args.step, outcome)
+    return 1 if outcome.status in (StepStatus.FAILED, StepStatus.ABORTED) else 0
+
+
+def run_step(config: Any, store: Any, name: str, argument: Any) -> Any:
+    """Run the built-in step `name` with an already parsed argument, as a procedure would."""
+    import structlog
+
+    from hostkeeper.config.procedures import Step
+    from hostkeeper.engine import execute_step
+    from hostkeeper.tasks.context import StepContext
+
+    step = Step(name=name, argument=argument)
+    ctx = StepContext(
+        config=config,
+        store=store,
+        procedure="(command line)",
+        run_id=None,
+        step=step,
+        log=structlog.get_logger("hostkeeper.cli").bind(step=step.label()),
+    )
+    return execute_step(ctx)
+
+
+def print_outcome(args: argparse.Namespace, label: str, outcome: Any) -> None:
+    if args.json:
+        emit_json(
+            {
+                "step": label,
+                "status": outcome.status.value,
+                "summary": outcome.summary,
+                "error": outcome.error,
+                "details": outcome.details,
+            }
+        )
+        return
+    print(f"{label}: {outcome.status.value}: {outcome.error or outcome.summary or ''}".rstrip())
+
+
+def _number(value: float | None) -> str:
+    """Whole numbers in full (byte counts), others with up to 4 significant digits."""
+    if value is None:
+        return "-"
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+
+
+# -- the metrics section of `status` ----------------------------------------------------------
+
+
+def key_metrics(config: Any) -> list[str]:
+    """What `status` shows: CPU, memory, swap, load and the configured disks."""
+    from hostkeeper.core.metrics import disk_metric
+
+    names = ["cpu.percent", "memory.percent", "swap.percent", "load.5m", "load.5m_per_core"]
+    names += [disk_metric(path, "used_percent") for path in config.metrics.disks]
+    return names
+
+
+def metrics_status(config: Any, store: Any, host: str) -> dict[str, Any]:
+    """The newest value of each key metric, and when the newest sample was taken."""
+    from hostkeeper.adapters.store.metrics import latest_values
+
+    names = key_metrics(config)
+    latest = latest_values(store, names, host)
+    newest = max((point.at for point in latest.values()), default=None)
+    return {
+        "newest_sample_at": newest,
+        "values": {name: latest[name].value for name in names if name in latest},
+    }
+
+
+def print_metrics_status(status: dict[str, Any]) -> None:
+    values = status["values"]
+    if not values:
+        print("metrics: none collected yet")
+        return
+    age = ""
+    if status["newest_sample_at"] is not None:
+        seconds = (datetime.now(UTC) - status["newest_sample_at"]).total_seconds()
+        age = f" ({seconds:.0f}s ago)" if seconds < 120 else f" ({seconds / 60:.0f} min ago)"
+    shown = "  ".join(f"{name} {_number(value)}" for name, value in values.items())
+    print(f"metrics{age}: {shown}")
