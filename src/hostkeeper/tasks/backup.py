@@ -207,7 +207,7 @@ def run(ctx: StepContext, argument: Any) -> StepOutcome:
     details = outcome.as_dict()
     ctx.log.info("backup", **{k: v for k, v in details.items() if k != "skipped"})
     if outcome.error:
-        return StepOutcome.failed(outcome.error, **details)
+        return StepOutcome(StepStatus.FAILED, error=outcome.error, details=details)
     result = outcome.result
     assert result is not None
     status = StepStatus.WARNING if result.unreadable or result.changed else StepStatus.SUCCEEDED
