@@ -201,6 +201,10 @@ def status(args: argparse.Namespace) -> int:
             }
         )
     data = {"host": host, "daemon": state, "procedures": procedures}
+    from hostkeeper.commands.check_cmd import health_status, print_health_status
+
+    health = health_status(config, store, host)
+    data["health"] = health
     from hostkeeper.commands.files_cmd import backup_status, print_backup_status
 
     backups = backup_status(config, store, host)
@@ -223,6 +227,7 @@ def status(args: argparse.Namespace) -> int:
         print(f"host {host}: daemon {running} (pid {state['pid']}, since {state['started_at']})")
         if state.get("last_reload") not in (None, "ok"):
             print(f"last reload FAILED: {state['last_reload']}")
+    print_health_status(health)
     print(
         table(
             ["procedure", "next run", "last run", "result", "error"],
