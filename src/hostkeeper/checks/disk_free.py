@@ -1,4 +1,11 @@
-"""`disk_free`: free space on the filesystem holding `path`, in percent."""
+"""`disk_free`: free space on the filesystem holding `path`, in percent, as `df` counts it.
+
+Free is what an unprivileged writer can still use (df's Avail, `f_bavail`), as a share
+of used + available: exactly 100 minus df's Use% column, and 100 minus psutil's (and so
+the `disk.PATH.used_percent` metric's) percentage. Blocks reserved for root count as
+neither, so a filesystem with a large reservation is not reported as fuller than df
+shows it.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +22,15 @@ def measure(check: DiskFreeCheck, timeout: float) -> Measurement:
         stats = os.statvfs(check.path)
     except OSError as error:
         raise CheckUnavailable(f"cannot read {check.path}: {error.strerror}") from None
-    if not stats.f_blocks:
+    used = (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+    available = stats.f_bavail * stats.f_frsize
+    if used + available <= 0:
         raise CheckUnavailable(f"{check.path} is on a filesystem that reports no size")
-    # f_bavail: what an unprivileged writer can still use, like df's Avail column.
-    free = stats.f_bavail * stats.f_frsize
-    total = stats.f_blocks * stats.f_frsize
-    percent = 100.0 * stats.f_bavail / stats.f_blocks
+    percent = 100.0 * available / (used + available)
     return Measurement(
         state_for_low(percent, check.warning, check.critical),
-        f"{percent:.1f}% free on {check.path} ({format_bytes(free)} of {format_bytes(total)})",
+        f"{percent:.1f}% free on {check.path} ({format_bytes(available)} available, "
+        f"{format_bytes(used)} used)",
         value=round(percent, 2),
         unit="%",
     )
