@@ -14,4 +14,8 @@ BENCHMARKS: dict[str, str] = {
     "startup": "bench.startup",
     "reload": "bench.reload",
     "idle": "bench.idle",
+    "compress": "bench.compress",
+    "cleanup": "bench.cleanup",
+    "rotate": "bench.rotate",
+    "backup": "bench.backup",
 }

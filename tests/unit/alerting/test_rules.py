@@ -63,7 +63,7 @@ def test_check_rule_default_states_are_warning_and_critical() -> None:
 
 def test_baseline_rule_compares_the_z_score() -> None:
     r = rule(metric="cpu.percent", above_baseline=3.0)
-    baseline = {"cpu.percent": BaselineView(2, mean=20.0, stddev=5.0, n=5000)}
+    baseline = {"cpu.percent": BaselineView(mean=20.0, stddev=5.0, n=5000)}
     high = Snapshot(metrics={"cpu.percent": MetricValue(36.0, NOW)}, baseline=baseline)
     edge = Snapshot(metrics={"cpu.percent": MetricValue(35.0, NOW)}, baseline=baseline)
     observation = observe(r, high, NOW, MAX_AGE)
@@ -76,7 +76,7 @@ def test_baseline_rule_compares_the_z_score() -> None:
     ("baseline", "why"),
     [
         ({}, "no active baseline"),
-        ({"cpu.percent": BaselineView(1, 20.0, 0.0, 10)}, "no spread"),
+        ({"cpu.percent": BaselineView(20.0, 0.0, 10)}, "no spread"),
     ],
 )
 def test_baseline_rule_without_a_usable_baseline_is_no_data(
