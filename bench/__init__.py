@@ -18,4 +18,6 @@ BENCHMARKS: dict[str, str] = {
     "cleanup": "bench.cleanup",
     "rotate": "bench.rotate",
     "backup": "bench.backup",
+    "alerts": "bench.alerts",
+    "checks": "bench.checks",
 }
