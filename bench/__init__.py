@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "cleanup": "bench.cleanup",
     "rotate": "bench.rotate",
     "backup": "bench.backup",
+    "metrics": "bench.metrics",
     "alerts": "bench.alerts",
     "checks": "bench.checks",
 }

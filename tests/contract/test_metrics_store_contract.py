@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from hostkeeper.adapters.store.metrics import (
     record_sizes,
     roll_up,
     rollup_progress,
-    value_counts,
+    window_values,
     write_samples,
 )
 from hostkeeper.core.baselines import BaselineStatus, MetricStats
@@ -198,13 +198,22 @@ def test_maintain_keeps_samples_until_they_are_rolled_up(store: Store) -> None:
 # -- baselines -----------------------------------------------------------------------------
 
 
-def test_value_counts_is_the_frequency_table_of_the_window(store: Store) -> None:
+def test_window_values_are_each_metrics_values_in_time_order(store: Store) -> None:
     batch = _series("cpu.percent", T0, 1000, 10.0, lambda i: round((i * 37) % 100 / 3, 1))
-    write_samples(store, batch)
-    counts = value_counts(store, "cpu.percent", T0 + 100, T0 + 5000)
-    expected = Counter(s.value for s in batch if T0 + 100 <= s.ts < T0 + 5000)
-    assert dict(counts) == dict(expected)
-    assert value_counts(store, "unknown", T0, T0 + 10) == []
+    batch += _series("load.5m", T0, 10, 10.0, lambda i: i)
+    write_samples(store, list(reversed(batch)))
+    found = {
+        name: list(values)
+        for name, values in window_values(
+            store, ["load.5m", "unknown", "cpu.percent"], T0 + 100, T0 + 5000
+        )
+    }
+    assert list(found) == ["load.5m", "unknown", "cpu.percent"]
+    assert found["cpu.percent"] == [
+        s.value for s in batch if s.metric == "cpu.percent" and T0 + 100 <= s.ts < T0 + 5000
+    ]
+    assert found["load.5m"] == []  # its ten samples end before T0 + 100
+    assert found["unknown"] == []
 
 
 def test_compute_stats_matches_the_statistics_module(store: Store) -> None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import accumulate
+from itertools import accumulate, islice, repeat
 
 PERCENTILES = (50, 95, 99)
+PROBE = 2000  # values looked at to choose between a frequency table and a full sort
 
 
 class BaselineStatus(StrEnum):
@@ -72,29 +75,28 @@ def summarize(sorted_values: Sequence[float]) -> MetricStats:
     if n == 0:
         return EMPTY
     mean = math.fsum(sorted_values) / n
-    stddev = (
-        math.sqrt(math.fsum((value - mean) ** 2 for value in sorted_values) / (n - 1))
-        if n > 1
-        else None
-    )
     p50, p95, p99 = (percentile(sorted_values, p) for p in PERCENTILES)
-    return MetricStats(n, mean, stddev, sorted_values[0], sorted_values[-1], p50, p95, p99)
+    return MetricStats(
+        n,
+        mean,
+        _stddev(sorted_values, None, mean, n),
+        sorted_values[0],
+        sorted_values[-1],
+        p50,
+        p95,
+        p99,
+    )
 
 
 def summarize_counts(value_counts: Iterable[tuple[float, int]]) -> MetricStats:
     """Statistics of a frequency table: (value, count) pairs, each value once, any order."""
-    pairs = sorted((value, count) for value, count in value_counts if count > 0)
-    if not pairs:
+    table = {value: count for value, count in value_counts if count > 0}
+    if not table:
         return EMPTY
-    values = [value for value, _ in pairs]
-    counts = [count for _, count in pairs]
+    values = sorted(table)
+    counts = [table[value] for value in values]
     n = sum(counts)
-    mean = math.fsum(value * count for value, count in pairs) / n
-    stddev = (
-        math.sqrt(math.fsum(count * (value - mean) ** 2 for value, count in pairs) / (n - 1))
-        if n > 1
-        else None
-    )
+    mean = math.fsum(map(operator.mul, values, counts)) / n
     # ends[i] is one past the last rank holding values[i] in the expanded sequence.
     ends = list(accumulate(counts))
 
@@ -102,7 +104,44 @@ def summarize_counts(value_counts: Iterable[tuple[float, int]]) -> MetricStats:
         return values[bisect.bisect_right(ends, rank)]
 
     p50, p95, p99 = (_interpolate(at, n, p) for p in PERCENTILES)
-    return MetricStats(n, mean, stddev, values[0], values[-1], p50, p95, p99)
+    return MetricStats(
+        n, mean, _stddev(values, counts, mean, n), values[0], values[-1], p50, p95, p99
+    )
+
+
+def summarize_values(values: Iterable[float]) -> MetricStats:
+    """Statistics of values in any order, consumed once (a list is sorted in place).
+
+    Metrics recorded at a fixed precision repeat a few values many times: those are
+    counted into a frequency table as they stream in, which costs much less than
+    keeping and sorting every sample. Which way pays is judged from the first PROBE
+    values.
+    """
+    stream = iter(values)
+    probe = list(islice(stream, PROBE))
+    if not probe:
+        return EMPTY
+    if len(set(probe)) * 4 <= len(probe):
+        counts = Counter(probe)
+        counts.update(stream)
+        return summarize_counts(counts.items())
+    probe.extend(stream)
+    probe.sort()
+    return summarize(probe)
+
+
+def _stddev(
+    values: Sequence[float], counts: Sequence[int] | None, mean: float, n: int
+) -> float | None:
+    """Sample standard deviation, from deviations to the mean (no cancellation)."""
+    if n < 2:
+        return None
+    if counts is None:
+        # math.dist sums the squared deviations in C, with extended precision.
+        return math.dist(values, [mean] * len(values)) / math.sqrt(n - 1)
+    deviations = list(map(operator.sub, values, repeat(mean)))
+    squares = map(operator.mul, map(operator.mul, deviations, deviations), counts)
+    return math.sqrt(math.fsum(squares) / (n - 1))
 
 
 def _interpolate(value_at: Callable[[int], float], n: int, percent: float) -> float:

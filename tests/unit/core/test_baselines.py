@@ -19,6 +19,7 @@ from hostkeeper.core.baselines import (
     rollback_target,
     summarize,
     summarize_counts,
+    summarize_values,
     validate,
     versions_to_prune,
 )
@@ -223,3 +224,17 @@ def test_a_rolled_back_version_can_be_rolled_back_to_again() -> None:
     # v3 was rolled back to v2 once; v2 was later superseded by v4.
     versions = [VersionRef(2, SUPERSEDED), VersionRef(3, ROLLED_BACK), VersionRef(4, ACTIVE)]
     assert rollback_target(versions, None) == 3
+
+
+@pytest.mark.parametrize("digits", [1, None])  # few distinct values / all distinct
+def test_summarize_values_streams_either_way_to_the_same_statistics(digits: int | None) -> None:
+    rng = random.Random(11)
+    raw = [rng.lognormvariate(3, 1) for _ in range(7000)]
+    values = [round(v, digits) if digits is not None else v for v in raw]
+    expected = summarize(sorted(values))
+    found = summarize_values(value for value in values)  # a one-shot stream
+    for field in ("n", "min", "max", "p50", "p95", "p99"):
+        assert getattr(found, field) == getattr(expected, field), field
+    assert found.mean == pytest.approx(expected.mean, rel=1e-12)
+    assert found.stddev == pytest.approx(expected.stddev, rel=1e-9)
+    assert summarize_values(iter([])) == MetricStats(n=0)

@@ -18,13 +18,13 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from hostkeeper.adapters.fs import atomic_write
 from hostkeeper.adapters.store.database import Store
-from hostkeeper.adapters.store.metrics import value_counts
+from hostkeeper.adapters.store.metrics import window_values
 from hostkeeper.adapters.store.schema import baseline_stats, baseline_versions
 from hostkeeper.core.baselines import (
     BaselineStatus,
     MetricStats,
     VersionRef,
-    summarize_counts,
+    summarize_values,
     versions_to_prune,
 )
 
@@ -63,11 +63,10 @@ def compute_stats(
     `check` runs between metrics (it raises to stop a long computation).
     """
     stats: dict[str, MetricStats] = {}
-    for metric in dict.fromkeys(metrics):
+    for metric, values in window_values(store, metrics, start.timestamp(), end.timestamp(), host):
         if check is not None:
             check()
-        counts = value_counts(store, metric, start.timestamp(), end.timestamp(), host)
-        stats[metric] = summarize_counts(counts)
+        stats[metric] = summarize_values(values)
     return stats
 
 

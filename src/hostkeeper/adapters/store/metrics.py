@@ -9,10 +9,10 @@ rollups, each pass recomputing its newest bucket, which may have been partial.
 
 from __future__ import annotations
 
+import operator
 import threading
 import weakref
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -474,38 +474,52 @@ def points(
         return [Point(_when(ts), mean, low, high, count) for ts, mean, low, high, count in rows]
 
 
-_VALUES_OF_SERIES = "SELECT value FROM samples WHERE series_id = ? AND ts >= ? AND ts < ?"
+_VALUES_OF_SERIES = (
+    "SELECT value FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts"
+)
+
+
+def window_values(
+    store: Store,
+    metrics: Iterable[str],
+    start: float,
+    end: float,
+    host: str | None = None,
+) -> Iterator[tuple[str, Iterator[float]]]:
+    """Each metric's raw values with start <= ts < end, in time order, metric by metric.
+
+    The hot path of baseline updates: millions of rows are read through the covering
+    (series_id, ts, value) index, in one read transaction, straight from the driver's
+    cursor, without SQLAlchemy building a row object for each. Each metric's values
+    stream from the cursor: consume them before asking for the next metric. A metric
+    never recorded yields no values.
+    """
+    owner = host or store.host
+    names = list(dict.fromkeys(metrics))
+    with store.read() as connection:
+        ids = _lookup_series(connection, owner, names)
+        placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        sql = _VALUES_OF_SERIES.replace("?", placeholder)
+        cursor = connection.connection.cursor()
+        try:
+            for name in names:
+                series_id = ids.get(name)
+                if series_id is None:
+                    yield name, iter(())
+                    continue
+                cursor.execute(sql, (series_id, start, end))
+                yield name, map(_first, _rows(cursor))
+        finally:
+            cursor.close()
+
+
+_first = operator.itemgetter(0)
 
 
 def _rows(cursor: Any) -> Iterable[tuple[float]]:
     """A DBAPI cursor after a one-column SELECT, typed as what it yields."""
     rows: Iterable[tuple[float]] = cursor
     return rows
-
-
-def value_counts(
-    store: Store, metric: str, start: float, end: float, host: str | None = None
-) -> list[tuple[float, int]]:
-    """Frequency table of `metric`'s raw values with start <= ts < end: (value, count).
-
-    The hot path of baseline updates: millions of rows are read through the covering
-    (series_id, ts, value) index and counted as they stream from the driver, without
-    SQLAlchemy building a row object for each.
-    """
-    owner = host or store.host
-    with store.read() as connection:
-        series_id = _lookup_series(connection, owner, [metric]).get(metric)
-        if series_id is None:
-            return []
-        placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        sql = _VALUES_OF_SERIES.replace("?", placeholder)
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, (series_id, start, end))
-            counts: Counter[tuple[float]] = Counter(_rows(cursor))
-        finally:
-            cursor.close()
-    return [(row[0], count) for row, count in counts.items()]
 
 
 def linear_sums(
