@@ -8,12 +8,13 @@ from the modification time, which compression preserves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from fnmatch import fnmatchcase
-from typing import Generic, Protocol, TypeVar
+from fnmatch import translate
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 GZ = ".gz"
 TEMP = ".gz.tmp"
@@ -39,11 +40,13 @@ class CleanupKind(StrEnum):
     REMOVE_TEMP = "remove_temp"
 
 
-@dataclass(frozen=True)
-class CleanupAction(Generic[Item]):
+class CleanupAction(NamedTuple, Generic[Item]):
+    """One planned action; a named tuple because a plan may hold 100,000 of them."""
+
     kind: CleanupKind
     item: Item
-    reason: str
+    age_seconds: float
+    limit: timedelta | None  # the policy's compress_after or delete_after
 
     @property
     def relpath(self) -> str:
@@ -52,6 +55,14 @@ class CleanupAction(Generic[Item]):
     @property
     def bytes(self) -> int:
         return self.item.size
+
+    @property
+    def reason(self) -> str:
+        # Worded on demand: a plan of 100,000 deletions is mostly never printed.
+        if self.kind is CleanupKind.REMOVE_TEMP or self.limit is None:
+            return "temporary file of an interrupted compression"
+        setting = "delete_after" if self.kind is CleanupKind.DELETE else "compress_after"
+        return f"{_age(self.age_seconds)}, older than {setting} ({_span(self.limit)})"
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,14 @@ def _span(value: timedelta) -> str:
     return f"{days:g} days" if days >= 1 else f"{value.total_seconds() / 3600:g} hours"
 
 
-def _age(value: timedelta) -> str:
-    days = value.total_seconds() / 86400
-    if days >= 1:
-        return f"{days:.1f} days old"
-    return f"{value.total_seconds() / 3600:.1f} hours old"
+def _age(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} days old"
+    return f"{seconds / 3600:.1f} hours old"
+
+
+def _glob_regex(globs: Sequence[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{translate(glob)})" for glob in globs))
 
 
 def plan_cleanup(
@@ -97,41 +111,28 @@ def plan_cleanup(
     now: datetime,
 ) -> CleanupPlan[Item]:
     """Actions for every file of `inventory` the policy applies to, by path."""
-    globs = [match] if isinstance(match, str) else list(match)
-
-    def plain(name: str) -> bool:
-        return any(fnmatchcase(name, glob) for glob in globs)
-
+    plain = _glob_regex([match] if isinstance(match, str) else list(match)).match
     reference = now.timestamp()
+    delete_seconds = delete_after.total_seconds() if delete_after is not None else None
+    compress_seconds = compress_after.total_seconds() if compress_after is not None else None
+    delete, compress, remove = CleanupKind.DELETE, CleanupKind.COMPRESS, CleanupKind.REMOVE_TEMP
     actions: list[CleanupAction[Item]] = []
+    append = actions.append
     for item in inventory:
         name = item.relpath.rpartition("/")[2]
-        if name.endswith(TEMP) and plain(name[: -len(TEMP)]):
-            actions.append(
-                CleanupAction(
-                    CleanupKind.REMOVE_TEMP, item, "temporary file of an interrupted compression"
-                )
-            )
+        if name.endswith(TEMP) and plain(name[: -len(TEMP)]) is not None:
+            append(CleanupAction(remove, item, 0.0, None))
             continue
-        compressed = name.endswith(GZ)
-        if not plain(name) and not (compressed and plain(name[: -len(GZ)])):
+        if plain(name) is not None:
+            compressed = name.endswith(GZ)
+        elif name.endswith(GZ) and plain(name[: -len(GZ)]) is not None:
+            compressed = True
+        else:
             continue
-        age = timedelta(seconds=max(reference - item.mtime, 0.0))
-        if delete_after is not None and age > delete_after:
-            actions.append(
-                CleanupAction(
-                    CleanupKind.DELETE,
-                    item,
-                    f"{_age(age)}, older than delete_after ({_span(delete_after)})",
-                )
-            )
-        elif compress_after is not None and age > compress_after and not compressed:
-            actions.append(
-                CleanupAction(
-                    CleanupKind.COMPRESS,
-                    item,
-                    f"{_age(age)}, older than compress_after ({_span(compress_after)})",
-                )
-            )
-    actions.sort(key=lambda action: action.relpath)
+        age = reference - item.mtime
+        if delete_seconds is not None and age > delete_seconds:
+            append(CleanupAction(delete, item, age, delete_after))
+        elif compress_seconds is not None and age > compress_seconds and not compressed:
+            append(CleanupAction(compress, item, age, compress_after))
+    actions.sort(key=lambda action: action.item.relpath)
     return CleanupPlan(actions)

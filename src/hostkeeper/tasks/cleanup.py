@@ -27,6 +27,7 @@ from hostkeeper.adapters.fs import (
     open_relative_directory,
     open_root,
     remove_compressed_sources,
+    walk_directories,
     walk_files,
 )
 from hostkeeper.adapters.store import Store
@@ -80,6 +81,7 @@ class CleanupOutcome:
 
 
 def plan_policy(policy: CleanupPolicy, root_fd: int, now: datetime) -> tuple[Any, WalkProblems]:
+    """The whole plan of one policy, walking everything first (dry runs, tests)."""
     problems = WalkProblems()
     inventory = walk_files(
         root_fd,
@@ -87,14 +89,72 @@ def plan_policy(policy: CleanupPolicy, root_fd: int, now: datetime) -> tuple[Any
         recursive=policy.recursive,
         problems=problems,
     )
-    plan = plan_cleanup(
+    return _plan(policy, inventory, now), problems
+
+
+def _plan(policy: CleanupPolicy, inventory: Any, now: datetime) -> CleanupPlan[FileEntry]:
+    return plan_cleanup(
         inventory,
         match=policy.match,
         compress_after=policy.compress_after,
         delete_after=policy.delete_after,
         now=now,
     )
-    return plan, problems
+
+
+def _clean_policy(
+    policy: CleanupPolicy,
+    root_fd: int,
+    now: datetime,
+    outcome: CleanupOutcome,
+    dry_run: bool,
+    check: Any,
+) -> None:
+    """Plan and apply directory by directory while the walk holds each one open.
+
+    The plan of a directory is the same pure plan as of the whole tree, restricted to
+    its files; deleting right away keeps the directory hot in the cache and the window
+    between listing and acting short. Compression, slow and rare, runs at the end.
+    """
+    problems = WalkProblems()
+    planned: list[CleanupAction[FileEntry]] = []
+    to_compress: list[CleanupAction[FileEntry]] = []
+    walk = walk_directories(
+        root_fd,
+        include=name_matcher(policy_patterns(policy.match)),
+        recursive=policy.recursive,
+        problems=problems,
+    )
+    for dir_fd, _directory, entries in walk:
+        if check:
+            check()
+        actions = _plan(policy, entries, now).actions
+        planned += actions
+        if dry_run:
+            continue
+        for action in actions:
+            if action.kind is CleanupKind.COMPRESS:
+                to_compress.append(action)
+            else:
+                _delete(dir_fd, action, outcome)
+    planned.sort(key=lambda action: action.item.relpath)
+    outcome.plan = CleanupPlan(planned)
+    outcome.skipped.extend(problems.skipped)
+    if to_compress:
+        _apply(root_fd, CleanupPlan(to_compress), outcome, check)
+
+
+def _delete(dir_fd: int, action: CleanupAction[FileEntry], outcome: CleanupOutcome) -> None:
+    try:
+        reason = delete_entry(dir_fd, action.item)
+    except OSError as error:
+        outcome.errors.append(f"{action.relpath}: {error.strerror}")
+        return
+    if reason:
+        outcome.skipped.append((action.relpath, reason))
+    else:
+        outcome.deleted += 1
+        outcome.bytes_freed += action.item.size
 
 
 def clean(
@@ -127,10 +187,7 @@ def clean(
                 outcomes.append(outcome)
                 continue
             try:
-                outcome.plan, problems = plan_policy(policy, root_fd, now)
-                outcome.skipped.extend(problems.skipped)
-                if not dry_run:
-                    _apply(root_fd, outcome.plan, outcome, check)
+                _clean_policy(policy, root_fd, now, outcome, dry_run, check)
             finally:
                 os.close(root_fd)
             if not dry_run:
@@ -179,16 +236,7 @@ def _apply(root_fd: int, plan: CleanupPlan[FileEntry], outcome: CleanupOutcome, 
                 if action.kind is CleanupKind.COMPRESS:
                     jobs.append(CompressJob(dir_fd, action.item.name, action.item, action.bytes))
                     continue
-                try:
-                    reason = delete_entry(dir_fd, action.item)
-                except OSError as error:
-                    outcome.errors.append(f"{action.relpath}: {error.strerror}")
-                    continue
-                if reason:
-                    outcome.skipped.append((action.relpath, reason))
-                else:
-                    outcome.deleted += 1
-                    outcome.bytes_freed += action.bytes
+                _delete(dir_fd, action, outcome)
         _compress(jobs, outcome, check)
     finally:
         for fd in fds:
