@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -230,6 +230,17 @@ def _progress(connection: Connection, host: str) -> RollupProgress:
     )
 
 
+# A catch-up after a long outage is split into transactions of at most this much time
+# (about 100,000 rows for 50 metrics at 10 s), so other writers wait seconds, not minutes.
+CHUNK_SECONDS = {RAW: 6 * HOUR, FIVE_MINUTES: 7 * 86400, HOUR: 90 * 86400}
+
+
+def _chunks(start: float, end: float, size: float) -> Iterator[tuple[float, float]]:
+    while start < end:
+        yield start, min(start + size, end)
+        start += size
+
+
 def roll_up(store: Store, now: float, host: str | None = None) -> dict[int, int]:
     """Compute the 5-minute and hourly rollups that are due; rows written per resolution.
 
@@ -238,37 +249,21 @@ def roll_up(store: Store, now: float, host: str | None = None) -> dict[int, int]
     """
     owner = host or store.host
     written = {FIVE_MINUTES: 0, HOUR: 0}
-    with store.write() as connection:
-        dialect = connection.dialect.name
+    with store.read() as connection:
         five = rollup_range(
             _newest_bucket(connection, owner, FIVE_MINUTES),
             _oldest_sample(connection, owner),
             now,
             FIVE_MINUTES,
         )
-        if five is not None:
-            written[FIVE_MINUTES] = _recompute(
-                connection,
-                owner,
-                FIVE_MINUTES,
-                five.start,
-                five.end,
-                select(
-                    samples.c.series_id,
-                    literal(FIVE_MINUTES),
-                    _bucket(samples.c.ts, FIVE_MINUTES, dialect).label("bucket"),
-                    func.min(samples.c.value),
-                    func.avg(samples.c.value),
-                    func.max(samples.c.value),
-                    func.count(),
+    if five is not None:
+        # The start is bucket-aligned and the chunk a whole number of buckets.
+        for start, end in _chunks(five.start, five.end, CHUNK_SECONDS[RAW]):
+            with store.write() as connection:
+                written[FIVE_MINUTES] += _recompute(
+                    connection, owner, FIVE_MINUTES, start, end, _five_minute_source
                 )
-                .where(
-                    samples.c.series_id.in_(_host_series(owner)),
-                    samples.c.ts >= five.start,
-                    samples.c.ts < five.end,
-                )
-                .group_by(samples.c.series_id, "bucket"),
-            )
+    with store.read() as connection:
         five_until = _progress(connection, owner).five_minute_until
         if five_until is None:
             return written
@@ -278,32 +273,53 @@ def roll_up(store: Store, now: float, host: str | None = None) -> dict[int, int]
             min(now, five_until),
             HOUR,
         )
-        if hourly is not None:
-            source = rollups.alias("five")
-            written[HOUR] = _recompute(
-                connection,
-                owner,
-                HOUR,
-                hourly.start,
-                hourly.end,
-                select(
-                    source.c.series_id,
-                    literal(HOUR),
-                    _bucket(source.c.ts, HOUR, dialect).label("bucket"),
-                    func.min(source.c.min),
-                    func.sum(source.c.mean * source.c.count) / func.sum(source.c.count),
-                    func.max(source.c.max),
-                    func.sum(source.c.count),
-                )
-                .where(
-                    source.c.series_id.in_(_host_series(owner)),
-                    source.c.resolution == FIVE_MINUTES,
-                    source.c.ts >= hourly.start,
-                    source.c.ts < hourly.end,
-                )
-                .group_by(source.c.series_id, "bucket"),
-            )
+    if hourly is not None:
+        for start, end in _chunks(hourly.start, hourly.end, CHUNK_SECONDS[FIVE_MINUTES]):
+            with store.write() as connection:
+                written[HOUR] += _recompute(connection, owner, HOUR, start, end, _hourly_source)
     return written
+
+
+def _five_minute_source(host: str, start: float, end: float, dialect: str) -> Select[Any]:
+    return (
+        select(
+            samples.c.series_id,
+            literal(FIVE_MINUTES),
+            _bucket(samples.c.ts, FIVE_MINUTES, dialect).label("bucket"),
+            func.min(samples.c.value),
+            func.avg(samples.c.value),
+            func.max(samples.c.value),
+            func.count(),
+        )
+        .where(
+            samples.c.series_id.in_(_host_series(host)),
+            samples.c.ts >= start,
+            samples.c.ts < end,
+        )
+        .group_by(samples.c.series_id, "bucket")
+    )
+
+
+def _hourly_source(host: str, start: float, end: float, dialect: str) -> Select[Any]:
+    source = rollups.alias("five")
+    return (
+        select(
+            source.c.series_id,
+            literal(HOUR),
+            _bucket(source.c.ts, HOUR, dialect).label("bucket"),
+            func.min(source.c.min),
+            func.sum(source.c.mean * source.c.count) / func.sum(source.c.count),
+            func.max(source.c.max),
+            func.sum(source.c.count),
+        )
+        .where(
+            source.c.series_id.in_(_host_series(host)),
+            source.c.resolution == FIVE_MINUTES,
+            source.c.ts >= start,
+            source.c.ts < end,
+        )
+        .group_by(source.c.series_id, "bucket")
+    )
 
 
 def _recompute(
@@ -312,7 +328,7 @@ def _recompute(
     resolution: int,
     start: float,
     end: float,
-    source: Select[Any],
+    source: Callable[[str, float, float, str], Select[Any]],
 ) -> int:
     in_range = and_(
         rollups.c.series_id.in_(_host_series(host)),
@@ -323,7 +339,8 @@ def _recompute(
     connection.execute(delete(rollups).where(in_range))
     connection.execute(
         insert(rollups).from_select(
-            ["series_id", "resolution", "ts", "min", "mean", "max", "count"], source
+            ["series_id", "resolution", "ts", "min", "mean", "max", "count"],
+            source(host, start, end, connection.dialect.name),
         )
     )
     # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
@@ -334,27 +351,30 @@ def expire(store: Store, cutoffs: RetentionCutoffs, host: str | None = None) -> 
     """Delete rows older than the cut-offs; rows deleted per resolution (0 = raw)."""
     owner = host or store.host
     deleted = {RAW: 0, FIVE_MINUTES: 0, HOUR: 0}
-    with store.write() as connection:
-        if cutoffs.raw is not None:
-            deleted[RAW] = _rowcount(
-                connection.execute(
-                    delete(samples).where(
-                        samples.c.series_id.in_(_host_series(owner)), samples.c.ts < cutoffs.raw
+    with store.read() as connection:
+        oldest = {
+            RAW: _oldest_sample(connection, owner),
+            FIVE_MINUTES: _oldest_rollup(connection, owner, FIVE_MINUTES),
+            HOUR: _oldest_rollup(connection, owner, HOUR),
+        }
+    targets = ((RAW, cutoffs.raw), (FIVE_MINUTES, cutoffs.five_minute), (HOUR, cutoffs.hourly))
+    for resolution, cutoff in targets:
+        first = oldest[resolution]
+        if cutoff is None or first is None or first >= cutoff:
+            continue
+        for _, end in _chunks(first, cutoff, CHUNK_SECONDS[resolution]):
+            with store.write() as connection:
+                if resolution == RAW:
+                    statement = delete(samples).where(
+                        samples.c.series_id.in_(_host_series(owner)), samples.c.ts < end
                     )
-                )
-            )
-        for resolution, cutoff in ((FIVE_MINUTES, cutoffs.five_minute), (HOUR, cutoffs.hourly)):
-            if cutoff is None:
-                continue
-            deleted[resolution] = _rowcount(
-                connection.execute(
-                    delete(rollups).where(
+                else:
+                    statement = delete(rollups).where(
                         rollups.c.series_id.in_(_host_series(owner)),
                         rollups.c.resolution == resolution,
-                        rollups.c.ts < cutoff,
+                        rollups.c.ts < end,
                     )
-                )
-            )
+                deleted[resolution] += _rowcount(connection.execute(statement))
     return deleted
 
 
