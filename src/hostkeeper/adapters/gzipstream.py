@@ -95,6 +95,9 @@ class GzipWriter:
             self._crc = zlib.crc32(data, self._crc)
             self._emit(self._stream.compress(data))
             return size
+        if not self._buffer and size == self._chunk_size:
+            self._submit(bytes(data))  # the common case: whole chunks read from a file
+            return size
         self._buffer += data
         while len(self._buffer) >= self._chunk_size:
             chunk = bytes(self._buffer[: self._chunk_size])

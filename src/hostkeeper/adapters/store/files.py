@@ -1,4 +1,7 @@
-"""What the file maintenance did: rotation state, actions, archives, restore tests, disk usage."""
+"""What the file maintenance did: rotation state, actions, archives and restore tests.
+
+(Disk usage per path lives with the resource report, in adapters/store/metrics.py.)
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from sqlalchemy import and_, func, insert, select, update
 from hostkeeper.adapters.store.database import Store
 from hostkeeper.adapters.store.schema import (
     backup_archives,
-    disk_usage,
     file_actions,
     restore_tests,
     rotation_state,
@@ -221,35 +223,3 @@ def last_restore_tests(store: Store, host: str | None = None) -> dict[str, dict[
     query = select(restore_tests).where(restore_tests.c.id.in_(select(newest.c.id)))
     with store.read() as connection:
         return {row["backup_set"]: dict(row) for row in connection.execute(query).mappings()}
-
-
-# -- disk usage ------------------------------------------------------------------------
-
-
-def previous_disk_usage(store: Store, paths: list[str]) -> dict[str, tuple[int, datetime]]:
-    """The last recorded (bytes, when) of each path."""
-    newest = (
-        select(disk_usage.c.path, func.max(disk_usage.c.id).label("id"))
-        .where(disk_usage.c.host == store.host, disk_usage.c.path.in_(paths))
-        .group_by(disk_usage.c.path)
-        .subquery()
-    )
-    query = select(disk_usage).join(newest, disk_usage.c.id == newest.c.id)
-    with store.read() as connection:
-        return {
-            row["path"]: (row["size_bytes"], row["measured_at"])
-            for row in connection.execute(query).mappings()
-        }
-
-
-def record_disk_usage(store: Store, sizes: dict[str, int], at: datetime) -> None:
-    if not sizes:
-        return
-    with store.write() as connection:
-        connection.execute(
-            insert(disk_usage),
-            [
-                {"host": store.host, "path": path, "measured_at": at, "size_bytes": size}
-                for path, size in sizes.items()
-            ],
-        )

@@ -10,10 +10,8 @@ from hostkeeper.adapters.store.files import (
     last_rotations,
     mark_archive,
     newest_archives,
-    previous_disk_usage,
     recent_file_actions,
     record_archive,
-    record_disk_usage,
     record_file_action,
     record_restore_test,
     record_rotation,
@@ -105,12 +103,3 @@ def test_last_restore_test_per_set(store: Store) -> None:
         )
     tests = last_restore_tests(store)
     assert tests["config"]["ok"] is False and tests["config"]["archive"] == "/b/1"
-
-
-def test_disk_usage_previous_measurement(store: Store) -> None:
-    record_disk_usage(store, {"/var/log": 100, "/srv": 5}, T0)
-    record_disk_usage(store, {"/var/log": 150}, T0 + timedelta(days=1))
-    assert previous_disk_usage(store, ["/var/log", "/srv", "/none"]) == {
-        "/var/log": (150, T0 + timedelta(days=1)),
-        "/srv": (5, T0),
-    }
