@@ -37,6 +37,26 @@ _NUMBERED = re.compile(r"^\.(\d{1,6})(\.gz)?$")
 _DATED = re.compile(r"^-(\d{8}(?:-\d{6})?)(\.gz)?$")
 
 
+_NUMBERED_NAME = re.compile(r"^(.+)\.\d{1,6}(?:\.gz)?$")
+_DATED_NAME = re.compile(r"^(.+)-\d{8}(?:-\d{6})?(?:\.gz)?$")
+
+
+def generation_base(file_name: str, naming: str) -> str | None:
+    """The log name `file_name` would be a generation of (`app.log.3.gz` -> `app.log`)."""
+    match = (_NUMBERED_NAME if naming == "numbered" else _DATED_NAME).match(file_name)
+    return match.group(1) if match else None
+
+
+def group_generations(file_names: Iterable[str], naming: str) -> dict[str, tuple[str, ...]]:
+    """File names of a directory grouped by the log they may be generations of."""
+    groups: dict[str, list[str]] = {}
+    for name in file_names:
+        base = generation_base(name, naming)
+        if base is not None:
+            groups.setdefault(base, []).append(name)
+    return {base: tuple(names) for base, names in groups.items()}
+
+
 def parse_generation(log_name: str, file_name: str, naming: str) -> Generation | None:
     """The generation `file_name` is of `log_name`, or None if it is not one."""
     if not file_name.startswith(log_name) or file_name == log_name:

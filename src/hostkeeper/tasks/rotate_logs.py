@@ -39,11 +39,17 @@ from hostkeeper.adapters.store.files import (
     FileActionCounts,
     last_rotations,
     record_file_action,
-    record_rotation,
+    record_rotations,
 )
 from hostkeeper.config import Config
 from hostkeeper.config.files import LogPolicy, RotateMode
-from hostkeeper.core.rotation import LogPlan, LogState, parse_generation, plan_log
+from hostkeeper.core.rotation import (
+    LogPlan,
+    LogState,
+    generation_base,
+    group_generations,
+    plan_log,
+)
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 from hostkeeper.tasks.file_locks import DEFAULT_WAIT_SECONDS, files_lock_path, waiting_lock
@@ -138,35 +144,34 @@ def live_logs(policy: LogPolicy) -> tuple[list[str], list[str]]:
                 problems.append(f"{path}: is a symlink, not rotated")
             elif stat.S_ISREG(info.st_mode) and path not in candidates:
                 candidates.append(path)
-    names = {Path(path).name for path in candidates}
+    names = {(os.path.dirname(path), Path(path).name) for path in candidates}
     live = []
     for path in candidates:
-        name = Path(path).name
+        directory, name = os.path.dirname(path), Path(path).name
         if name.endswith((".gz", TEMP_SUFFIX, ".tmp")):
             continue
-        if any(
-            other != name and parse_generation(other, name, policy.naming) is not None
-            for other in names
-        ):
-            continue
+        base = generation_base(name, policy.naming)
+        if base is not None and (directory, base) in names:
+            continue  # a generation of another matched log
         live.append(path)
     return live, problems
 
 
 def log_states(policy: LogPolicy, paths: list[str], store: Store) -> list[LogState]:
     last = last_rotations(store, policy.name)
-    listings: dict[str, tuple[str, ...]] = {}
+    listings: dict[str, dict[str, tuple[str, ...]]] = {}
     states = []
     for path in paths:
         directory = os.path.dirname(path) or "."
         if directory not in listings:
-            listings[directory] = _regular_files(directory)
+            listings[directory] = group_generations(_regular_files(directory), policy.naming)
         try:
             size = os.lstat(path).st_size
         except FileNotFoundError:
             continue
         absolute = os.path.abspath(path)
-        states.append(LogState(absolute, size, last.get(absolute), listings[directory]))
+        generations = listings[directory].get(os.path.basename(path), ())
+        states.append(LogState(absolute, size, last.get(absolute), generations))
     return states
 
 
@@ -244,48 +249,66 @@ def _apply_policy(
     check: Any,
 ) -> None:
     rotated: list[LogOutcome] = []
-    for item in outcome.logs:
-        if check:
-            check()
-        try:
-            _rotate_one(policy, item)
-        except OSError as error:
-            item.errors.append(f"{item.plan.path}: {error.strerror or error}")
-            continue
-        if item.rotated:
-            rotated.append(item)
+    fds: dict[str, int] = {}
+    try:
+        for item in outcome.logs:
+            if check:
+                check()
+            directory = os.path.dirname(item.plan.path)
+            try:
+                if directory not in fds:
+                    fds[directory] = open_root(directory)
+                    _remove_leftovers(fds[directory], outcome.logs, policy.naming)
+                _rotate_one(policy, item, fds[directory])
+            except (OSError, UnsafeRoot) as error:
+                text = error.strerror if isinstance(error, OSError) else None
+                item.errors.append(f"{item.plan.path}: {text or error}")
+                continue
+            if item.rotated:
+                rotated.append(item)
+        for fd in fds.values():
+            fsync_directory(fd)  # the renames are durable before anyone is told
+    finally:
+        for fd in fds.values():
+            os.close(fd)
     if rotated and policy.after_rotate != "none":
         outcome.after_rotate = _after_rotate(config, policy)
         if outcome.after_rotate.startswith("failed"):
             outcome.errors.append(f"after_rotate {outcome.after_rotate}")
-    for item in rotated:
-        record_rotation(store, policy.name, item.plan.path, now, item.plan.size)
+    record_rotations(store, policy.name, [(i.plan.path, i.plan.size) for i in rotated], now)
     _compress_and_prune(policy, outcome.logs, wait=bool(rotated), check=check)
 
 
-def _rotate_one(policy: LogPolicy, item: LogOutcome) -> None:
-    """Leftovers, duplicates, the shift and the rename (or copy and truncate) of one log."""
-    plan = item.plan
-    directory, log_name = os.path.split(plan.path)
-    fd = open_root(directory)
-    try:
-        for name in os.listdir(fd):
-            if name.startswith(log_name) and name.endswith(TEMP_SUFFIX):
-                _unlink_regular(fd, name)
-        for name in plan.discard:
-            _unlink_regular(fd, name)
-        if not plan.rotate or plan.rotate_to is None:
-            return
-        for old, new in plan.renames:
-            _rename_no_replace(fd, old, new)
-        if policy.mode is RotateMode.COPYTRUNCATE:
-            _copy_truncate(fd, log_name, plan.rotate_to)
+def _remove_leftovers(dir_fd: int, logs: list[LogOutcome], naming: str) -> None:
+    """Temp files an interrupted run left for this policy's logs in one directory:
+    `NAME.gz.tmp` of a generation, `.NAME.tmp` of a copytruncate copy."""
+    log_names = {os.path.basename(item.plan.path) for item in logs}
+    for name in os.listdir(dir_fd):
+        if name.endswith(TEMP_SUFFIX):
+            inner = name[: -len(TEMP_SUFFIX)]
+        elif name.startswith(".") and name.endswith(".tmp"):
+            inner = name[1:-4]
         else:
-            _rename_and_create(fd, log_name, plan.rotate_to)
-        fsync_directory(fd)
-        item.rotated = True
-    finally:
-        os.close(fd)
+            continue
+        if generation_base(inner, naming) in log_names:
+            _unlink_regular(dir_fd, name)
+
+
+def _rotate_one(policy: LogPolicy, item: LogOutcome, fd: int) -> None:
+    """Duplicates, the shift and the rename (or copy and truncate) of one log."""
+    plan = item.plan
+    log_name = os.path.basename(plan.path)
+    for name in plan.discard:
+        _unlink_regular(fd, name)
+    if not plan.rotate or plan.rotate_to is None:
+        return
+    for old, new in plan.renames:
+        _rename_no_replace(fd, old, new)
+    if policy.mode is RotateMode.COPYTRUNCATE:
+        _copy_truncate(fd, log_name, plan.rotate_to)
+    else:
+        _rename_and_create(fd, log_name, plan.rotate_to)
+    item.rotated = True
 
 
 def _unlink_regular(dir_fd: int, name: str) -> bool:

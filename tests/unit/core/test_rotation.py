@@ -6,7 +6,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hostkeeper.config.files import LogPolicy
-from hostkeeper.core.rotation import LogState, parse_generation, plan_log, rotation_due
+from hostkeeper.core.rotation import (
+    LogState,
+    generation_base,
+    group_generations,
+    parse_generation,
+    plan_log,
+    rotation_due,
+)
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)  # a Sunday
 
@@ -147,3 +154,15 @@ def test_dated_names_and_a_second_rotation_the_same_day() -> None:
 def test_no_compression_when_disabled() -> None:
     plan = plan_log(policy(compress=False, keep=3), state(names=("app.log.1",)), NOW, UTC)
     assert plan.compress == ()
+
+
+def test_directory_listings_are_grouped_by_the_log_they_belong_to() -> None:
+    names = ["a.log", "a.log.1", "a.log.2.gz", "b.log", "b.log.1", "b.log-20240101", "c.txt"]
+    assert group_generations(names, "numbered") == {
+        "a.log": ("a.log.1", "a.log.2.gz"),
+        "b.log": ("b.log.1",),
+    }
+    assert group_generations(names, "dated") == {"b.log": ("b.log-20240101",)}
+    assert generation_base("app.log.12.gz", "numbered") == "app.log"
+    assert generation_base("app.log-20240101-030000.gz", "dated") == "app.log"
+    assert generation_base("app.log", "numbered") is None

@@ -36,21 +36,47 @@ def last_rotations(store: Store, policy: str) -> dict[str, datetime]:
 
 def record_rotation(store: Store, policy: str, path: str, at: datetime, size: int) -> None:
     """Called only after the rotation of `path` succeeded."""
-    key = and_(
-        rotation_state.c.host == store.host,
-        rotation_state.c.policy == policy,
-        rotation_state.c.path == path,
-    )
+    record_rotations(store, policy, [(path, size)], at)
+
+
+def record_rotations(
+    store: Store, policy: str, rotated: list[tuple[str, int]], at: datetime
+) -> None:
+    """(path, size) of logs whose rotation succeeded, in one transaction."""
+    if not rotated:
+        return
     with store.write() as connection:
-        changed = connection.execute(
-            update(rotation_state).where(key).values(rotated_at=at, size_bytes=size)
-        ).rowcount
-        if not changed:
+        known = set(
             connection.execute(
-                insert(rotation_state).values(
-                    host=store.host, policy=policy, path=path, rotated_at=at, size_bytes=size
+                select(rotation_state.c.path).where(
+                    rotation_state.c.host == store.host, rotation_state.c.policy == policy
                 )
-            )
+            ).scalars()
+        )
+        for path, size in rotated:
+            if path in known:
+                connection.execute(
+                    update(rotation_state)
+                    .where(
+                        rotation_state.c.host == store.host,
+                        rotation_state.c.policy == policy,
+                        rotation_state.c.path == path,
+                    )
+                    .values(rotated_at=at, size_bytes=size)
+                )
+        fresh = [
+            {
+                "host": store.host,
+                "policy": policy,
+                "path": path,
+                "rotated_at": at,
+                "size_bytes": size,
+            }
+            for path, size in rotated
+            if path not in known
+        ]
+        if fresh:
+            connection.execute(insert(rotation_state), fresh)
 
 
 # -- file actions ----------------------------------------------------------------------
