@@ -202,3 +202,17 @@ def test_rollback_to_an_invalid_configuration_is_undone(cli: Any, layout: Any) -
     assert "typo_section" in done.stderr and "put back" in done.stdout
     assert layout["config"].read_text() == good
     assert sorted(p.name for p in layout["etc"].iterdir()) == ["hostkeeper.yaml"]
+
+
+def test_a_cleanup_path_that_does_not_exist_warns_without_failing_the_run(
+    cli: Any, layout: Any
+) -> None:
+    config = yaml.safe_load(layout["config"].read_text())
+    config["cleanup"][0]["path"] = str(layout["root"] / "not-installed")
+    config["procedures"]["nightly"]["steps"] = ["cleanup", {"backup": "config"}]
+    layout["config"].write_text(yaml.safe_dump(config))
+    done = run(cli, layout, "run", "nightly")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [latest] = json.loads(run(cli, layout, "--json", "runs", "-n", "1").stdout)
+    assert latest["status"] == "warning"
+    assert [step["status"] for step in latest["steps"]] == ["warning", "succeeded"]

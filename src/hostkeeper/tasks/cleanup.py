@@ -53,6 +53,7 @@ class CleanupOutcome:
     bytes_freed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # not acted on, why
     errors: list[str] = field(default_factory=list)
+    missing: bool = False  # the policy's path does not exist
 
     def counts(self) -> FileActionCounts:
         return FileActionCounts(
@@ -69,6 +70,7 @@ class CleanupOutcome:
             "deleted": self.deleted,
             "compressed": self.compressed,
             "bytes_freed": self.bytes_freed,
+            "missing": self.missing,
             "skipped": [list(item) for item in self.skipped[:100]],
             "errors": self.errors[:100],
         }
@@ -180,6 +182,13 @@ def clean(
             stack.enter_context(waiting_lock(files_lock_path(config), lock_wait, check))
         for policy in policies:
             outcome = CleanupOutcome(policy.name, policy.path)
+            if not os.path.lexists(policy.path):
+                # Nothing to clean (the application is not installed here): worth a
+                # warning, not a failed weekly run.
+                outcome.missing = True
+                outcome.skipped.append((policy.path, "does not exist; nothing to clean"))
+                outcomes.append(outcome)
+                continue
             try:
                 root_fd = open_root(policy.path)
             except UnsafeRoot as error:
@@ -289,4 +298,8 @@ def run(ctx: StepContext, argument: Any) -> StepOutcome:
     errors = [error for outcome in outcomes for error in outcome.errors]
     if errors:
         return StepOutcome(StepStatus.FAILED, summary, error="; ".join(errors[:5]), details=details)
+    missing = [outcome.path for outcome in outcomes if outcome.missing]
+    if missing:
+        summary += f"; missing: {', '.join(missing)}"
+        return StepOutcome(StepStatus.WARNING, summary, details=details)
     return StepOutcome(StepStatus.SUCCEEDED, summary, details=details)
