@@ -110,10 +110,11 @@ def create_backup(
     directory = set_directory(config, name)
     with waiting_lock(backup_lock_path(config, name), check=check):
         outcome.removed_leftovers = remove_leftovers(directory)
+        # The backup directory never archives itself (a source may contain it).
+        backups = str(Path(config.paths.backup_dir).absolute()).rstrip("/")
+        exclude = [*definition.exclude, backups, f"{backups}/*"]
         try:
-            result = create_archive(
-                name, definition.sources, definition.exclude, directory, now, check=check
-            )
+            result = create_archive(name, definition.sources, exclude, directory, now, check=check)
         except BackupError as error:
             outcome.error = str(error)
             sync_archives(config, store, name)

@@ -163,3 +163,20 @@ def test_restore_test_fails_for_a_damaged_archive_and_for_no_archive(
 def test_unknown_set_is_refused(config_for: Callable[..., Config], store: Store) -> None:
     with pytest.raises(KeyError, match="no backup set named 'nope'"):
         create_backup(config_for(), store, "nope", NOW)
+
+
+def test_a_source_containing_the_backup_directory_does_not_archive_it(
+    make_config: Callable[..., Config], store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "data.txt").write_text("data\n")
+    config = make_config(backups=[{"name": "all", "sources": [str(tmp_path)]}])
+    create_backup(config, store, "all", NOW)
+    second = create_backup(config, store, "all", NOW + timedelta(days=1))
+    assert second.result is not None
+    from hostkeeper.adapters.archive import verify_archive
+
+    verified = verify_archive(second.result.path)
+    assert verified.ok and verified.manifest is not None
+    archived = [entry["path"] for entry in verified.manifest["files"]]
+    assert f"{str(tmp_path).lstrip('/')}/data.txt" in archived
+    assert not any("/backups/" in path for path in archived)
