@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -32,6 +34,9 @@ from hostkeeper.engine import Engine, RunReport, lock_path
 from hostkeeper.logsetup import configure_logging
 from hostkeeper.scheduler import ProcedureScheduler
 from hostkeeper.status_line import summary_line
+
+if TYPE_CHECKING:
+    from hostkeeper.web.server import DashboardServer
 
 log = structlog.get_logger("hostkeeper.daemon")
 
@@ -55,6 +60,7 @@ class Daemon:
         self.state: DaemonState | None = None
         self.metrics: MetricsCollector | None = None
         self.alerting: AlertService | None = None
+        self.dashboard: DashboardServer | None = None
 
     @property
     def config(self) -> Config:
@@ -120,6 +126,7 @@ class Daemon:
             last_reload="ok",
             version=__version__,
         )
+        self._start_dashboard()
         write_state(self.config.paths.state_dir, self.state)
         self.notifier.ready(self._status_text())
         log.info(
@@ -129,6 +136,33 @@ class Daemon:
             watchdog_seconds=interval,
         )
         return self._loop(interval)
+
+    def _start_dashboard(self) -> None:
+        """Serve the dashboard; a port in use is logged, never fatal to maintenance."""
+        assert self.store is not None and self.scheduler is not None and self.state is not None
+        from hostkeeper.web.server import DashboardServer
+
+        if self.dashboard is None:
+            self.dashboard = DashboardServer(
+                lambda: self.config,
+                self.store,
+                next_runs=self.scheduler.next_run_times,
+                daemon_state=lambda: asdict(self.state) if self.state else None,
+            )
+        try:
+            if self.dashboard.listen is None:
+                if self.config.dashboard.enabled:
+                    self.dashboard.start()
+            else:
+                self.dashboard.apply()
+        except (OSError, ValueError) as error:
+            log.error(
+                "dashboard not available", listen=self.config.dashboard.listen, error=str(error)
+            )
+        running = self.dashboard.listen is not None and self.dashboard.running
+        self.state.dashboard_url = (
+            "http://{}:{}/".format(*self.dashboard.address) if running else None
+        )
 
     @contextmanager
     def _extending_start_timeout(self) -> Iterator[None]:
@@ -231,6 +265,7 @@ class Daemon:
         changes = self.scheduler.apply(self.config)
         if self.metrics is not None:
             self.metrics.apply(self.config)
+        self._start_dashboard()
         self.state.config_loaded_at = _iso_now()
         self._record_reload("ok")
         self.notifier.ready(self._status_text())
@@ -284,6 +319,8 @@ class Daemon:
         if self.alerting is not None:
             self.alerting.stop(timeout=5.0)
         self.scheduler.stop()
+        if self.dashboard is not None:
+            self.dashboard.stop()
         if self.metrics is not None:
             self.metrics.stop()
         self.store.dispose()

@@ -19,6 +19,7 @@ class DaemonState:
     last_reload: str  # "ok" or the error's first line
     last_reload_at: str | None = None
     version: str = ""
+    dashboard_url: str | None = None
 
 
 def state_file(state_dir: str) -> Path:

@@ -113,13 +113,13 @@ class Notify(Section):
 
 class Dashboard(Section):
     enabled: bool = True
-    listen: str = Field("127.0.0.1:8081", description="host:port")
+    listen: str = Field("127.0.0.1:8081", description="host:port (port 0: any free port)")
     token_file: str | None = Field(None, description="required when listen is not loopback")
 
     @model_validator(mode="after")
     def _public_needs_token(self) -> Dashboard:
         host, _, port = self.listen.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"listen must be host:port, got {self.listen!r}")
         if not is_loopback(host) and self.token_file is None:
             raise ValueError(

@@ -1,0 +1,1 @@
+"""Reports and their building blocks: inline SVG charts and self-contained HTML pages."""

@@ -1,0 +1,178 @@
+"""The maintenance dashboard: one server-rendered page that refreshes itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.schema import health_scores
+from hostkeeper.reports import page as html
+from hostkeeper.reports.svg import Series, bar_chart, line_chart
+from hostkeeper.web.snapshot import Snapshot, metric_history
+
+REFRESH_SECONDS = 30
+KEY_METRICS = (("cpu.percent", "%"), ("memory.percent", "%"), ("load.5m", ""))
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def health_history(store: Store, since: datetime) -> list[tuple[float, float]]:
+    with store.read() as connection:
+        rows = connection.execute(
+            select(health_scores.c.computed_at, health_scores.c.score)
+            .where(
+                health_scores.c.host == store.host,
+                health_scores.c.computed_at >= since,
+                health_scores.c.score.is_not(None),
+            )
+            .order_by(health_scores.c.computed_at)
+        ).all()
+    return [(at.timestamp(), float(score)) for at, score in rows]
+
+
+def render_dashboard(store: Store, snapshot: Snapshot, daemon_state: dict[str, Any] | None) -> str:
+    now = snapshot.generated_at
+    day_ago = now - timedelta(hours=24)
+    failing = [p for p in snapshot.procedures if p["last_status"] in ("failed", "aborted")]
+    score = snapshot.health_score
+    score_state = (
+        None
+        if score is None
+        else ("ok" if score >= 80 else "warning" if score >= 50 else "critical")
+    )
+    stale = [
+        b for b in snapshot.backups if b["age_seconds"] is None or b["age_seconds"] > 2 * 86400
+    ]
+    cards = "".join(
+        [
+            html.card("health score", "-" if score is None else f"{score:.0f}", score_state),
+            html.card(
+                "firing alerts", len(snapshot.firing), "critical" if snapshot.firing else "ok"
+            ),
+            html.card("failing procedures", len(failing), "failed" if failing else "ok"),
+            html.card("stale backup sets", len(stale), "warning" if stale else "ok"),
+        ]
+    )
+    reload_line = ""
+    if daemon_state and daemon_state.get("last_reload") not in (None, "ok"):
+        reload_line = (
+            f'<p class="state-failed">last reload failed: '
+            f"{html.escape(daemon_state['last_reload'])}</p>"
+        )
+    schedule = html.table(
+        ["procedure", "schedule", "last run", "result", "duration", "next run", "error"],
+        [
+            [
+                html.escape(p["procedure"]),
+                html.escape(p["schedule"]),
+                html.escape(_when(p["last_run"])),
+                html.state_cell(p["last_status"]),
+                html.escape(
+                    "-"
+                    if p["last_duration_seconds"] is None
+                    else f"{p['last_duration_seconds']:.1f} s"
+                ),
+                html.escape(_when(p["next_run"]) if p["enabled"] else "disabled"),
+                html.escape((p["last_error"] or "")[:160]),
+            ]
+            for p in snapshot.procedures
+        ],
+        raw=True,
+    )
+    health_chart = line_chart(
+        "Health score, last 24 h",
+        [Series("health score", health_history(store, day_ago))],
+        y_min=0,
+        y_max=100,
+    )
+    metric_charts = "".join(
+        line_chart(
+            f"{name}, last 24 h", [Series(name, metric_history(store, name, day_ago))], unit=unit
+        )
+        for name, unit in KEY_METRICS
+    )
+    durations = bar_chart(
+        "Last run duration per procedure (s)",
+        [
+            (p["procedure"], p["last_duration_seconds"])
+            for p in snapshot.procedures
+            if p["last_duration_seconds"] is not None
+        ],
+        unit=" s",
+    )
+    checks = html.table(
+        ["check", "state", "value", "detail", "checked"],
+        [
+            [
+                html.escape(c["name"]),
+                html.state_cell(c["state"]),
+                html.escape("-" if c["value"] is None else f"{c['value']:.4g} {c['unit'] or ''}"),
+                html.escape((c["detail"] or "")[:160]),
+                html.escape(_when(c["checked_at"])),
+            ]
+            for c in snapshot.checks
+        ],
+        raw=True,
+    )
+    alerts = html.table(
+        ["rule", "severity", "firing since", "acknowledged", "summary"],
+        [
+            [
+                a["rule"],
+                a["severity"],
+                _when(a["since"]),
+                "yes" if a["acknowledged"] else "no",
+                a["summary"] or "",
+            ]
+            for a in snapshot.firing
+        ],
+    )
+    counts = (
+        ", ".join(f"{count} {state}" for state, count in sorted(snapshot.alert_counts.items()))
+        or "none"
+    )
+    backups = html.table(
+        ["set", "newest archive", "age", "size", "verified", "last restore test"],
+        [
+            [
+                b["set"],
+                b["newest"] or "none",
+                _age(b["age_seconds"]),
+                "-" if b["size_bytes"] is None else f"{b['size_bytes'] / 1_048_576:.1f} MB",
+                {None: "never", True: "ok", False: "FAILED"}[b["verify_ok"]],
+                "never"
+                if b["restore_tested_at"] is None
+                else f"{'ok' if b['restore_ok'] else 'FAILED'} {_when(b['restore_tested_at'])}",
+            ]
+            for b in snapshot.backups
+        ],
+    )
+    body = (
+        f'<div class="cards">{cards}</div>{reload_line}'
+        f"<h2>Schedule</h2>{schedule}"
+        f'<h2>Health</h2><div class="charts">{health_chart}</div>{checks}'
+        f'<h2>Performance</h2><div class="charts">{metric_charts}{durations}</div>'
+        f"<h2>Alerts</h2><p>Last 7 days: {html.escape(counts)}</p>{alerts}"
+        f"<h2>Backups</h2>{backups}"
+    )
+    return html.page(
+        f"hostkeeper — {snapshot.host}",
+        f"generated {_when(now)}; refreshes every {REFRESH_SECONDS} s",
+        body,
+        refresh_seconds=REFRESH_SECONDS,
+    )

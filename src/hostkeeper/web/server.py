@@ -1,0 +1,192 @@
+"""The HTTP server of the daemon: dashboard, JSON API, /metrics and /healthz.
+
+A small stdlib ThreadingHTTPServer on its own threads: requests only read the store, so
+they never hold up the scheduler. Any non-loopback listen address requires a bearer
+token, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import structlog
+
+from hostkeeper.adapters.store import Store
+from hostkeeper.config import Config
+from hostkeeper.web import api, prometheus
+from hostkeeper.web.dashboard import render_dashboard
+from hostkeeper.web.snapshot import take_snapshot
+
+log = structlog.get_logger("hostkeeper.web")
+
+StateProvider = Callable[[], Mapping[str, Any] | None]
+NextRunsProvider = Callable[[], Mapping[str, datetime | None]]
+
+
+def read_token(path: str | None) -> str | None:
+    if path is None:
+        return None
+    token = Path(path).read_text(encoding="utf-8").strip()
+    if len(token) < 16:
+        raise ValueError(f"the dashboard token in {path} is shorter than 16 characters")
+    return token
+
+
+class DashboardServer:
+    def __init__(
+        self,
+        config: Callable[[], Config],
+        store: Store,
+        next_runs: NextRunsProvider | None = None,
+        daemon_state: StateProvider | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.next_runs = next_runs
+        self.daemon_state = daemon_state or (lambda: None)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.token: str | None = None
+        self.listen: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        dashboard = self.config().dashboard
+        self.token = read_token(dashboard.token_file)
+        self._server = ThreadingHTTPServer((dashboard.host, dashboard.port), _handler(self))
+        self._server.daemon_threads = True
+        self.listen = dashboard.listen
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="dashboard", daemon=True
+        )
+        self._thread.start()
+        log.info(
+            "dashboard listening",
+            url=f"http://{dashboard.listen}/",
+            token_required=self.token is not None,
+        )
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+            self.listen = None
+
+    def apply(self) -> None:
+        """After a reload: restart on a new address, reread the token."""
+        dashboard = self.config().dashboard
+        if self._server is None:
+            if dashboard.enabled:
+                self.start()
+        elif dashboard.listen != self.listen or not dashboard.enabled:
+            self.stop()
+            if dashboard.enabled:
+                self.start()
+        else:
+            self.token = read_token(dashboard.token_file)
+
+    def authorized(self, header: str | None) -> bool:
+        if self.token is None:
+            return True
+        expected = f"Bearer {self.token}".encode()
+        return hmac.compare_digest((header or "").encode(), expected)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "hostkeeper"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("http", request=self.requestline, status=args[1] if len(args) > 1 else "")
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header(
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+            )
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _json(self, status: int, data: object) -> None:
+            body = json.dumps(data, default=_json_default, indent=1).encode()
+            self._send(status, body, "application/json")
+
+        def do_HEAD(self) -> None:
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            if url.path == "/healthz":
+                healthy = server.store.ping()
+                self._json(200 if healthy else 503, {"ok": healthy})
+                return
+            if not server.authorized(self.headers.get("Authorization")):
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer realm="hostkeeper"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            try:
+                self._route(url.path, parse_qs(url.query))
+            except Exception:
+                log.exception("dashboard request failed", path=url.path)
+                self._json(500, {"error": "internal error; see the daemon's log"})
+
+        def _route(self, path: str, query: dict[str, list[str]]) -> None:
+            config = server.config()
+            if path in ("/", "/index.html"):
+                snapshot = take_snapshot(server.store, config, server.next_runs)
+                state = server.daemon_state()
+                page = render_dashboard(server.store, snapshot, dict(state) if state else None)
+                self._send(200, page.encode(), "text/html; charset=utf-8")
+            elif path == "/metrics":
+                snapshot = take_snapshot(server.store, config, server.next_runs)
+                text = prometheus.render(snapshot, server.daemon_state())
+                self._send(200, text.encode(), prometheus.CONTENT_TYPE)
+            elif path.startswith("/api/"):
+                data = api.dispatch(
+                    path.removeprefix("/api/"),
+                    query,
+                    server.store,
+                    config,
+                    server.next_runs,
+                    server.daemon_state(),
+                )
+                if data is None:
+                    self._json(404, {"error": f"no such endpoint {path}"})
+                else:
+                    self._json(200, data)
+            else:
+                self._json(404, {"error": f"no such page {path}"})
+
+    return Handler
