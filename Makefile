@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	mkdir -p var
+	mkdir -p var/reports var/backups
 	$(BIN)/hostkeeper --config etc/hostkeeper/dev.yaml daemon
 
 lint: $(STAMP)

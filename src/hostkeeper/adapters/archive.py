@@ -202,6 +202,8 @@ def create_archive(
     Unreadable files are listed in the result, not fatal. On any failure the temp file
     is removed and nothing under an archive name changes.
     """
+    # Relative sources are relative to the working directory, like every configured path.
+    sources = [os.path.abspath(source) for source in sources]
     directory.mkdir(parents=True, exist_ok=True)
     name = _unique_name(directory, backup_set, now)
     temp = directory / f".{name}.tmp"
