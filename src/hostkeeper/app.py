@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import atexit
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from hostkeeper.adapters.store import Store, open_store
-from hostkeeper.adapters.store.migrate import migrate
+from hostkeeper.adapters.store.migrate import current_revision, migrate
+from hostkeeper.adapters.store.schema import SCHEMA_REVISION
 from hostkeeper.config import Config
 
 DEFAULT_CONFIG = "/etc/hostkeeper/hostkeeper.yaml"
@@ -18,12 +21,23 @@ def default_config_path() -> str:
     return os.environ.get("HOSTKEEPER_CONFIG") or DEFAULT_CONFIG
 
 
-def prepare_store(config: Config, on_progress: Callable[[str], None] | None = None) -> Store:
-    """Open the configured database and bring its schema up to date."""
+def prepare_store(
+    config: Config,
+    on_progress: Callable[[str], None] | None = None,
+    isolate_migration: bool = False,
+) -> Store:
+    """Open the configured database and bring its schema up to date.
+
+    With `isolate_migration` (the daemon), a needed migration runs in a child process.
+    """
     state_dir = Path(config.paths.state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(config.database.url, slow_query=config.database.slow_query.total_seconds())
     atexit.register(store.flush_slow_queries)
+    if isolate_migration:
+        if current_revision(store) != SCHEMA_REVISION:
+            _migrate_in_child(config.database.url, state_dir, on_progress)
+        return store
     migrate(
         store,
         lock_path=state_dir / "locks" / "migrate.lock",
@@ -31,3 +45,20 @@ def prepare_store(config: Config, on_progress: Callable[[str], None] | None = No
         on_progress=on_progress,
     )
     return store
+
+
+def _migrate_in_child(url: str, state_dir: Path, on_progress: Callable[[str], None] | None) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hostkeeper.migrate_child", url, str(state_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        if on_progress is not None:
+            on_progress(line.rstrip())
+    if process.wait() != 0:
+        raise RuntimeError("database migration failed:\n" + "".join(output[-40:]))

@@ -97,7 +97,9 @@ class Daemon:
         configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
         log.info("starting", version=__version__, config=self.config_path)
         with self._extending_start_timeout():
-            self.store = prepare_store(self.config, on_progress=lambda m: log.info(m))
+            self.store = prepare_store(
+                self.config, on_progress=lambda m: log.info(m), isolate_migration=True
+            )
         self.engine = Engine(
             lambda: self.config,
             self.store,
