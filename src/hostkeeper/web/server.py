@@ -77,9 +77,10 @@ class DashboardServer:
             target=self._server.serve_forever, name="dashboard", daemon=True
         )
         self._thread.start()
+        host, port = self.address
         log.info(
             "dashboard listening",
-            url=f"http://{dashboard.listen}/",
+            url=f"http://{host}:{port}/",
             token_required=self.token is not None,
         )
 
