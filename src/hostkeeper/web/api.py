@@ -30,7 +30,11 @@ def dispatch(
         return [
             {
                 **{k: v for k, v in vars(run).items() if k != "steps"},
-                "steps": [vars(step) | {"status": step.status.value} for step in run.steps],
+                "steps": [
+                    vars(step)
+                    | {"status": step.status.value, "duration_seconds": step.duration_seconds}
+                    for step in run.steps
+                ],
             }
             for run in list_runs(store, procedure, limit)
         ]

@@ -1,0 +1,373 @@
+"""The dashboard, its JSON API and /metrics, served by a real `hostkeeper daemon` over a
+store filled with generated history; the page in a real headless Chromium, the
+exposition checked by the real `promtool`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from history import BACKUP_SETS, CHECKS, PROCEDURES, PROCEDURES_YAML, History, config_sections, fill
+
+from conftest import DaemonFactory, Site, wait_until
+from hostkeeper.app import prepare_store
+from hostkeeper.config.loader import load_config
+
+TOKEN = "s3cret-token-for-the-dashboard-0123"
+
+
+def _dashboard_config(site: Site, listen: str, token_file: Path | None = None) -> str:
+    text = site.config_text(PROCEDURES_YAML, preamble=config_sections(str(site.root)))
+    section = f"dashboard:\n  listen: {json.dumps(listen)}\n"
+    if token_file is not None:
+        section += f"  token_file: {json.dumps(str(token_file))}\n"
+    return text.replace("dashboard:\n  enabled: false\n", section)
+
+
+@dataclass
+class Served:
+    url: str
+    history: History
+
+
+def _serve(site: Site, start_daemon: DaemonFactory, listen: str, token: bool = False) -> Served:
+    token_file = None
+    if token:
+        token_file = site.root / "dashboard.token"
+        token_file.write_text(TOKEN + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
+    site.write_text(_dashboard_config(site, listen, token_file))
+    store = prepare_store(load_config(site.config).config)
+    try:
+        history = fill(store, datetime.now(UTC))
+    finally:
+        store.dispose()
+    start_daemon()
+    state = wait_until(
+        lambda: (site.daemon_state() or {}).get("dashboard_url"),
+        timeout=30,
+        what="dashboard_url in daemon.json",
+    )
+    return Served(str(state), history)
+
+
+@pytest.fixture
+def served(site: Site, start_daemon: DaemonFactory) -> Served:
+    return _serve(site, start_daemon, "127.0.0.1:0")
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url)  # noqa: S310 (http on loopback)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def _json(url: str) -> Any:
+    status, headers, body = _get(url)
+    assert status == 200, body
+    assert headers["Content-Type"] == "application/json"
+    return json.loads(body)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    assert parsed.tzinfo is not None, f"{value!r} has no time zone"
+    return parsed
+
+
+# -- JSON API -----------------------------------------------------------------------------
+
+
+def _check_procedure(entry: dict[str, Any]) -> None:
+    assert set(entry) >= {
+        "procedure",
+        "schedule",
+        "enabled",
+        "next_run",
+        "last_run",
+        "last_status",
+        "last_duration_seconds",
+        "last_error",
+        "last_success",
+        "runs_by_status",
+    }
+    assert isinstance(entry["schedule"], str) and entry["schedule"]
+    assert entry["enabled"] is True
+    assert _timestamp(entry["next_run"]) is not None
+    assert _timestamp(entry["last_run"]) is not None
+    assert isinstance(entry["last_duration_seconds"], float)
+    assert all(isinstance(count, int) for count in entry["runs_by_status"].values())
+
+
+def test_healthz_and_every_api_endpoint(served: Served) -> None:
+    status, _, body = _get(served.url + "healthz")
+    assert (status, json.loads(body)) == (200, {"ok": True})
+
+    schedule = _json(served.url + "api/schedule")
+    assert [p["procedure"] for p in schedule] == list(PROCEDURES)
+    for entry in schedule:
+        _check_procedure(entry)
+    by_name = {p["procedure"]: p for p in schedule}
+    # the newest daily run failed on its backup step; the weekly one succeeded
+    assert by_name["daily"]["last_status"] == "failed"
+    assert "disk full" in by_name["daily"]["last_error"]
+    assert by_name["daily"]["runs_by_status"] == {"succeeded": 2, "failed": 1}
+    assert by_name["weekly"]["last_status"] == "succeeded"
+    assert _timestamp(by_name["weekly"]["last_success"]) is not None
+
+    runs = _json(served.url + "api/runs?limit=3")
+    assert len(runs) == 3
+    started = [_timestamp(run["started_at"]) for run in runs]
+    assert started == sorted(started, reverse=True)  # type: ignore[type-var]
+    for run in runs:
+        assert {"id", "procedure", "status", "started_at", "duration_seconds", "steps"} <= set(run)
+        assert [step["name"] for step in run["steps"]] == ["rotate_logs", "health_check", "backup"]
+        for step in run["steps"]:
+            assert step["status"] in ("succeeded", "failed")
+            assert isinstance(step["duration_seconds"], float)
+    weekly = _json(served.url + "api/runs?procedure=weekly")
+    assert [run["procedure"] for run in weekly] == ["weekly"]
+
+    alerts = _json(served.url + "api/alerts")
+    assert set(alerts) == {"firing", "last_7_days"}
+    assert [a["rule"] for a in alerts["firing"]] == served.history.firing_rules
+    firing = alerts["firing"][0]
+    assert set(firing) == {"id", "rule", "severity", "since", "acknowledged", "summary"}
+    assert firing["severity"] == "critical" and firing["acknowledged"] is False
+    assert _timestamp(firing["since"]) is not None
+    assert alerts["last_7_days"] == {"firing": 1, "resolved": 1}
+
+    backups = _json(served.url + "api/backups")
+    assert [b["set"] for b in backups] == list(BACKUP_SETS)
+    for backup in backups:
+        assert set(backup) == {
+            "set",
+            "newest",
+            "created_at",
+            "age_seconds",
+            "size_bytes",
+            "verified_at",
+            "verify_ok",
+            "restore_tested_at",
+            "restore_ok",
+        }
+        assert backup["newest"] == served.history.backup_paths[backup["set"]]
+        assert backup["verify_ok"] is True
+        assert isinstance(backup["size_bytes"], int)
+    config_set, logs_set = backups
+    assert 86400 <= config_set["age_seconds"] < 86400 + 600
+    assert config_set["restore_ok"] is True
+    assert logs_set["restore_tested_at"] is None and logs_set["restore_ok"] is None
+
+    status_doc = _json(served.url + "api/status")
+    assert {
+        "host",
+        "generated_at",
+        "daemon",
+        "health_score",
+        "checks",
+        "firing_alerts",
+        "procedures",
+        "backups",
+    } <= set(status_doc)
+    assert status_doc["daemon"]["dashboard_url"] == served.url
+    assert [p["procedure"] for p in status_doc["procedures"]] == list(PROCEDURES)
+    assert [b["set"] for b in status_doc["backups"]] == list(BACKUP_SETS)
+    assert [a["rule"] for a in status_doc["firing_alerts"]] == served.history.firing_rules
+    assert status_doc["health_score"] in (85.0, 100.0)
+    assert [c["name"] for c in status_doc["checks"]] == sorted(name for name, _, _ in CHECKS)
+    for check in status_doc["checks"]:
+        assert check["state"] in ("ok", "warning", "critical", "unknown")
+        assert _timestamp(check["checked_at"]) is not None
+
+    missing, _, _ = _get(served.url + "api/nothing")
+    assert missing == 404
+    page_missing, _, _ = _get(served.url + "nothing")
+    assert page_missing == 404
+
+
+# -- Prometheus ---------------------------------------------------------------------------
+
+
+def _promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        pytest.skip("promtool not installed (Debian package prometheus)")
+    return path
+
+
+def _samples(text: str) -> dict[str, float]:
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            found[name] = float(value)
+    return found
+
+
+def test_metrics_pass_promtool_and_hold_the_history(served: Served) -> None:
+    promtool = _promtool()
+    status, headers, body = _get(served.url + "metrics")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=body, capture_output=True, timeout=60, check=False
+    )
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+    assert checked.stdout.decode().strip() == "", checked.stdout.decode()  # no lint warnings
+
+    values = _samples(body.decode())
+    assert values['hostkeeper_procedure_last_run_success{procedure="daily"}'] == 0
+    assert values['hostkeeper_procedure_last_run_success{procedure="weekly"}'] == 1
+    assert values['hostkeeper_procedure_runs_total{procedure="daily",status="failed"}'] == 1
+    assert values['hostkeeper_step_failures_total{procedure="daily"}'] == 1
+    assert values['hostkeeper_alerts_firing{severity="critical"}'] == 1
+    assert values['hostkeeper_alerts_firing{severity="warning"}'] == 0
+    assert values['hostkeeper_notifications_total{channel="webhook",state="failed"}'] == 1
+    assert values['hostkeeper_notifications_total{channel="ops-mail",state="sent"}'] == 1
+    assert values['hostkeeper_backup_last_restore_test_success{set="config"}'] == 1
+    assert 86400 <= values['hostkeeper_backup_newest_age_seconds{set="config"}'] < 87000
+    assert values['hostkeeper_backup_newest_size_bytes{set="logs"}'] == 5 * 1_048_576
+    assert values["hostkeeper_config_last_reload_successful"] == 1
+    assert values["hostkeeper_health_score"] in (85.0, 100.0)
+    states = {k: v for k, v in values.items() if k.startswith("hostkeeper_check_state{")}
+    assert len(states) == 4 * len(CHECKS) and sum(states.values()) == len(CHECKS)
+    assert any(k.startswith("hostkeeper_build_info{version=") for k in values)
+
+
+def test_rules_file_passes_promtool(repo_root: Path) -> None:
+    promtool = _promtool()
+    rules = repo_root / "packaging" / "prometheus" / "hostkeeper-rules.yml"
+    checked = subprocess.run(
+        [promtool, "check", "rules", str(rules)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 5 rules found" in checked.stdout, checked.stdout
+
+
+# -- token --------------------------------------------------------------------------------
+
+
+def test_a_non_loopback_listen_requires_the_bearer_token(
+    site: Site, start_daemon: DaemonFactory
+) -> None:
+    served = _serve(site, start_daemon, "0.0.0.0:0", token=True)
+    port = served.url.rstrip("/").rpartition(":")[2]
+    base = f"http://127.0.0.1:{port}/"
+    for path in ("", "api/status", "api/runs", "metrics"):
+        status, headers, _ = _get(base + path)
+        assert status == 401, path
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+        assert _get(base + path, token=TOKEN[:-1] + "X")[0] == 401, path
+        assert _get(base + path, token=TOKEN + "extra")[0] == 401, path
+        assert _get(base + path, token=TOKEN)[0] == 200, path
+    assert _get(base + "healthz")[0] == 200  # liveness probes carry no token
+
+
+def test_config_validation_refuses_a_public_listen_without_token_file(site: Site) -> None:
+    text = _dashboard_config(site, "0.0.0.0:8081")
+    site.config.write_text(text, encoding="utf-8")
+    site.cli_config.write_text(text, encoding="utf-8")
+    result = site.cli("config", "validate", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "token_file" in result.stdout + result.stderr
+    site.cli_config.write_text(_dashboard_config(site, "127.0.0.1:8081"), encoding="utf-8")
+    assert site.cli("config", "validate", check=False).returncode == 0
+
+
+# -- Chromium -----------------------------------------------------------------------------
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self.svg_points = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if any(name == "data-v" for name, _ in attrs):
+            self.svg_points += 1
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.cells.append(data.strip())
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[list[str]]:
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.skip("chromium not installed (Debian package chromium)")
+    yield [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1280,900",
+    ]
+
+
+def test_dashboard_in_headless_chromium(
+    served: Served, chromium: list[str], tmp_path: Path
+) -> None:
+    screenshot = tmp_path / "page.png"
+    shot = subprocess.run(
+        [*chromium, "--enable-logging=stderr", "--v=0", f"--screenshot={screenshot}", served.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shot.returncode == 0, shot.stderr
+    assert screenshot.stat().st_size > 10_000
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    console = [line for line in shot.stderr.splitlines() if "CONSOLE" in line]
+    assert console == [], "\n".join(console)
+    refused = [line for line in shot.stderr.splitlines() if "Content Security Policy" in line]
+    assert refused == [], "\n".join(refused)
+
+    dom = subprocess.run(
+        [*chromium, "--dump-dom", served.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert dom.returncode == 0, dom.stderr
+    parser = _Text()
+    parser.feed(dom.stdout)
+    for procedure in PROCEDURES:
+        assert procedure in parser.cells, f"{procedure} not on the page"
+    for rule in served.history.firing_rules:
+        assert rule in parser.cells
+    for backup_set in BACKUP_SETS:
+        assert backup_set in parser.cells
+    assert "Schedule" in parser.cells and "Backups" in parser.cells
+    assert parser.svg_points > 50, "charts drawn without their data points"
