@@ -13,6 +13,7 @@ from hostkeeper.commands import (
     files_cmd,
     metrics_cmd,
     procedures,
+    report_cmd,
 )
 
 MODULES = (
@@ -25,4 +26,5 @@ MODULES = (
     files_cmd,
     metrics_cmd,
     baseline_cmd,
+    report_cmd,
 )

@@ -1,0 +1,62 @@
+"""`hostkeeper report NAME [--output FILE] [--period P]`: write a report now."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hostkeeper.commands.common import load, store_for
+from hostkeeper.config.units import parse_duration
+from hostkeeper.output import emit_json
+from hostkeeper.reports.registry import NAMES
+
+
+def _duration(text: str) -> Any:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register(verbs: Any) -> None:
+    parser = verbs.add_parser("report", help="write a report now: " + ", ".join(NAMES))
+    parser.add_argument("name", choices=NAMES, metavar="NAME", help=", ".join(NAMES))
+    parser.add_argument(
+        "--output", type=Path, help="write here instead of the dated file under report_dir"
+    )
+    parser.add_argument(
+        "--period", type=_duration, help="how far back the report looks (e.g. 24h, 7d, 90d)"
+    )
+    parser.set_defaults(handler=report)
+
+
+def report(args: argparse.Namespace) -> int:
+    from hostkeeper.reports.registry import UnknownReport, generate
+
+    loaded = load(args)
+    if loaded is None:
+        return 1
+    store = store_for(loaded.config)
+    try:
+        path, data = generate(
+            args.name,
+            loaded.config,
+            store,
+            datetime.now(UTC),
+            period=args.period,
+            output=args.output,
+            config_path=args.config,
+        )
+    except UnknownReport as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    if args.json:
+        emit_json({"report": args.name, "path": str(path), "summary": data.get("totals")})
+    else:
+        print(f"{args.name} report written to {path}")
+    return 0
