@@ -15,10 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.baselines import activate, create_version
 from hostkeeper.adapters.store.checks import record_check_run
-from hostkeeper.adapters.store.metrics import write_samples
+from hostkeeper.adapters.store.metrics import roll_up, write_samples
 from hostkeeper.adapters.store.runs import StepRecord, finish_run, record_step, start_run
 from hostkeeper.adapters.store.schema import alerts, backup_archives, notifications, restore_tests
+from hostkeeper.core.baselines import MetricStats
 from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.core.metrics import Sample
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
@@ -82,6 +84,13 @@ def fill(store: Store, now: datetime, days: int = 3, sample_every: int = 300) ->
         for metric in METRICS
     ]
     history.samples = write_samples(store, batch) if batch else 0
+    roll_up(store, now.timestamp())
+    baseline = {
+        "cpu.percent": MetricStats(n=1000, mean=25.0, stddev=10.0, min=10, max=40, p95=38.0),
+        "memory.percent": MetricStats(n=1000, mean=50.0, stddev=3.0, min=45, max=60, p95=56.0),
+    }
+    version, _ = create_version(store, baseline, start - timedelta(days=7), start, start, 5)
+    activate(store, version)
 
     at = start
     step = 0

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alerting_peers import http_receiver
 from sqlalchemy import insert
 
@@ -174,16 +173,3 @@ def test_alert_test_step_fails_when_delivery_fails(cli: Cli, config_file: Config
     step = json.loads(result.stdout)["steps"][-1]
     assert step["status"] == "failed"
     assert step["error"].startswith("test notification not delivered: hook: permanent: HTTP 400")
-
-
-@pytest.mark.parametrize("name", ["daily", "capacity"])
-def test_reports_not_built_yet_fail_clearly(cli: Cli, config_file: ConfigFile, name: str) -> None:
-    procedures = {"r": {"schedule": {"every": "1h"}, "steps": [{"report": name}]}}
-    path = config_file(procedures)
-    result = cli("--json", "--config", str(path), "run", "r")
-    [step] = json.loads(result.stdout)["steps"]
-    if step["status"] == "succeeded":
-        pytest.skip(f"the {name} report exists now")
-    assert (
-        step["error"] == f"the {name!r} report is not available yet in this version of hostkeeper"
-    )

@@ -19,6 +19,7 @@ from history import BACKUP_SETS, PROCEDURES, History, config_sections, fill
 
 from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
+from hostkeeper.core.audit import Severity
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 VOID = {"meta", "br", "img", "input", "link", "hr", "col", "area", "base", "wbr"}
@@ -175,3 +176,107 @@ def test_report_step_writes_the_daily_report(filled: Filled) -> None:
     assert step["status"] == "succeeded"
     assert step["summary"] == f"daily report written to {path}"
     parse(path)
+
+
+def test_performance_report_draws_the_baseline_band(filled: Filled) -> None:
+    result = filled.report("performance")
+    path = filled.reports / "performance" / f"weekly_{_today()}.html"
+    assert result["path"] == str(path)
+    parsed = parse(path)
+    assert parsed.headings == [
+        "Metrics against the baseline",
+        "Procedure durations",
+        "Slowest steps",
+        "Health-check execution time",
+    ]
+    for metric in ("cpu.percent", "memory.percent", "disk./.used_percent"):
+        assert parsed.points.get(metric, 0) >= 100, (metric, parsed.points)
+    text = path.read_text()
+    assert 'class="band"' in text and "baseline mean 25 +/- 10" in text
+    assert "baseline p95 38" in text
+    # the weekly procedure last ran 8 days ago, outside the week
+    assert parsed.points["Mean run duration (s)"] == 1
+    assert parsed.points["Mean step duration (s)"] == 3
+    assert parsed.points["Mean check duration (ms)"] == 3
+    # memory swings 50 +/- 5 against a p95 of 56: a part of the week lies above it
+    share = parsed.texts[len(parsed.texts) - parsed.texts[::-1].index("memory.percent")]
+    assert share.endswith("%") and 0 < int(share[:-1]) < 50, share
+    assert result["summary"] == {"metrics": 3, "runs": 7, "checks": 3}
+
+
+def test_trends_report_fits_a_line_per_baseline_metric(filled: Filled) -> None:
+    result = filled.report("trends", "--period", "7d")
+    path = filled.reports / "trends" / f"trends_{_today()}.html"
+    assert result["path"] == str(path)
+    assert result["summary"] == {"metrics": 3, "fitted": 3}
+    parsed = parse(path)
+    for metric in ("cpu.percent", "memory.percent", "disk./.used_percent"):
+        # the data plus the two ends of its fitted line
+        assert parsed.points.get(metric, 0) >= 100, (metric, parsed.points)
+    assert "least-squares line" in parsed.texts
+
+
+def test_capacity_report_projects_usage_metrics(filled: Filled) -> None:
+    result = filled.report("capacity")
+    path = filled.reports / "capacity" / f"capacity_{_today()}.html"
+    assert result["path"] == str(path)
+    assert result["summary"]["metrics"] == 2  # disk./.used_percent and memory.percent
+    parsed = parse(path)
+    assert "disk./.used_percent" in parsed.texts and "memory.percent" in parsed.texts
+    assert "cpu.percent" not in parsed.texts  # not a usage metric
+    chart = "disk./.used_percent, projected 90 days"
+    assert parsed.points.get(chart, 0) >= 100
+    assert "projection" in parsed.texts
+
+
+def test_health_assessment_report(filled: Filled) -> None:
+    security = filled.reports / "security"
+    security.mkdir(parents=True)
+    (security / "monthly_20260101.json").write_text(
+        json.dumps(
+            {
+                "generated_at": "2026-01-01T00:00:00+00:00",
+                "summary": {"critical": 0, "high": 1, "medium": 0, "low": 0},
+                "findings": [
+                    {
+                        "severity": "high",
+                        "kind": "permissions",
+                        "location": "/etc/shadow-copy",
+                        "message": "world-readable secret",
+                    }
+                ],
+            }
+        )
+    )
+    result = filled.report("health_assessment")
+    path = filled.reports / "monthly" / f"health_assessment_{_today()}.html"
+    assert result["path"] == str(path)
+    parsed = parse(path)
+    assert parsed.headings == [
+        "Availability per check",
+        "Health score",
+        "Alert effectiveness",
+        "Baseline drift",
+        "Backups and restore tests",
+        "Security",
+    ]
+    assert parsed.points["Availability (% of results ok)"] == 3
+    assert parsed.points["Health score"] >= 100
+    assert parsed.points["Health score distribution (results)"] == 5
+    assert "world-readable secret" in parsed.texts
+    assert "disk_full" in parsed.texts and "high_load" in parsed.texts
+    # load is warning one hour in seven; the other checks are always ok
+    assert "100.00%" in parsed.texts
+    assert result["summary"]["checks"] == 3 and result["summary"]["alerts_fired"] == 2
+
+
+def test_json_reports_on_demand(filled: Filled, tmp_path: Path) -> None:
+    result = filled.report("alert_effectiveness", "--period", "30d")
+    data = json.loads(Path(result["path"]).read_text())
+    assert data["report"] == "alert_effectiveness" and data["period_length"] == "30d"
+    assert {r["rule"] for r in data["rules"]} == {"disk_full", "high_load"}
+
+    target = tmp_path / "audit.json"
+    audit = filled.report("security", "--output", str(target))
+    assert audit["path"] == str(target)
+    assert set(json.loads(target.read_text())["summary"]) == {s.value for s in Severity}
