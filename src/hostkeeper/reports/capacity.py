@@ -20,7 +20,7 @@ from hostkeeper.core.trends import LinearSums, Trend, trend
 from hostkeeper.reports import page as html
 from hostkeeper.reports.common import metric_series, report_path, when, write_text
 from hostkeeper.reports.svg import Band, Series, line_chart
-from hostkeeper.reports.trends import fitted_line, full_on, projection
+from hostkeeper.reports.trends import data_start, fitted_line, full_on, projection
 from hostkeeper.tasks.analyze_trends import RESOLUTION_NAMES, source_resolution
 
 PERIOD = timedelta(days=90)
@@ -45,9 +45,13 @@ def build(
     charts = []
     rows: list[list[Any]] = []
     for metric, one in found.items():
-        lines = [Series(metric, metric_series(store, metric, start, now))]
+        pairs = metric_series(store, metric, start, now)
+        lines = [Series(metric, pairs)]
         if one is not None:
-            lines += [fitted_line(one, start, now), projection(one, now, HORIZON)]
+            lines += [
+                fitted_line(one, data_start(pairs, start), now),
+                projection(one, now, HORIZON),
+            ]
         charts.append(
             line_chart(
                 f"{metric}, projected {HORIZON.days} days",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 WIDTH, HEIGHT = 640, 200
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 12, 28
+_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 26, 28
 _PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2")
 
 
@@ -121,7 +121,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str = "") -> 
     parts = [
         f'<svg class="chart bar" role="img" aria-label="{_escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}"><title>{_escape(title)}</title>'
+        f'width="{WIDTH}" height="{height}"><title>{_escape(title)}</title>' + _caption(title, 4)
     ]
     for index, (label, value) in enumerate(bars):
         y = _TOP + index * 22
@@ -145,6 +145,7 @@ def _frame(title: str) -> str:
         f'width="{WIDTH}" height="{HEIGHT}"><title>{_escape(title)}</title>'
         f'<rect x="{_LEFT}" y="{_TOP}" width="{WIDTH - _LEFT - _RIGHT}" '
         f'height="{HEIGHT - _TOP - _BOTTOM}" fill="none" stroke="#cbd5e1"/>'
+        + _caption(title, _LEFT)
     )
 
 
@@ -191,6 +192,15 @@ def _empty(title: str) -> str:
     return (
         f'<svg class="chart empty" role="img" aria-label="{_escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 60" width="{WIDTH}" '
-        f'height="60"><title>{_escape(title)}</title><text x="{WIDTH / 2}" y="34" '
+        f'height="60"><title>{_escape(title)}</title>{_caption(title, 4)}'
+        f'<text x="{WIDTH / 2}" y="38" '
         f'text-anchor="middle" font-size="12" fill="#64748b">no data yet</text></svg>'
+    )
+
+
+def _caption(title: str, x: float) -> str:
+    """The chart's title, visible on the page and in print (not only as a tooltip)."""
+    return (
+        f'<text class="caption" x="{x}" y="16" font-size="12" font-weight="600" '
+        f'fill="#0f172a">{_escape(title)}</text>'
     )

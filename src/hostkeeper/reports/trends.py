@@ -7,7 +7,7 @@ usage metrics, the days until 100 % at that slope (the figures of `analyze_trend
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,11 @@ def fitted_line(found: Trend, start: datetime, end: datetime) -> Series:
             )
         ],
     )
+
+
+def data_start(pairs: list[tuple[float, float]], start: datetime) -> datetime:
+    """Where the data begins: a fitted line is drawn over the data, not before it."""
+    return max(start, datetime.fromtimestamp(pairs[0][0], UTC)) if pairs else start
 
 
 def projection(found: Trend, now: datetime, horizon: timedelta) -> Series:
@@ -68,8 +73,10 @@ def build(
     charts = []
     rows: list[list[Any]] = []
     for metric, one in found.items():
-        data_series = Series(metric, metric_series(store, metric, start, now))
-        lines = [data_series] if one is None else [data_series, fitted_line(one, start, now)]
+        pairs = metric_series(store, metric, start, now)
+        lines = [Series(metric, pairs)]
+        if one is not None:
+            lines.append(fitted_line(one, data_start(pairs, start), now))
         charts.append(line_chart(metric, lines))
         if one is None:
             rows.append([metric, "not enough data", "-", "-", "-"])
