@@ -14,6 +14,7 @@ from hostkeeper.commands import (
     metrics_cmd,
     procedures,
     report_cmd,
+    validate_cmd,
 )
 
 MODULES = (
@@ -27,4 +28,5 @@ MODULES = (
     metrics_cmd,
     baseline_cmd,
     report_cmd,
+    validate_cmd,
 )
