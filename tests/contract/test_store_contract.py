@@ -197,3 +197,6 @@ def test_database_backup_is_an_integrity_checked_copy(store: Store, tmp_path: Pa
     with sqlite3.connect(copy) as connection:
         assert connection.execute("SELECT count(*) FROM runs").fetchone() == (1,)
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # A self-contained file: rollback journal, nothing left beside it.
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name]

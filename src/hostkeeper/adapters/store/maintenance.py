@@ -15,11 +15,8 @@ from sqlalchemy import Connection, func, select, text
 
 from hostkeeper.adapters.store.database import Store
 from hostkeeper.adapters.store.hot_queries import HOT_QUERIES
-from hostkeeper.adapters.store.migrate import (
-    backup_sqlite,
-    current_revision,
-    migrate,
-)
+from hostkeeper.adapters.store.dbbackup import DatabaseBackupError, backup_database
+from hostkeeper.adapters.store.migrate import current_revision, migrate
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION, metadata, slow_queries
 
 # PRAGMA optimize looks at no more than this many rows per index (SQLite >= 3.32), so a
@@ -292,12 +289,15 @@ def backup(store: Store, backup_dir: Path) -> MaintenanceResult:
         )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = backup_dir / "database" / f"{path.stem}-{stamp}.db"
-    backup_sqlite(path, target)
+    try:
+        copy = backup_database(store, target)
+    except DatabaseBackupError as error:
+        return MaintenanceResult("backup", False, str(error))
     return MaintenanceResult(
         "backup",
         True,
-        f"{target} ({_mb(target.stat().st_size)}, integrity ok)",
-        {"path": str(target), "bytes": target.stat().st_size},
+        f"{copy.path} ({_mb(copy.size)}, integrity {copy.integrity})",
+        {"path": str(copy.path), "bytes": copy.size},
     )
 
 

@@ -7,7 +7,6 @@ is imported only when the stored revision differs from SCHEMA_REVISION.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy import inspect, text
 
 from hostkeeper.adapters.locks import FileLock
 from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.dbbackup import backup_database
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION
 
 
@@ -33,19 +33,6 @@ def migrations_directory() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[4] / "migrations"
-
-
-def backup_sqlite(source: Path, target: Path) -> None:
-    """Copy a live SQLite database with the online backup API, then check the copy."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".tmp")
-    with sqlite3.connect(source) as origin, sqlite3.connect(partial) as copy:
-        origin.backup(copy)
-        result = copy.execute("PRAGMA integrity_check").fetchone()
-    if not result or result[0] != "ok":
-        partial.unlink(missing_ok=True)
-        raise RuntimeError(f"backup of {source} failed its integrity check: {result}")
-    partial.rename(target)
 
 
 def migrate(
@@ -68,7 +55,7 @@ def migrate(
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             target = (backup_dir or database.parent) / f"{database.name}.pre-{revision}-{stamp}"
             progress(f"backing up the database to {target} before migrating")
-            backup_sqlite(database, target)
+            backup_database(store, target)
             backup_file = str(target)
         progress(f"migrating the database from {revision or 'empty'} to {SCHEMA_REVISION}")
         upgrade(store, SCHEMA_REVISION)

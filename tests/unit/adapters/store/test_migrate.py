@@ -18,8 +18,8 @@ from sqlalchemy import insert, inspect, select
 
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store import migrate as migrate_module
+from hostkeeper.adapters.store.dbbackup import backup_database
 from hostkeeper.adapters.store.migrate import (
-    backup_sqlite,
     current_revision,
     migrate,
     migrations_directory,
@@ -150,9 +150,11 @@ def test_database_at_an_older_revision_is_backed_up_before_migrating(
     backup_path = Path(backup)
     assert backup_path.parent == tmp_path / "backups"
     assert backup_path.name.startswith(f"hk.db.pre-{SCHEMA_REVISION}-")
-    assert not backup_path.with_name(backup_path.name + ".tmp").exists()
+    # Only the copy itself: no partial file, no -wal/-shm left beside it.
+    assert [p.name for p in backup_path.parent.iterdir()] == [backup_path.name]
     with sqlite3.connect(backup_path) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
         assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == (
             SCHEMA_REVISION,
         )
@@ -165,7 +167,7 @@ def test_database_at_an_older_revision_is_backed_up_before_migrating(
     assert any(f"from {SCHEMA_REVISION} to ffff" in message for message in messages)
 
 
-def test_backup_sqlite_copies_a_live_wal_database(empty_store: Store, tmp_path: Path) -> None:
+def test_backup_copies_a_live_wal_database(empty_store: Store, tmp_path: Path) -> None:
     migrate(empty_store, tmp_path / "migrate.lock")
     with empty_store.write() as connection:
         connection.execute(
@@ -182,8 +184,7 @@ def test_backup_sqlite_copies_a_live_wal_database(empty_store: Store, tmp_path: 
     with empty_store.read() as reader:
         reader.execute(select(runs.c.id)).all()
         target = tmp_path / "copies" / "hk.db.bak"
-        assert empty_store.sqlite_path is not None
-        backup_sqlite(empty_store.sqlite_path, target)
+        backup_database(empty_store, target)
     with sqlite3.connect(target) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert copy.execute("SELECT procedure FROM runs").fetchall() == [("weekly",)]
