@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select, text
 
 from hostkeeper.adapters.store.database import Store
-from hostkeeper.adapters.store.hot_queries import HOT_QUERIES
 from hostkeeper.adapters.store.dbbackup import DatabaseBackupError, backup_database
+from hostkeeper.adapters.store.hot_queries import HOT_QUERIES
 from hostkeeper.adapters.store.migrate import current_revision, migrate
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION, metadata, slow_queries
 
