@@ -83,6 +83,13 @@ class CommandArgument(ArgumentSpec):
             )
         if not isinstance(value, list) or not value:
             raise ValueError("`run:` needs a non-empty argv list")
-        if not all(isinstance(item, str | int | float) for item in value):
-            raise ValueError("every argv element must be a string")
+        for item in value:
+            if isinstance(item, bool):
+                # YAML reads true/false/yes/no/on/off as booleans: str(True) is "True".
+                word = "true" if item else "false"
+                raise ValueError(
+                    f"argv element {item!r} is a YAML boolean, not a string; quote it: '{word}'"
+                )
+            if not isinstance(item, str | int | float):
+                raise ValueError(f"every argv element must be a string, not {item!r}; quote it")
         return [str(item) for item in value]
