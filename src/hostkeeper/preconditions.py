@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.runs import firing_critical_alerts
+from hostkeeper.checks.disk_free import usage
 from hostkeeper.config.procedures import (
     DiskFreePrecondition,
     NoCriticalAlertsPrecondition,
@@ -43,8 +44,9 @@ def _disk_free(precondition: DiskFreePrecondition) -> PreconditionResult:
         return PreconditionResult(
             label, False, f"cannot read {precondition.path}: {error.strerror}"
         )
-    # f_bavail: what an unprivileged writer can still use, like `df`'s Avail column.
-    free_percent = 100.0 * stats.f_bavail / stats.f_blocks if stats.f_blocks else 0.0
+    # Avail / (Used + Avail), like df and the disk_free check: root's reserve counts as
+    # neither.
+    free_percent = usage(stats)[2] or 0.0
     met = free_percent >= precondition.min
     return PreconditionResult(
         label, met, f"{free_percent:.1f}% free on {precondition.path} (need {precondition.min:g}%)"

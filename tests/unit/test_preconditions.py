@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.schema import alerts
+from hostkeeper.checks.disk_free import measure, usage
+from hostkeeper.config.checks import DiskFreeCheck
 from hostkeeper.config.procedures import DiskFreePrecondition, NoCriticalAlertsPrecondition
 from hostkeeper.preconditions import evaluate
 
@@ -45,3 +49,29 @@ def test_no_critical_alerts_lists_each_firing_rule_once(store: Store) -> None:
 def test_no_critical_alerts_met_on_an_empty_store(store: Store) -> None:
     result = evaluate(NoCriticalAlertsPrecondition(require="no_critical_alerts"), store)
     assert result.met
+
+
+def _statvfs(blocks: int, bfree: int, bavail: int) -> os.statvfs_result:
+    # bsize, frsize, blocks, bfree, bavail, files, ffree, favail, flag, namemax
+    return os.statvfs_result((4096, 4096, blocks, bfree, bavail, 0, 0, 0, 0, 255))
+
+
+def test_free_share_leaves_roots_reserve_out_like_df() -> None:
+    # 1000 blocks, 300 free of which 50 reserved for root: used 700, available 250.
+    used, available, percent = usage(_statvfs(1000, 300, 250))
+    assert (used, available) == (700 * 4096, 250 * 4096)
+    assert percent == pytest.approx(100 * 250 / 950)  # not 250/1000
+    assert usage(_statvfs(0, 0, 0))[2] is None
+
+
+def test_disk_free_precondition_agrees_with_the_disk_free_check(
+    store: Store, tmp_path: Path
+) -> None:
+    percent = usage(os.statvfs(tmp_path))[2]
+    assert percent is not None
+    result = evaluate(DiskFreePrecondition(require="disk_free", path=str(tmp_path), min=0), store)
+    assert result.detail.startswith(f"{percent:.1f}% free on {tmp_path}")
+    check = measure(
+        DiskFreeCheck(name="disk", type="disk_free", path=str(tmp_path), warning=0, critical=0), 5
+    )
+    assert check.value == pytest.approx(percent, abs=0.01)

@@ -17,16 +17,25 @@ from hostkeeper.config.checks import DiskFreeCheck
 from hostkeeper.core.health import Measurement, state_for_low
 
 
+def usage(stats: os.statvfs_result) -> tuple[int, int, float | None]:
+    """(used bytes, available bytes, free percent) as df counts them; the percent is
+    None for a filesystem that reports no size. Shared with the `disk_free`
+    precondition so both agree."""
+    used = (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+    available = stats.f_bavail * stats.f_frsize
+    if used + available <= 0:
+        return used, available, None
+    return used, available, 100.0 * available / (used + available)
+
+
 def measure(check: DiskFreeCheck, timeout: float) -> Measurement:
     try:
         stats = os.statvfs(check.path)
     except OSError as error:
         raise CheckUnavailable(f"cannot read {check.path}: {error.strerror}") from None
-    used = (stats.f_blocks - stats.f_bfree) * stats.f_frsize
-    available = stats.f_bavail * stats.f_frsize
-    if used + available <= 0:
+    used, available, percent = usage(stats)
+    if percent is None:
         raise CheckUnavailable(f"{check.path} is on a filesystem that reports no size")
-    percent = 100.0 * available / (used + available)
     return Measurement(
         state_for_low(percent, check.warning, check.critical),
         f"{percent:.1f}% free on {check.path} ({format_bytes(available)} available, "
