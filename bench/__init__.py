@@ -21,4 +21,5 @@ BENCHMARKS: dict[str, str] = {
     "metrics": "bench.metrics",
     "alerts": "bench.alerts",
     "checks": "bench.checks",
+    "web": "bench.web",
 }
