@@ -10,7 +10,7 @@ from sqlalchemy import insert, text
 from hostkeeper.adapters.store import Store, maintenance, open_store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store.migrate import current_revision
-from hostkeeper.adapters.store.schema import SCHEMA_REVISION, alerts
+from hostkeeper.adapters.store.schema import SCHEMA_REVISION, alerts, silences
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -110,6 +110,45 @@ def test_firing_critical_alerts_are_per_host(store: Store) -> None:
                 )
             )
     assert run_store.firing_critical_alerts(store) == ["host-a-critical"]
+
+
+def test_firing_critical_alerts_leave_out_rules_silenced_now(store: Store) -> None:
+    hour = timedelta(hours=1)
+    # rule -> silences (host, until, lifted_at) on it
+    cases: dict[str, list[tuple[str, datetime, datetime | None]]] = {
+        "silenced": [("host-a", NOW + hour, None)],
+        "expired": [("host-a", NOW - hour, None)],
+        "lifted": [("host-a", NOW + hour, NOW - hour)],
+        "other-host-silence": [("host-b", NOW + hour, None)],
+        "plain": [],
+    }
+    with store.write() as connection:
+        for rule, rule_silences in cases.items():
+            connection.execute(
+                insert(alerts).values(
+                    host="host-a",
+                    rule=rule,
+                    severity="critical",
+                    state="firing",
+                    pending_since=NOW,
+                    notifications=0,
+                    false_positive=False,
+                )
+            )
+            for host, until, lifted_at in rule_silences:
+                connection.execute(
+                    insert(silences).values(
+                        host=host,
+                        rule=rule,
+                        created_at=NOW - 2 * hour,
+                        until=until,
+                        lifted_at=lifted_at,
+                    )
+                )
+    firing = run_store.firing_critical_alerts(store, NOW)
+    assert sorted(firing) == ["expired", "lifted", "other-host-silence", "plain"]
+    # Once the silence runs out, the rule counts again.
+    assert "silenced" in run_store.firing_critical_alerts(store, NOW + 2 * hour)
 
 
 def test_every_maintenance_operation_succeeds(store: Store, tmp_path: Path) -> None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 
 from hostkeeper.adapters.store.database import Store
-from hostkeeper.adapters.store.schema import alerts, procedure_state, runs, step_results
+from hostkeeper.adapters.store.schema import (
+    alerts,
+    procedure_state,
+    runs,
+    silences,
+    step_results,
+)
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 
 
@@ -270,8 +276,23 @@ def mark_abandoned(store: Store, run_id: int, at: datetime, reason: str) -> None
         )
 
 
-def firing_critical_alerts(store: Store) -> list[str]:
-    """Rules with a firing, unsilenced critical alert on this host."""
+def firing_critical_alerts(store: Store, now: datetime | None = None) -> list[str]:
+    """Rules with a firing, unsilenced critical alert on this host.
+
+    A rule is silenced while it has a silence on this host that is not lifted and whose
+    `until` is after `now` (default: the current time).
+    """
+    now = now or datetime.now(UTC)
+    silenced = (
+        select(silences.c.id)
+        .where(
+            silences.c.host == alerts.c.host,
+            silences.c.rule == alerts.c.rule,
+            silences.c.lifted_at.is_(None),
+            silences.c.until > now,
+        )
+        .exists()
+    )
     with store.read() as connection:
         return list(
             connection.execute(
@@ -279,6 +300,7 @@ def firing_critical_alerts(store: Store) -> list[str]:
                     alerts.c.host == store.host,
                     alerts.c.state == "firing",
                     alerts.c.severity == "critical",
+                    ~silenced,
                 )
             ).scalars()
         )
