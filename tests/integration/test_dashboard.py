@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 from history import BACKUP_SETS, CHECKS, PROCEDURES, PROCEDURES_YAML, History, config_sections, fill
+from pydantic import TypeAdapter
 
 from conftest import DaemonFactory, Site, wait_until
 from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
+from hostkeeper.web import models
 
 TOKEN = "s3cret-token-for-the-dashboard-0123"
 
@@ -121,6 +123,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert (status, json.loads(body)) == (200, {"ok": True})
 
     schedule = _json(served.url + "api/schedule")
+    TypeAdapter(list[models.ScheduleEntry]).validate_python(schedule)
     assert [p["procedure"] for p in schedule] == list(PROCEDURES)
     for entry in schedule:
         _check_procedure(entry)
@@ -133,6 +136,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert _timestamp(by_name["weekly"]["last_success"]) is not None
 
     runs = _json(served.url + "api/runs?limit=3")
+    TypeAdapter(list[models.Run]).validate_python(runs)
     assert len(runs) == 3
     started = [_timestamp(run["started_at"]) for run in runs]
     assert started == sorted(started, reverse=True)  # type: ignore[type-var]
@@ -146,6 +150,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert [run["procedure"] for run in weekly] == ["weekly"]
 
     alerts = _json(served.url + "api/alerts")
+    models.Alerts.model_validate(alerts)
     assert set(alerts) == {"firing", "last_7_days"}
     assert [a["rule"] for a in alerts["firing"]] == served.history.firing_rules
     firing = alerts["firing"][0]
@@ -155,6 +160,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert alerts["last_7_days"] == {"firing": 1, "resolved": 1}
 
     backups = _json(served.url + "api/backups")
+    TypeAdapter(list[models.BackupSet]).validate_python(backups)
     assert [b["set"] for b in backups] == list(BACKUP_SETS)
     for backup in backups:
         assert set(backup) == {
@@ -177,6 +183,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert logs_set["restore_tested_at"] is None and logs_set["restore_ok"] is None
 
     status_doc = _json(served.url + "api/status")
+    models.Status.model_validate(status_doc)
     assert {
         "host",
         "generated_at",
