@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "rotate": "bench.rotate",
     "backup": "bench.backup",
     "metrics": "bench.metrics",
+    "postgres": "bench.postgres",
     "alerts": "bench.alerts",
     "checks": "bench.checks",
     "web": "bench.web",
