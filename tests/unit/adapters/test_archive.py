@@ -344,5 +344,6 @@ def test_missing_sources_are_reported(tmp_path: Path) -> None:
     result = create_archive("s", [str(tmp_path / "nope"), "relative/path"], [], tmp_path / "b", NOW)
     assert result.files == 0
     assert (str(tmp_path / "nope"), "No such file or directory") in result.unreadable
-    assert ("relative/path", "not an absolute path") in result.unreadable
+    # Relative sources are relative to the working directory, like every configured path.
+    assert (str(Path.cwd() / "relative/path"), "No such file or directory") in result.unreadable
     assert verify_archive(result.path).ok
