@@ -57,7 +57,8 @@ _ASSIGNED_SECRET = re.compile(
     r"(?i)(?:^|[\s{,\"'])(password|passwd|secret|token|api[_-]?key|access[_-]?key"
     r"|client[_-]?secret|auth[_-]?token)[\"']?\s*[:=]\s*[\"']?([^\s\"'#,}]+)"
 )
-_NOT_A_VALUE = re.compile(r"^(?:null|none|~|\$\{.*\}|\$\w+|<.*>|\*+|changeme|true|false)$", re.I)
+# References and placeholders, not values: null, ${VAR}, $VAR, <set me>, ****.
+_NOT_A_VALUE = re.compile(r"^(?:null|none|~|\$\{.*|\$\w+|<.*|\*+|changeme|true|false)$", re.I)
 
 
 def secrets_in_line(line: str) -> list[str]:
