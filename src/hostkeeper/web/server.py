@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,9 @@ from hostkeeper.web.dashboard import render_dashboard
 from hostkeeper.web.snapshot import take_snapshot
 
 log = structlog.get_logger("hostkeeper.web")
+
+CACHE_SECONDS = 2.0
+MAX_CACHED = 256
 
 StateProvider = Callable[[], Mapping[str, Any] | None]
 NextRunsProvider = Callable[[], Mapping[str, datetime | None]]
@@ -56,6 +60,24 @@ class DashboardServer:
         self._thread: threading.Thread | None = None
         self.token: str | None = None
         self.listen: str | None = None
+        self.render_lock = threading.Lock()
+        self._cache: dict[str, tuple[float, Response]] = {}
+        self._cache_lock = threading.Lock()
+
+    def cached(self, key: str) -> Response | None:
+        with self._cache_lock:
+            entry = self._cache.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def remember(self, key: str, response: Response) -> None:
+        """Keep a response for CACHE_SECONDS: far below any refresh or scrape interval."""
+        with self._cache_lock:
+            now = time.monotonic()
+            self._cache = {k: v for k, v in self._cache.items() if v[0] >= now}
+            if len(self._cache) < MAX_CACHED:
+                self._cache[key] = (now + CACHE_SECONDS, response)
 
     @property
     def running(self) -> bool:
@@ -164,30 +186,49 @@ def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:
                 self._json(500, {"error": "internal error; see the daemon's log"})
 
         def _route(self, path: str, query: dict[str, list[str]]) -> None:
-            config = server.config()
-            if path in ("/", "/index.html"):
-                snapshot = take_snapshot(server.store, config, server.next_runs)
-                state = server.daemon_state()
-                page = render_dashboard(server.store, snapshot, dict(state) if state else None)
-                self._send(200, page.encode(), "text/html; charset=utf-8")
-            elif path == "/metrics":
-                snapshot = take_snapshot(server.store, config, server.next_runs)
-                text = prometheus.render(snapshot, server.daemon_state())
-                self._send(200, text.encode(), prometheus.CONTENT_TYPE)
-            elif path.startswith("/api/"):
-                data = api.dispatch(
-                    path.removeprefix("/api/"),
-                    query,
-                    server.store,
-                    config,
-                    server.next_runs,
-                    server.daemon_state(),
-                )
-                if data is None:
-                    self._json(404, {"error": f"no such endpoint {path}"})
-                else:
-                    self._json(200, data)
-            else:
-                self._json(404, {"error": f"no such page {path}"})
+            cached = server.cached(self.path)
+            if cached is None:
+                # One render at a time: page views never take more than one core from
+                # the procedures, and a burst of identical requests renders once.
+                with server.render_lock:
+                    cached = server.cached(self.path)
+                    if cached is None:
+                        cached = _render(server, path, query)
+                        server.remember(self.path, cached)
+            status, body, content_type = cached
+            self._send(status, body, content_type)
 
     return Handler
+
+
+Response = tuple[int, bytes, str]
+
+
+def _render(server: DashboardServer, path: str, query: dict[str, list[str]]) -> Response:
+    config = server.config()
+    if path in ("/", "/index.html"):
+        snapshot = take_snapshot(server.store, config, server.next_runs)
+        state = server.daemon_state()
+        page = render_dashboard(server.store, snapshot, dict(state) if state else None)
+        return 200, page.encode(), "text/html; charset=utf-8"
+    if path == "/metrics":
+        snapshot = take_snapshot(server.store, config, server.next_runs)
+        text = prometheus.render(snapshot, server.daemon_state())
+        return 200, text.encode(), prometheus.CONTENT_TYPE
+    if path.startswith("/api/"):
+        data = api.dispatch(
+            path.removeprefix("/api/"),
+            query,
+            server.store,
+            config,
+            server.next_runs,
+            server.daemon_state(),
+        )
+        if data is not None:
+            return 200, _dumps(data), "application/json"
+        return 404, _dumps({"error": f"no such endpoint {path}"}), "application/json"
+    return 404, _dumps({"error": f"no such page {path}"}), "application/json"
+
+
+def _dumps(data: object) -> bytes:
+    return json.dumps(data, default=_json_default, indent=1).encode()
