@@ -261,17 +261,33 @@ class Daemon:
             self._record_reload(error.first_line)
             self.notifier.ready(self._status_text())
             return
-        self.loaded = loaded
+        previous = self.loaded
+        try:
+            changes = self._apply(loaded)
+        except Exception as error:  # a valid file we could not apply: keep what ran
+            log.exception("reload failed while applying, keeping the running configuration")
+            assert previous is not None
+            self._apply(previous)
+            self._reload_error = f"{self.config_path}: could not apply: {error}"
+            self._record_reload(self._reload_error)
+            self.notifier.ready(self._status_text())
+            return
         self._reload_error = None
+        self.state.config_loaded_at = _iso_now()
+        self._record_reload("ok")
+        self.notifier.ready(self._status_text())
+        log.info("configuration reloaded", schedule_changes=changes)
+
+    def _apply(self, loaded: LoadedConfig) -> list[str]:
+        """Make the running parts follow `loaded`; returns the schedule changes."""
+        assert self.scheduler is not None
+        self.loaded = loaded
         configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
         changes = self.scheduler.apply(self.config)
         if self.metrics is not None:
             self.metrics.apply(self.config)
         self._start_dashboard()
-        self.state.config_loaded_at = _iso_now()
-        self._record_reload("ok")
-        self.notifier.ready(self._status_text())
-        log.info("configuration reloaded", schedule_changes=changes)
+        return changes
 
     def _refuse_restart_only_changes(self, new: LoadedConfig) -> None:
         from hostkeeper.config.issues import ConfigIssue
