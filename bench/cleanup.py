@@ -1,9 +1,14 @@
 """Cleanup of 100,000 files in nested directories, half older than the cutoff, against
 `find DIR -name '*.log' -mtime +30 -delete` on an identical tree.
 
-On a disk the deletions are I/O-bound, so CPU seconds (user + system) are the fair
-comparison; wall time is reported beside them. hostkeeper runs the real `cleanup`
-path in-process (walk, plan, re-check, unlinkat, record in the store).
+"As fast as find" is judged on elapsed time: hostkeeper sweeps directories on two
+threads, find on one. CPU seconds (user + system) are reported beside it, against
+find and against a bare single-threaded Python loop (scandir, lstat, unlink: the
+least any Python code does here), so the cost of the threads and of hostkeeper's own
+bookkeeping stays visible. The trees are synced to disk before any side runs: files
+30 days old were written back long ago, and unsynced files would let whoever runs
+first pay for the others' writeback. hostkeeper runs the real `cleanup` path
+in-process (lock, sweep, rule, unlinkat, record in the store).
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ def run(context: Context) -> list[Result]:
     from hostkeeper.tasks.cleanup import clean
 
     files = 20_000 if context.quick else 100_000
-    runs = context.repeat(full=3, quick=1)
+    runs = context.repeat(full=5, quick=3)
     base = context.work_dir / "cleanup"
     find = tool("find")
     state = base / "state"
@@ -74,67 +79,84 @@ def run(context: Context) -> list[Result]:
         )
     )
     store = prepare_store(config)
-    ours: list[Timing] = []
-    theirs: list[Timing] = []
-    sides: list[tuple[str, Callable[[], None]]]
+    timings: dict[str, list[Timing]] = {"ours": [], "find": [], "python": []}
+    cutoff = time.time() - 30 * DAY
+    sides: dict[str, Callable[[], Timing]] = {
+        "ours": lambda: time_call(lambda: clean(config, store, now=now())),
+        "python": lambda: time_call(lambda: bare_python_cleanup(base / "python", cutoff)),
+    }
+    if find:
+        argv = [find, str(base / "find"), "-name", "*.log", "-mtime", "+30", "-delete"]
+        sides["find"] = lambda: time_command(argv)
     for number in range(runs):
-        with stage(f"run {number + 1}: two trees of {files:,} files"):
-            build_tree(base / "ours", files)
-            build_tree(base / "theirs", files)
-        sides = [
-            ("ours", lambda: ours.append(time_call(lambda: clean(config, store, now=now())))),
-        ]
-        if find:
-            argv = [find, str(base / "theirs"), "-name", "*.log", "-mtime", "+30", "-delete"]
-            sides.append(("find", lambda argv=argv: theirs.append(time_command(argv))))
-        # alternate who goes first: the second one finds the journal and caches warmer
-        for _side, measure in sides if number % 2 == 0 else reversed(sides):
-            measure()
-        left = (remaining(base / "ours"), remaining(base / "theirs"))
-        assert left[0] == files // 2, left
-        assert not find or left[1] == files // 2, left
-        for side in ("ours", "theirs"):
+        with stage(f"run {number + 1}: {len(sides)} trees of {files:,} files"):
+            for side in sides:
+                build_tree(base / side, files)
+            os.sync()
+        # rotate who goes first: a later side finds the journal and caches warmer
+        order = list(sides)
+        for side in order[number % len(order) :] + order[: number % len(order)]:
+            timings[side].append(sides[side]())
+        for side in sides:
+            left = remaining(base / side)
+            assert left == files // 2, (side, left)
             _remove_tree(base / side)
     store.dispose()
     if not find:
         context.note("cleanup: `find` is not installed; the comparison was skipped")
-    cpu_floor = (
-        Floor(round(median([t.cpu for t in theirs]), 3), "s", "find -delete CPU")
-        if theirs
-        else None
-    )
-    wall_floor = (
-        Floor(round(median([t.wall for t in theirs]), 3), "s", "find -delete wall")
-        if theirs
-        else None
-    )
+
+    def middle(side: str, measure: str) -> float:
+        return round(median([getattr(t, measure) for t in timings[side]]), 3)
+
     detail = {
-        "ours_cpu": spread([t.cpu for t in ours]),
-        "ours_wall": spread([t.wall for t in ours]),
-        "find_cpu": spread([t.cpu for t in theirs]) if theirs else None,
-        "find_wall": spread([t.wall for t in theirs]) if theirs else None,
+        f"{side}_{measure}": spread([getattr(t, measure) for t in timings[side]])
+        for side in sides
+        for measure in ("cpu", "wall")
     }
-    target = Target("<=", cpu_floor.value, "s") if cpu_floor else None
-    return [
+    results = []
+    for measure, word in (("wall", "elapsed"), ("cpu", "CPU")):
+        floor = Floor(middle("find", measure), "s", f"find -delete {word}") if find else None
+        target = Target("<=", floor.value, "s") if floor and measure == "wall" else None
+        results.append(
+            Result(
+                NAME,
+                f"{files:,} files, half deleted, {word}",
+                middle("ours", measure),
+                "s",
+                floor,
+                target,
+                detail,
+            )
+        )
+    results.append(
         Result(
             NAME,
-            f"{files:,} files, half deleted, CPU",
-            median([t.cpu for t in ours]),
+            f"{files:,} files, half deleted, CPU vs bare Python",
+            middle("ours", "cpu"),
             "s",
-            cpu_floor,
-            target,
-            detail,
-        ),
-        Result(
-            NAME,
-            f"{files:,} files, half deleted, wall",
-            median([t.wall for t in ours]),
-            "s",
-            wall_floor,
+            Floor(middle("python", "cpu"), "s", "scandir+lstat+unlink loop CPU"),
             None,
             detail,
-        ),
-    ]
+        )
+    )
+    return results
+
+
+def bare_python_cleanup(root: Path, cutoff: float) -> None:
+    """The least a Python cleanup does: one thread, no checks, no bookkeeping."""
+    stack = [os.open(root, os.O_RDONLY | os.O_DIRECTORY)]
+    while stack:
+        dir_fd = stack.pop()
+        with os.scandir(dir_fd) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=dir_fd))
+                elif (
+                    entry.name.endswith(".log")
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                ):
+                    os.unlink(entry.name, dir_fd=dir_fd)
+        os.close(dir_fd)
 
 
 def _remove_tree(root: Path) -> None:

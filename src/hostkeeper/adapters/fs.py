@@ -90,6 +90,20 @@ class FileEntry(NamedTuple):
     directory: str  # relpath's directory part, "" at the root
 
 
+def file_entry(info: os.stat_result, prefix: str, name: str, directory: str) -> FileEntry:
+    """The FileEntry of `name` in `directory` (`prefix` is "" or directory + "/")."""
+    return FileEntry(
+        prefix + name,
+        info.st_size,
+        info.st_mtime,
+        info.st_mode,
+        info.st_dev,
+        info.st_ino,
+        name,
+        directory,
+    )
+
+
 @dataclass
 class WalkProblems:
     """What a walk skipped, and why: (relpath, reason)."""
@@ -144,7 +158,8 @@ def open_relative_directory(root_fd: int, relative: str) -> int:
     return fd
 
 
-def _describe(error: OSError) -> str:
+def describe_os_error(error: OSError) -> str:
+    """Why a walk could not use an entry, in the words of a skip list."""
     if error.errno == errno.ELOOP or error.errno == errno.ENOTDIR:
         return "is (now) a symlink, not followed"
     if error.errno == errno.ENOENT:
@@ -227,7 +242,7 @@ def walk_directories(
                 try:
                     child = open_subdirectory(dir_fd, name, device)
                 except OSError as error:
-                    problems.add(relpath, _describe(error))
+                    problems.add(relpath, describe_os_error(error))
                     continue
                 if on_directory is not None:
                     on_directory(relpath, os.fstat(child))
@@ -248,7 +263,7 @@ def _scan(
     try:
         iterator = os.scandir(dir_fd)
     except OSError as error:
-        problems.add(prefix.rstrip("/") or ".", _describe(error))
+        problems.add(prefix.rstrip("/") or ".", describe_os_error(error))
         return entries, subdirectories
     directory = prefix[:-1]
     append = entries.append
@@ -268,21 +283,10 @@ def _scan(
                         problems.add(prefix + name, "is a symlink, not followed")
                     continue
             except OSError as error:
-                problems.add(prefix + name, _describe(error))
+                problems.add(prefix + name, describe_os_error(error))
                 continue
             if stat.S_ISREG(info.st_mode):
-                append(
-                    FileEntry(
-                        prefix + name,
-                        info.st_size,
-                        info.st_mtime,
-                        info.st_mode,
-                        info.st_dev,
-                        info.st_ino,
-                        name,
-                        directory,
-                    )
-                )
+                append(file_entry(info, prefix, name, directory))
     return entries, subdirectories
 
 
@@ -387,7 +391,7 @@ def compress_to_temp_and_rename(
     try:
         source_fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
     except OSError as error:
-        raise CompressionError(f"{name}: {_describe(error)}") from None
+        raise CompressionError(f"{name}: {describe_os_error(error)}") from None
     temp = name + TEMP_SUFFIX
     try:
         info = os.fstat(source_fd)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from fnmatch import translate
 from typing import Generic, NamedTuple, Protocol, TypeVar
 
@@ -102,6 +102,81 @@ def _glob_regex(globs: Sequence[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{translate(glob)})" for glob in globs))
 
 
+class NameClass(IntEnum):
+    """How a policy covers a file name."""
+
+    PLAIN = 1  # matches `match` (and is not a .gz of its own)
+    COMPRESSED = 2  # a .gz: deleted when old, never compressed again
+    TEMP = 3  # left by an interrupted compression: always removed
+
+
+@dataclass(frozen=True)
+class CleanupRule:
+    """A policy's decisions for one `now`, one file at a time.
+
+    A walk calls `classify` on each name before it pays for a stat, then `decide` with
+    the file's mtime; `plan_cleanup` is the same rule over a whole inventory.
+    """
+
+    match: re.Pattern[str]
+    reference: float  # now, as a timestamp
+    delete_after: timedelta | None
+    compress_after: timedelta | None
+    delete_before: float | None  # an mtime earlier than this is past delete_after
+    compress_before: float | None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        match: str | Sequence[str],
+        compress_after: timedelta | None,
+        delete_after: timedelta | None,
+        now: datetime,
+    ) -> CleanupRule:
+        reference = now.timestamp()
+        return cls(
+            _glob_regex([match] if isinstance(match, str) else list(match)),
+            reference,
+            delete_after,
+            compress_after,
+            reference - delete_after.total_seconds() if delete_after is not None else None,
+            reference - compress_after.total_seconds() if compress_after is not None else None,
+        )
+
+    def classify(self, name: str) -> NameClass | None:
+        plain = self.match.match
+        if name.endswith(TEMP) and plain(name[: -len(TEMP)]) is not None:
+            return NameClass.TEMP
+        if plain(name) is not None:
+            return NameClass.COMPRESSED if name.endswith(GZ) else NameClass.PLAIN
+        if name.endswith(GZ) and plain(name[: -len(GZ)]) is not None:
+            return NameClass.COMPRESSED
+        return None
+
+    def decide(self, covered: NameClass, mtime: float) -> CleanupKind | None:
+        """What to do with a file the policy covers, modified at `mtime`."""
+        if covered is NameClass.TEMP:
+            return CleanupKind.REMOVE_TEMP
+        # The same comparison as "age > limit", on the mtime: no subtraction per file.
+        if self.delete_before is not None and mtime < self.delete_before:
+            return CleanupKind.DELETE
+        if (
+            self.compress_before is not None
+            and covered is NameClass.PLAIN
+            and mtime < self.compress_before
+        ):
+            return CleanupKind.COMPRESS
+        return None
+
+    def action(self, kind: CleanupKind, item: Item) -> CleanupAction[Item]:
+        """The planned action of `kind` (from `decide`) on `item`, with its reason."""
+        if kind is CleanupKind.REMOVE_TEMP:
+            return CleanupAction(kind, item, 0.0, None)
+        limit = self.delete_after if kind is CleanupKind.DELETE else self.compress_after
+        return CleanupAction(kind, item, self.reference - item.mtime, limit)
+
+
 def plan_cleanup(
     inventory: Iterable[Item],
     *,
@@ -111,28 +186,13 @@ def plan_cleanup(
     now: datetime,
 ) -> CleanupPlan[Item]:
     """Actions for every file of `inventory` the policy applies to, by path."""
-    plain = _glob_regex([match] if isinstance(match, str) else list(match)).match
-    reference = now.timestamp()
-    delete_seconds = delete_after.total_seconds() if delete_after is not None else None
-    compress_seconds = compress_after.total_seconds() if compress_after is not None else None
-    delete, compress, remove = CleanupKind.DELETE, CleanupKind.COMPRESS, CleanupKind.REMOVE_TEMP
+    rule = CleanupRule.of(
+        match=match, compress_after=compress_after, delete_after=delete_after, now=now
+    )
     actions: list[CleanupAction[Item]] = []
-    append = actions.append
     for item in inventory:
-        name = item.relpath.rpartition("/")[2]
-        if name.endswith(TEMP) and plain(name[: -len(TEMP)]) is not None:
-            append(CleanupAction(remove, item, 0.0, None))
-            continue
-        if plain(name) is not None:
-            compressed = name.endswith(GZ)
-        elif name.endswith(GZ) and plain(name[: -len(GZ)]) is not None:
-            compressed = True
-        else:
-            continue
-        age = reference - item.mtime
-        if delete_seconds is not None and age > delete_seconds:
-            append(CleanupAction(delete, item, age, delete_after))
-        elif compress_seconds is not None and age > compress_seconds and not compressed:
-            append(CleanupAction(compress, item, age, compress_after))
+        covered = rule.classify(item.relpath.rpartition("/")[2])
+        if covered is not None and (kind := rule.decide(covered, item.mtime)) is not None:
+            actions.append(rule.action(kind, item))
     actions.sort(key=lambda action: action.item.relpath)
     return CleanupPlan(actions)

@@ -1,14 +1,15 @@
 """`cleanup [NAME]`: apply cleanup policies (compress old files, delete older ones).
 
-The walk (adapters.fs) never follows a symlink, never leaves the policy's `path` and
-never crosses into another filesystem; the plan (core.cleanup) is pure; this module
-applies it directory by directory, re-checking each file before acting on it, and
-records freed bytes and counts per policy and run.
+The sweep (adapters.sweep) never follows a symlink, never leaves the policy's `path`
+and never crosses into another filesystem; the rule (core.cleanup) is pure; this module
+applies it directory by directory, stat'ing each file right before judging and acting
+on it, and records freed bytes and counts per policy and run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,19 +23,27 @@ from hostkeeper.adapters.fs import (
     WalkProblems,
     compress_many,
     delete_entry,
+    file_entry,
     name_matcher,
     open_files,
     open_relative_directory,
     open_root,
     remove_compressed_sources,
-    walk_directories,
     walk_files,
 )
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
+from hostkeeper.adapters.sweep import Candidate, default_workers, lstat_at, sweep, unlink_at
 from hostkeeper.config import Config
 from hostkeeper.config.files import CleanupPolicy
-from hostkeeper.core.cleanup import CleanupAction, CleanupKind, CleanupPlan, plan_cleanup
+from hostkeeper.core.cleanup import (
+    CleanupAction,
+    CleanupKind,
+    CleanupPlan,
+    CleanupRule,
+    NameClass,
+    plan_cleanup,
+)
 from hostkeeper.core.cleanup import walk_patterns as policy_patterns
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
@@ -47,7 +56,8 @@ GZIP_LEVEL = 6
 class CleanupOutcome:
     policy: str
     path: str
-    plan: CleanupPlan[FileEntry] | None = None
+    plan: CleanupPlan[FileEntry] | None = None  # kept by dry runs, to print
+    planned: int = 0  # files the policy acted on (or would have)
     deleted: int = 0
     compressed: int = 0
     bytes_freed: int = 0
@@ -104,6 +114,63 @@ def _plan(policy: CleanupPolicy, inventory: Any, now: datetime) -> CleanupPlan[F
     )
 
 
+@dataclass
+class _DirectoryResult:
+    """What one directory's sweep did (made on a sweep thread, merged on the caller's)."""
+
+    planned: list[CleanupAction[FileEntry]] = field(default_factory=list)
+    to_compress: list[CleanupAction[FileEntry]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    acted: int = 0
+    deleted: int = 0
+    freed: int = 0
+
+
+def _sweep_directory(
+    rule: CleanupRule,
+    dry_run: bool,
+    dir_fd: int,
+    directory: str,
+    candidates: list[Candidate[NameClass]],
+) -> _DirectoryResult:
+    """Judge and delete one directory's files.
+
+    Each file is stat'ed right before the rule (the pure rule `plan_cleanup` applies to
+    a whole inventory) decides on it, and a deletion follows that stat at once.
+    Compressions are only collected: they run after the sweep and re-check each file.
+    """
+    done = _DirectoryResult()
+    prefix = directory + "/" if directory else ""
+    decide, compress = rule.decide, CleanupKind.COMPRESS
+    acted = deleted = freed = 0
+    for _ino, name, covered in candidates:
+        info = lstat_at(dir_fd, name)
+        if isinstance(info, str):
+            done.skipped.append((prefix + name, info))
+            continue
+        kind = decide(covered, info.st_mtime)
+        if kind is None:
+            continue
+        acted += 1
+        if dry_run or kind is compress:
+            entry = file_entry(info, prefix, name, directory)
+            (done.planned if dry_run else done.to_compress).append(rule.action(kind, entry))
+            continue
+        try:
+            reason = unlink_at(dir_fd, name)
+        except OSError as error:
+            done.errors.append(f"{prefix + name}: {error.strerror}")
+            continue
+        if reason:
+            done.skipped.append((prefix + name, reason))
+        else:
+            deleted += 1
+            freed += info.st_size
+    done.acted, done.deleted, done.freed = acted, deleted, freed
+    return done
+
+
 def _clean_policy(
     policy: CleanupPolicy,
     root_fd: int,
@@ -112,36 +179,37 @@ def _clean_policy(
     dry_run: bool,
     check: Any,
 ) -> None:
-    """Plan and apply directory by directory while the walk holds each one open.
-
-    The plan of a directory is the same pure plan as of the whole tree, restricted to
-    its files; deleting right away keeps the directory hot in the cache and the window
-    between listing and acting short. Compression, slow and rare, runs at the end.
-    """
-    problems = WalkProblems()
-    planned: list[CleanupAction[FileEntry]] = []
-    to_compress: list[CleanupAction[FileEntry]] = []
-    walk = walk_directories(
-        root_fd,
-        include=name_matcher(policy_patterns(policy.match)),
-        recursive=policy.recursive,
-        problems=problems,
+    """Sweep the policy's tree (directories on parallel threads), then compress."""
+    rule = CleanupRule.of(
+        match=policy.match,
+        compress_after=policy.compress_after,
+        delete_after=policy.delete_after,
+        now=now,
     )
-    for dir_fd, _directory, entries in walk:
-        if check:
-            check()
-        actions = _plan(policy, entries, now).actions
-        planned += actions
-        if dry_run:
-            continue
-        for action in actions:
-            if action.kind is CleanupKind.COMPRESS:
-                to_compress.append(action)
-            else:
-                _delete(dir_fd, action, outcome)
-    planned.sort(key=lambda action: action.item.relpath)
-    outcome.plan = CleanupPlan(planned)
-    outcome.skipped.extend(problems.skipped)
+    planned: list[CleanupAction[FileEntry]] = []  # dry runs keep every action to print
+    to_compress: list[CleanupAction[FileEntry]] = []
+    problems: list[tuple[str, str]] = []
+    results = sweep(
+        root_fd,
+        rule.classify,
+        functools.partial(_sweep_directory, rule, dry_run),
+        recursive=policy.recursive,
+        workers=default_workers(),
+        skipped=problems,
+        check=check,
+    )
+    for result in results:
+        planned += result.planned
+        to_compress += result.to_compress
+        outcome.skipped += result.skipped
+        outcome.errors += result.errors
+        outcome.planned += result.acted
+        outcome.deleted += result.deleted
+        outcome.bytes_freed += result.freed
+    if dry_run:
+        planned.sort(key=lambda action: action.item.relpath)
+        outcome.plan = CleanupPlan(planned)
+    outcome.skipped += problems
     if to_compress:
         _apply(root_fd, CleanupPlan(to_compress), outcome, check)
 
@@ -214,7 +282,7 @@ def clean(
                     "cleanup",
                     policy=policy.name,
                     dry_run=dry_run,
-                    actions=len(outcome.plan.actions) if outcome.plan else 0,
+                    actions=outcome.planned,
                     deleted=outcome.deleted,
                     compressed=outcome.compressed,
                     bytes_freed=outcome.bytes_freed,
