@@ -1,14 +1,14 @@
 """Cleanup of 100,000 files in nested directories, half older than the cutoff, against
 `find DIR -name '*.log' -mtime +30 -delete` on an identical tree.
 
-"As fast as find" is judged on elapsed time: hostkeeper sweeps directories on two
-threads, find on one. CPU seconds (user + system) are reported beside it, against
-find and against a bare single-threaded Python loop (scandir, lstat, unlink: the
-least any Python code does here), so the cost of the threads and of hostkeeper's own
-bookkeeping stays visible. The trees are synced to disk before any side runs: files
-30 days old were written back long ago, and unsynced files would let whoever runs
-first pay for the others' writeback. hostkeeper runs the real `cleanup` path
-in-process (lock, sweep, rule, unlinkat, record in the store).
+"As fast as find" is judged on elapsed time: hostkeeper sweeps several directories at
+once (two threads per core, at most four), find one file at a time. CPU seconds (user +
+system) are reported beside it, against find and against a bare single-threaded Python
+loop (scandir, lstat, unlink: the least any Python code does here), so the cost of the
+threads and of hostkeeper's own bookkeeping stays visible. The trees are synced to disk
+before any side runs: files 30 days old were written back long ago, and unsynced files
+would let whoever runs first pay for the others' writeback. hostkeeper runs the real
+`cleanup` path in-process (lock, sweep, rule, unlinkat, record in the store).
 """
 
 from __future__ import annotations

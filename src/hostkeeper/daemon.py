@@ -96,6 +96,18 @@ class Daemon:
             return 1
         configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
         log.info("starting", version=__version__, config=self.config_path)
+        try:
+            interval = self._start()
+        except Exception as error:  # one clear line for journalctl, not a bare traceback
+            reason = describe_start_failure(error)
+            log.error("start failed", error=reason, exc_info=error)
+            self.notifier.status(f"start failed: {reason}")
+            self._stop_parts()
+            return 1
+        return self._loop(interval)
+
+    def _start(self) -> float | None:
+        """Open the store and start every part; the watchdog interval."""
         with self._extending_start_timeout():
             self.store = prepare_store(
                 self.config, on_progress=lambda m: log.info(m), isolate_migration=True
@@ -137,7 +149,7 @@ class Daemon:
             catch_up=caught_up,
             watchdog_seconds=interval,
         )
-        return self._loop(interval)
+        return interval
 
     def _start_dashboard(self) -> None:
         """Serve the dashboard; a port in use is logged, never fatal to maintenance."""
@@ -333,17 +345,24 @@ class Daemon:
             )
             self.engine.shutdown.set()
             self.engine.wait_idle(30.0)
-        self.engine.shutdown.set()
+        self._stop_parts()
+        log.info("stopped")
+        return 0
+
+    def _stop_parts(self) -> None:
+        """Stop whatever has been started (all of it, or what a failed start got to)."""
+        if self.engine is not None:
+            self.engine.shutdown.set()
         if self.alerting is not None:
             self.alerting.stop(timeout=5.0)
-        self.scheduler.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.dashboard is not None:
             self.dashboard.stop()
         if self.metrics is not None:
             self.metrics.stop()
-        self.store.dispose()
-        log.info("stopped")
-        return 0
+        if self.store is not None:
+            self.store.dispose()
 
     # -- status ----------------------------------------------------------------------------
 
@@ -361,6 +380,18 @@ class Daemon:
 
 def _iso_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def describe_start_failure(error: BaseException) -> str:
+    """The operator's version of a start-up error: the database's own words for database
+    errors (without SQLAlchemy's wrapping), the path for file errors."""
+    original = getattr(error, "orig", None)  # sqlalchemy.exc.DBAPIError
+    if isinstance(original, BaseException):
+        return f"database {type(original).__name__}: {original}"
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def run_daemon(config_path: str) -> int:

@@ -1,9 +1,9 @@
 """Logging: one structlog pipeline for our events and for stdlib loggers.
 
 Under journald (JOURNAL_STREAM names our stderr) each line is one JSON object prefixed
-with the sd-daemon `<N>` priority, so `journalctl -p err` filters by severity. On a
-terminal the console renderer is used. APScheduler, SQLAlchemy and Alembic log through
-the same pipeline at WARNING and above.
+with the sd-daemon `<N>` priority, so `journalctl -p err` filters by severity; JSON
+written anywhere else has no prefix. On a terminal the console renderer is used.
+APScheduler, SQLAlchemy and Alembic log through the same pipeline at WARNING and above.
 """
 
 from __future__ import annotations
@@ -40,9 +40,13 @@ def choose_format(log_format: str) -> str:
     return "console" if sys.stderr.isatty() else "json"
 
 
-def _journal_json(_logger: Any, method: str, event: dict[str, Any]) -> str:
+def _json(_logger: Any, _method: str, event: dict[str, Any]) -> str:
+    return json.dumps(event, default=str, separators=(",", ":"))
+
+
+def _journal_json(logger: Any, method: str, event: dict[str, Any]) -> str:
     priority = _PRIORITIES.get(event.get("level", method), 6)
-    return f"<{priority}>" + json.dumps(event, default=str, separators=(",", ":"))
+    return f"<{priority}>" + _json(logger, method, event)
 
 
 def configure_logging(log_format: str = "auto", level: str = "info") -> None:
@@ -56,7 +60,9 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     ]
     if chosen == "json":
         shared.append(structlog.processors.format_exc_info)
-        renderer: Any = _journal_json
+        # the `<N>` prefix means something to journald only; elsewhere (a file, a pipe
+        # into a log shipper) every line stays plain JSON
+        renderer: Any = _journal_json if under_journald() else _json
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)

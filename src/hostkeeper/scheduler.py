@@ -3,7 +3,8 @@
 Jobs live in a memory job store: the configuration is the source of truth and our own
 tables keep the history. Every procedure job coalesces, runs one instance at a time and
 has a misfire grace time; a fire that misses it is recorded as a `missed` run. At start,
-a procedure whose fire time passed while the daemon was down runs once as `catch-up`.
+a procedure whose fire time passed while the daemon was down runs once as `catch-up`;
+`every:` schedules keep counting from their last fire, across restarts.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.config import Config
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.core.runs import RunStatus, Trigger
+from hostkeeper.core.schedules import IntervalSpec
 from hostkeeper.engine import Engine
 from hostkeeper.scheduling import build_trigger, next_fire_time, previous_fire_time
 
@@ -38,6 +41,21 @@ def _job_id(name: str) -> str:
 def schedule_key(config: Config, procedure: Procedure) -> str:
     """What identifies a schedule: a reload that keeps it keeps the job (and its timing)."""
     return f"{config.timezone}|{procedure.schedule.model_dump_json()}"
+
+
+def procedure_trigger(config: Config, name: str, procedure: Procedure, store: Store) -> BaseTrigger:
+    """The trigger the daemon schedules `procedure` with.
+
+    An `every:` schedule counts from its last fire time handled under the same schedule,
+    so a restart neither resets it nor skips a due run (catch-up sees what fell due
+    meanwhile); a new one counts from now.
+    """
+    spec = procedure.schedule.trigger_spec()
+    anchor = None
+    key = schedule_key(config, procedure)
+    if isinstance(spec, IntervalSpec) and run_store.recorded_schedule(store, name) == key:
+        anchor = run_store.last_scheduled_time(store, name)
+    return build_trigger(spec, config.timezone, anchor)
 
 
 class ProcedureScheduler:
@@ -111,7 +129,9 @@ class ProcedureScheduler:
             key = schedule_key(config, procedure)
             if self._keys.get(name) == key:
                 continue
-            trigger = build_trigger(procedure.schedule.trigger_spec(), config.timezone)
+            if name in self._keys:  # a reload changed it: the new schedule's history starts
+                run_store.known_since(self.engine.store, name, key, datetime.now(UTC))
+            trigger = procedure_trigger(config, name, procedure, self.engine.store)
             self._scheduler.add_job(
                 self._run_scheduled,
                 trigger,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -113,3 +114,54 @@ def test_without_catch_up_every_fire_missed_while_down_is_recorded_as_missed(
     assert {r["status"] for r in records} == {"missed"}
     assert _scheduled_for(records) == due
     assert daemon.stop() == 0
+
+
+EVERY_HOUR = """\
+often:
+  schedule: {every: 1h}
+  steps:
+    - run: ["true"]
+"""
+
+
+def _sqlite_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).strftime(SQLITE_DATETIME)
+
+
+def test_an_every_schedule_keeps_counting_from_its_last_fire_across_a_restart(
+    site: Site, start_daemon: DaemonFactory, notify: NotifySocket
+) -> None:
+    site.write_config(EVERY_HOUR)
+    first = start_daemon()
+    notify.wait_key("READY", "1")
+    assert first.stop() == 0
+    # The last fire was 2.5 hours ago: the one 1.5 hours ago was missed while down and
+    # the one half an hour ago is due now.
+    last = (datetime.now(UTC) - timedelta(hours=2, minutes=30)).replace(microsecond=0)
+    _pretend_known_since(site, "often", last - timedelta(minutes=1))
+    with sqlite3.connect(site.database) as db:
+        (host,) = db.execute(
+            "SELECT host FROM procedure_state WHERE procedure = 'often'"
+        ).fetchone()
+        db.execute(
+            "INSERT INTO runs (host, procedure, trigger, status, scheduled_for, started_at,"
+            " finished_at, duration_seconds, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (host, "often", "scheduled", "succeeded", *[_sqlite_time(last)] * 3, 0.5),
+        )
+    db.close()
+    seen = len(notify.messages)
+    second = start_daemon()
+    notify.wait_key("READY", "1", after=seen)
+
+    caught_up = wait_until(
+        lambda: [r for r in site.runs("often") if r["trigger"] == "catch-up" and r["finished_at"]],
+        what="a finished catch-up run",
+    )
+    assert _scheduled_for(caught_up) == [last + timedelta(hours=2)]
+    missed = [r for r in site.runs("often") if r["status"] == "missed"]
+    assert _scheduled_for(missed) == [last + timedelta(hours=1)]
+    # the daemon and the CLI agree: the next fire is on the same grid, not an hour from now
+    listed = site.cli("--config", str(site.config), "--json", "schedule").stdout
+    [row] = [r for r in json.loads(listed) if r["procedure"] == "often"]
+    assert datetime.fromisoformat(row["next_run"]) == last + timedelta(hours=3)
+    assert second.stop() == 0

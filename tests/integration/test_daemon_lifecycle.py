@@ -181,3 +181,25 @@ def test_an_invalid_config_at_start_exits_1_naming_file_line_and_key(
     assert any(s and s.startswith("invalid configuration: ") and where in s for s in statuses)
     assert notify.with_key("READY") == []
     assert not site.database.exists()
+
+
+def test_a_database_that_cannot_be_opened_ends_the_start_with_one_clear_error(
+    site: Site, start_daemon: DaemonFactory, notify: NotifySocket
+) -> None:
+    directory = site.root / "a-directory.db"
+    directory.mkdir()
+    site.write_config(NIGHTLY, database_url=f"sqlite:///{directory}")
+
+    daemon = start_daemon()
+
+    assert daemon.wait() == 1
+    failures = [e for e in daemon.events() if e.get("event") == "start failed"]
+    assert len(failures) == 1, daemon.stderr
+    assert failures[0]["level"] == "error"
+    assert "unable to open database file" in failures[0]["error"]
+    assert "sqlalche.me" not in failures[0]["error"]
+    # the traceback travels inside the JSON event, never as loose lines
+    assert all(line.startswith("{") for line in daemon.lines), daemon.stderr
+    statuses = [m.status for m in notify.with_key("STATUS")]
+    assert any(s and s.startswith("start failed: database OperationalError") for s in statuses)
+    assert notify.with_key("READY") == []

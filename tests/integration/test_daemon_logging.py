@@ -46,3 +46,16 @@ def test_under_journald_every_stderr_line_is_prefixed_json_with_its_priority(
     assert all(e["procedure"] == "broken" for e in errors)
     assert any(line.startswith("<3>{") for line in lines)
     assert any(line.startswith("<6>{") and '"event":"ready"' in line for line in lines)
+
+
+def test_json_logs_away_from_journald_are_plain_json_lines(
+    site: Site, start_daemon: DaemonFactory, notify: NotifySocket
+) -> None:
+    site.write_config(BROKEN, log_format="json")
+    daemon = start_daemon()
+    notify.wait_key("READY", "1")
+    daemon.wait_for_event(lambda e: e.get("event") == "run finished", what="a run")
+    assert daemon.stop() == 0
+    events = [json.loads(line) for line in daemon.lines]
+    assert all(isinstance(event, dict) and "level" in event for event in events)
+    assert any(event["event"] == "ready" for event in events)

@@ -32,17 +32,17 @@ class Notifier:
             self._notifier.notify(text.encode("utf-8").decode("latin-1"))
 
     def ready(self, status: str) -> None:
-        self.send("READY=1", f"STATUS={status}")
+        self.send("READY=1", f"STATUS={one_line(status)}")
 
     def status(self, status: str) -> None:
-        self.send(f"STATUS={status}")
+        self.send(f"STATUS={one_line(status)}")
 
     def reloading(self) -> None:
         monotonic_usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
         self.send("RELOADING=1", f"MONOTONIC_USEC={monotonic_usec}")
 
     def stopping(self, status: str = "stopping") -> None:
-        self.send("STOPPING=1", f"STATUS={status}")
+        self.send("STOPPING=1", f"STATUS={one_line(status)}")
 
     def watchdog(self) -> None:
         self.send("WATCHDOG=1")
@@ -61,3 +61,8 @@ def watchdog_interval() -> float | None:
         return int(usec) / 1_000_000
     except ValueError:
         return None
+
+
+def one_line(status: str) -> str:
+    """A newline would end STATUS= and start another assignment: keep the first line."""
+    return status.strip().splitlines()[0] if status.strip() else ""

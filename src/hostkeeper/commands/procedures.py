@@ -42,17 +42,19 @@ def daemon(args: argparse.Namespace) -> int:
 
 def schedule(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.runs import latest_runs
-    from hostkeeper.scheduling import build_trigger, next_fire_time
+    from hostkeeper.scheduler import procedure_trigger
+    from hostkeeper.scheduling import next_fire_time
 
     loaded = load(args)
     if loaded is None:
         return 1
     config = loaded.config
-    latest = latest_runs(store_for(config))
+    store = store_for(config)
+    latest = latest_runs(store)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for name, procedure in config.procedures.items():
-        trigger = build_trigger(procedure.schedule.trigger_spec(), config.timezone)
+        trigger = procedure_trigger(config, name, procedure, store)
         upcoming = next_fire_time(trigger, now) if procedure.enabled else None
         last = latest.get(name)
         rows.append(
@@ -176,7 +178,8 @@ def runs(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.runs import latest_runs
     from hostkeeper.daemon_state import read_state
-    from hostkeeper.scheduling import build_trigger, next_fire_time
+    from hostkeeper.scheduler import procedure_trigger
+    from hostkeeper.scheduling import next_fire_time
 
     loaded = load(args)
     if loaded is None:
@@ -189,7 +192,7 @@ def status(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     procedures: list[dict[str, Any]] = []
     for name, procedure in config.procedures.items():
-        trigger = build_trigger(procedure.schedule.trigger_spec(), config.timezone)
+        trigger = procedure_trigger(config, name, procedure, store)
         last = latest.get(name)
         procedures.append(
             {

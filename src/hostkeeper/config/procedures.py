@@ -31,7 +31,9 @@ class Schedule(Section):
     cron: str | None = Field(
         None, description='crontab line; 0 and 7 are Sunday: "0 3 * * sun"', examples=["0 2 * * *"]
     )
-    every: Duration | None = Field(None, description="fixed interval: 30s, 10m, 1h")
+    every: Duration | None = Field(
+        None, description="fixed interval: 30s, 10m, 1h; counted from the last scheduled run"
+    )
     year: CronField = None
     month: CronField = Field(None, description='month(s): 1-12, "1,4,7,10", "jan-mar"')
     day: CronField = Field(None, description='day of month, or "1st sat", "last fri", "last"')

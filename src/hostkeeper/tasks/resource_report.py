@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hostkeeper.adapters.fs import atomic_write
-from hostkeeper.adapters.store.metrics import previous_sizes, record_sizes
+from hostkeeper.adapters.store.metrics import previous_sizes, prune_sizes, record_sizes
 from hostkeeper.adapters.system import (
     existing_paths,
     filesystem_usage,
@@ -144,6 +144,8 @@ def run(ctx: StepContext, argument: Any) -> StepOutcome:
     if ctx.dry_run:
         return StepOutcome(StepStatus.SKIPPED, "dry run: " + summary, details=report)
     record_sizes(ctx.store, sizes, now)
+    # sizes are kept as long as the hourly rollups they are read beside
+    prune_sizes(ctx.store, now - config.metrics.retention.hourly)
     target = report_path(config, now)
     atomic_write(target, (json.dumps(report, indent=2) + "\n").encode(), 0o640)
     report_details = {**report, "report": str(target)}

@@ -226,3 +226,54 @@ def test_cleanup_and_rotation_share_a_lock(
     with pytest.raises(LockHeld):
         clean(config, store, now=NOW, lock_wait=0.3)
     assert "nested/old.log" in tree(root)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_one_or_several_sweep_threads_clean_the_same(
+    make_config: Callable[..., Config],
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+) -> None:
+    monkeypatch.setattr("hostkeeper.tasks.cleanup.default_workers", lambda: workers)
+    base = tmp_path / "many"
+    expected_left = []
+    for first in range(6):
+        for second in range(4):
+            directory = base / f"d{first}" / f"e{second}"
+            directory.mkdir(parents=True)
+            for index in range(10):
+                path = directory / f"f{index}.log"
+                path.write_bytes(b"x" * index)
+                if index % 2:
+                    age(path, 40)
+                else:
+                    expected_left.append(str(path.relative_to(base)))
+    config = make_config(
+        cleanup=[{"name": "many", "path": str(base), "match": "*.log", "delete_after": "30d"}]
+    )
+    [outcome] = clean(config, store, now=NOW)
+    assert tree(base) == sorted(expected_left)
+    assert (outcome.deleted, outcome.planned, outcome.errors) == (120, 120, [])
+    assert outcome.bytes_freed == 24 * (1 + 3 + 5 + 7 + 9)
+    [dry] = clean(config, store, now=NOW, dry_run=True)
+    assert dry.plan is not None and dry.plan.actions == []
+
+
+def test_a_file_that_cannot_be_deleted_is_an_error_and_the_rest_goes_on(
+    config_for: Callable[..., Config], store: Store, root: Path
+) -> None:
+    # An immutable file refuses unlink even to root (read-only directories do not).
+    victim = root / "nested" / "old.log"
+    chattr = subprocess.run(["chattr", "+i", str(victim)], capture_output=True)
+    if chattr.returncode:
+        pytest.skip(f"chattr +i is not available here: {chattr.stderr.decode().strip()}")
+    try:
+        [outcome] = clean(config_for(), store, now=NOW)
+    finally:
+        subprocess.run(["chattr", "-i", str(victim)], check=True)
+    assert outcome.errors == ["nested/old.log: Operation not permitted"]
+    assert "nested/old.log" in tree(root)
+    assert "nested/deeper/older.log.gz" not in tree(root) and "week.log.gz" in tree(root)
+    assert recent_file_actions(store, kind="cleanup")[0]["errors"] == 1

@@ -139,6 +139,24 @@ def test_resource_report_records_sizes_and_growth(
     assert str(app_logs) not in largest  # measured roots are listed above, not here
 
 
+def test_resource_report_keeps_sizes_as_long_as_hourly_rollups(
+    run_step: Any, store: Store, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from hostkeeper.adapters.store.metrics import previous_sizes, record_sizes
+
+    now = datetime.now(UTC)
+    state = str(tmp_path / "state")
+    record_sizes(store, {state: 1}, now - timedelta(days=40))
+    record_sizes(store, {state: 2}, now - timedelta(days=20))
+    step = run_step("resource_report", metrics={"retention": {"1h": "30d"}})
+    assert step.status is StepStatus.SUCCEEDED, step.summary
+    kept = previous_sizes(store, [state], now - timedelta(days=10))
+    assert kept[state].size_bytes == 2
+    assert previous_sizes(store, [state], now - timedelta(days=30)) == {}
+
+
 def test_resource_report_dry_run_records_nothing(run_step: Any, store: Store) -> None:
     from hostkeeper.adapters.store.metrics import previous_sizes
 

@@ -669,6 +669,17 @@ def record_sizes(
         )
 
 
+def prune_sizes(store: Store, before: datetime) -> int:
+    """Delete this host's `disk_usage` measurements older than `before`; rows deleted."""
+    with store.write() as connection:
+        result = connection.execute(
+            delete(disk_usage).where(
+                disk_usage.c.host == store.host, disk_usage.c.measured_at < before
+            )
+        )
+    return int(result.rowcount)
+
+
 def previous_sizes(
     store: Store, paths: Iterable[str], before: datetime, host: str | None = None
 ) -> dict[str, SizeRecord]:

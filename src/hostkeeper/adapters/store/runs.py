@@ -225,6 +225,17 @@ def last_scheduled_time(store: Store, procedure: str) -> datetime | None:
     return result
 
 
+def recorded_schedule(store: Store, procedure: str) -> str | None:
+    """The schedule key the daemon last recorded for `procedure` (see `known_since`)."""
+    with store.read() as connection:
+        value: str | None = connection.execute(
+            select(procedure_state.c.schedule).where(
+                procedure_state.c.host == store.host, procedure_state.c.procedure == procedure
+            )
+        ).scalar()
+    return value
+
+
 def known_since(store: Store, procedure: str, schedule: str, now: datetime) -> datetime:
     """When the daemon first scheduled `procedure` (with this schedule), recording it now."""
     with store.write() as connection:
