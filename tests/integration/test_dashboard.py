@@ -378,3 +378,25 @@ def test_dashboard_in_headless_chromium(
         assert backup_set in parser.cells
     assert "Schedule" in parser.cells and "Backups" in parser.cells
     assert parser.svg_points > 50, "charts drawn without their data points"
+
+
+def test_reports_are_linked_from_the_dashboard_and_served_read_only(
+    site: Site, served: Served
+) -> None:
+    daily = site.root / "reports" / "daily"
+    daily.mkdir(parents=True, exist_ok=True)
+    (daily / "health_report_20240630.html").write_text("<!DOCTYPE html><p>daily report</p>")
+    (site.root / "secret.html").write_text("not for the dashboard")
+
+    _status, _headers, page = _get(served.url)
+    assert b'href="/reports/daily/health_report_20240630.html"' in page
+    assert b'href="/reports/"' in page
+    status, _headers, index = _get(served.url + "reports/")
+    assert status == 200 and b"health_report_20240630.html" in index
+    status, headers, body = _get(served.url + "reports/daily/health_report_20240630.html")
+    assert (status, body) == (200, b"<!DOCTYPE html><p>daily report</p>")
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    for path in ("reports/daily/../../secret.html", "reports/daily/%2e%2e%2fsecret.html"):
+        status, _headers, body = _get(served.url + path)
+        assert status == 404 and b"not for the dashboard" not in body

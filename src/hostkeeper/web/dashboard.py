@@ -11,6 +11,7 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.schema import health_scores
 from hostkeeper.reports import page as html
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
+from hostkeeper.web.report_files import ReportFile
 from hostkeeper.web.snapshot import Snapshot, metric_history
 
 REFRESH_SECONDS = 30
@@ -45,7 +46,12 @@ def health_history(store: Store, since: datetime) -> list[tuple[float, float]]:
     return [(at.timestamp(), float(score)) for at, score in rows]
 
 
-def render_dashboard(store: Store, snapshot: Snapshot, daemon_state: dict[str, Any] | None) -> str:
+def render_dashboard(
+    store: Store,
+    snapshot: Snapshot,
+    daemon_state: dict[str, Any] | None,
+    reports: dict[str, list[ReportFile]] | None = None,
+) -> str:
     now = snapshot.generated_at
     day_ago = now - timedelta(hours=24)
     failing = [p for p in snapshot.procedures if p["last_status"] in ("failed", "aborted")]
@@ -169,10 +175,42 @@ def render_dashboard(store: Store, snapshot: Snapshot, daemon_state: dict[str, A
         f'<h2>Performance</h2><div class="charts">{metric_charts}{durations}</div>'
         f"<h2>Alerts</h2><p>Last 7 days: {html.escape(counts)}</p>{alerts}"
         f"<h2>Backups</h2>{backups}"
+        f"<h2>Reports</h2>{_newest_reports(reports or {})}"
+        '<p><a href="/reports/">all reports</a></p>'
     )
     return html.page(
         f"hostkeeper — {snapshot.host}",
         f"generated {_when(now)}; refreshes every {REFRESH_SECONDS} s",
         body,
         refresh_seconds=REFRESH_SECONDS,
+    )
+
+
+def _report_rows(reports: list[ReportFile]) -> list[list[str]]:
+    return [
+        [
+            f'<a href="{html.escape(r.url)}">{html.escape(r.name)}</a>',
+            html.escape(_when(r.modified)),
+            html.escape(f"{r.size / 1024:.0f} KiB"),
+        ]
+        for r in reports
+    ]
+
+
+def _newest_reports(reports: dict[str, list[ReportFile]]) -> str:
+    rows = [[html.escape(folder), *_report_rows(files[:1])[0]] for folder, files in reports.items()]
+    return html.table(["kind", "newest report", "written", "size"], rows, raw=True)
+
+
+def render_report_index(reports: dict[str, list[ReportFile]], host: str) -> str:
+    """Every folder of report_dir with its newest reports, linked."""
+    sections = "".join(
+        f"<h2>{html.escape(folder)}</h2>"
+        + html.table(["report", "written", "size"], _report_rows(files), raw=True)
+        for folder, files in reports.items()
+    )
+    return html.page(
+        f"hostkeeper reports — {host}",
+        "newest first; the daemon writes them under paths.report_dir",
+        '<p><a href="/">dashboard</a></p>' + (sections or '<p class="empty">none yet</p>'),
     )

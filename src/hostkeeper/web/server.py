@@ -1,4 +1,4 @@
-"""The HTTP server of the daemon: dashboard, JSON API, /metrics and /healthz.
+"""The HTTP server of the daemon: dashboard, reports, JSON API, /metrics and /healthz.
 
 A small stdlib ThreadingHTTPServer on its own threads: requests only read the store, so
 they never hold up the scheduler. Any non-loopback listen address requires a bearer
@@ -23,7 +23,8 @@ import structlog
 from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
 from hostkeeper.web import api, prometheus
-from hostkeeper.web.dashboard import render_dashboard
+from hostkeeper.web.dashboard import render_dashboard, render_report_index
+from hostkeeper.web.report_files import list_reports, read_report
 from hostkeeper.web.snapshot import take_snapshot
 
 log = structlog.get_logger("hostkeeper.web")
@@ -209,8 +210,18 @@ def _render(server: DashboardServer, path: str, query: dict[str, list[str]]) -> 
     if path in ("/", "/index.html"):
         snapshot = take_snapshot(server.store, config, server.next_runs)
         state = server.daemon_state()
-        page = render_dashboard(server.store, snapshot, dict(state) if state else None)
+        reports = list_reports(config.paths.report_dir, per_folder=1)
+        page = render_dashboard(server.store, snapshot, dict(state) if state else None, reports)
         return 200, page.encode(), "text/html; charset=utf-8"
+    if path in ("/reports", "/reports/"):
+        page = render_report_index(list_reports(config.paths.report_dir), server.store.host)
+        return 200, page.encode(), "text/html; charset=utf-8"
+    if path.startswith("/reports/"):
+        folder, _, name = path.removeprefix("/reports/").partition("/")
+        report = read_report(config.paths.report_dir, folder, name)
+        if report is not None:
+            return 200, *report
+        return 404, _dumps({"error": f"no such report {path}"}), "application/json"
     if path == "/metrics":
         snapshot = take_snapshot(server.store, config, server.next_runs)
         text = prometheus.render(snapshot, server.daemon_state())
