@@ -28,7 +28,8 @@ from hostkeeper.adapters.store.schema import (
     step_results,
 )
 from hostkeeper.config import Config
-from hostkeeper.scheduling import build_trigger, next_fire_time
+from hostkeeper.scheduler import procedure_trigger
+from hostkeeper.scheduling import next_fire_time
 
 NextRuns = Callable[[], Mapping[str, datetime | None]]
 
@@ -48,12 +49,14 @@ class Snapshot:
     step_failures: dict[str, int] = field(default_factory=dict)
 
 
-def next_runs_from_config(config: Config, now: datetime) -> dict[str, datetime | None]:
-    """Next fire times computed from the configuration (for the CLI or a bare server)."""
+def next_runs_from_config(
+    config: Config, store: Store, now: datetime
+) -> dict[str, datetime | None]:
+    """Next fire times as the daemon computes them (for the CLI or a bare server)."""
     result: dict[str, datetime | None] = {}
     for name, procedure in config.procedures.items():
         if procedure.enabled:
-            trigger = build_trigger(procedure.schedule.trigger_spec(), config.timezone)
+            trigger = procedure_trigger(config, name, procedure, store)
             result[name] = next_fire_time(trigger, now)
         else:
             result[name] = None
@@ -64,7 +67,7 @@ def take_snapshot(
     store: Store, config: Config, next_runs: NextRuns | None = None, now: datetime | None = None
 ) -> Snapshot:
     now = now or datetime.now(UTC)
-    upcoming = next_runs() if next_runs else next_runs_from_config(config, now)
+    upcoming = next_runs() if next_runs else next_runs_from_config(config, store, now)
     snapshot = Snapshot(store.host, now)
     with store.read() as connection:
         snapshot.procedures = _procedures(connection, store.host, config, upcoming)
