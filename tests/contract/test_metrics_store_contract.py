@@ -48,6 +48,23 @@ def _series(metric: str, start: float, count: int, step: float, value) -> list[S
 # -- samples -------------------------------------------------------------------------------
 
 
+def test_sample_values_and_times_round_trip_exactly(store: Store) -> None:
+    # PostgreSQL takes batches through COPY: no value may be rounded on the way.
+    awkward = [0.1, 1 / 3, -2.5e-300, 1.7976931348623157e308, 123456789.123456789, 0.0]
+    batch = [Sample("odd.values", T0 + i * 0.001 + 1e-4, v) for i, v in enumerate(awkward)]
+    assert write_samples(store, batch) == len(batch)
+    stored = points(store, "odd.values", _at(T0 - 1))
+    assert [(p.at, p.value) for p in stored] == [(_at(s.ts), s.value) for s in batch]
+
+
+def test_a_batch_with_one_bad_row_stores_nothing(store: Store) -> None:
+    write_samples(store, [Sample("cpu.percent", T0, 1.0)])
+    bad = [Sample("cpu.percent", T0 + 10, 2.0), Sample("cpu.percent", T0 + 20, None)]  # type: ignore[arg-type]
+    with pytest.raises(Exception):  # noqa: B017 (each driver names it its own way)
+        write_samples(store, bad)
+    assert [p.value for p in points(store, "cpu.percent", _at(T0 - 1))] == [1.0]
+
+
 def test_batches_round_trip_with_series_created_on_first_use(store: Store) -> None:
     assert write_samples(store, []) == 0
     written = write_samples(store, [Sample("cpu.percent", T0, 12.5), Sample("load.5m", T0, 0.75)])

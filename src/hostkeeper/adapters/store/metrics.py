@@ -146,7 +146,8 @@ def _sample_insert(connection: Connection) -> tuple[str, bool]:
 
 
 def write_samples(store: Store, batch: Sequence[Sample], host: str | None = None) -> int:
-    """Store a batch of samples in one transaction and one executemany; returns the count.
+    """Store a batch of samples in one transaction and one executemany (COPY on
+    PostgreSQL); returns the count.
 
     The statement is SQLAlchemy Core's `insert(samples)`, compiled once per dialect and
     executed with every row at once. Passing the rows as dicts through
@@ -158,6 +159,9 @@ def write_samples(store: Store, batch: Sequence[Sample], host: str | None = None
     owner = host or store.host
     with store.write() as connection:
         ids = _series_ids(store, connection, {sample.metric for sample in batch}, owner)
+        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+            _copy_samples(connection, [(ids[s.metric], s.ts, s.value) for s in batch])
+            return len(batch)
         sql, positional = _sample_insert(connection)
         rows: list[Any]
         if positional:
@@ -166,6 +170,18 @@ def write_samples(store: Store, batch: Sequence[Sample], host: str | None = None
             rows = [{"series_id": ids[s.metric], "ts": s.ts, "value": s.value} for s in batch]
         connection.exec_driver_sql(sql, rows)
     return len(batch)
+
+
+def _copy_samples(connection: Connection, rows: list[tuple[int, float, float]]) -> None:
+    """PostgreSQL: COPY FROM STDIN in the transaction of `connection`, about three times
+    executemany's rate (bench postgres); binary format, so floats round-trip exactly."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = "COPY samples (series_id, ts, value) FROM STDIN (FORMAT BINARY)"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(["int4", "float8", "float8"])
+        for row in rows:
+            copy.write_row(row)
 
 
 # -- rollups -------------------------------------------------------------------------------
