@@ -19,13 +19,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from hostkeeper.adapters.fs import describe_os_error, open_subdirectory
+from hostkeeper.adapters.fs import (
+    Candidate,
+    Tag,
+    describe_os_error,
+    list_directory,
+    open_subdirectory,
+)
 
-Tag = TypeVar("Tag")
 Result = TypeVar("Result")
-# (inode, name, what `classify` said about the name) of an entry the directory listing
-# called a regular file; a plain tuple, as a sweep makes one per file
-Candidate = tuple[int, str, Tag]
 
 
 def default_workers() -> int:
@@ -90,7 +92,7 @@ def sweep(
     skipped = skipped if skipped is not None else []
 
     def visit(dir_fd: int, prefix: str) -> _Visit[Result]:
-        candidates, subdirectories, problems = _list(dir_fd, prefix, classify)
+        candidates, subdirectories, problems = list_directory(dir_fd, prefix, classify)
         visited = _Visit(work(dir_fd, prefix[:-1], candidates), skipped=problems)
         if recursive:
             for name in subdirectories:
@@ -144,35 +146,3 @@ def sweep(
         for dir_fd, _prefix in pending:
             if dir_fd != root_fd:
                 os.close(dir_fd)
-
-
-def _list(
-    dir_fd: int, prefix: str, classify: Callable[[str], Tag | None]
-) -> tuple[list[Candidate[Tag]], list[str], list[tuple[str, str]]]:
-    candidates: list[Candidate[Tag]] = []
-    subdirectories: list[str] = []
-    problems: list[tuple[str, str]] = []
-    try:
-        # scandir(fd) lists a duplicate of the descriptor: ours stays usable
-        iterator = os.scandir(dir_fd)
-    except OSError as error:
-        problems.append((prefix.rstrip("/") or ".", describe_os_error(error)))
-        return candidates, subdirectories, problems
-    append = candidates.append
-    with iterator:
-        for entry in iterator:
-            name = entry.name
-            try:
-                # d_type answers these without a syscall on ext4, xfs, btrfs and tmpfs
-                if entry.is_file(follow_symlinks=False):
-                    tag = classify(name)
-                    if tag is not None:
-                        append((entry.inode(), name, tag))
-                elif entry.is_dir(follow_symlinks=False):
-                    subdirectories.append(name)
-                elif entry.is_symlink() and classify(name) is not None:
-                    problems.append((prefix + name, "is a symlink, not followed"))
-            except OSError as error:
-                problems.append((prefix + name, describe_os_error(error)))
-    candidates.sort()
-    return candidates, subdirectories, problems

@@ -81,12 +81,6 @@ class CleanupPlan(Generic[Item]):
         return sum(a.bytes for a in self.of(CleanupKind.COMPRESS))
 
 
-def walk_patterns(patterns: str | Sequence[str]) -> list[str]:
-    """Globs selecting every name the policy may act on, for a fast filter in a walk."""
-    globs = [patterns] if isinstance(patterns, str) else list(patterns)
-    return [variant for glob in globs for variant in (glob, glob + GZ, glob + TEMP)]
-
-
 def _span(value: timedelta) -> str:
     days = value.total_seconds() / 86400
     return f"{days:g} days" if days >= 1 else f"{value.total_seconds() / 3600:g} hours"
@@ -169,6 +163,16 @@ class CleanupRule:
             return CleanupKind.COMPRESS
         return None
 
+    def plan(self, inventory: Iterable[Item]) -> CleanupPlan[Item]:
+        """Actions for every file of `inventory` the rule applies to, by path."""
+        actions: list[CleanupAction[Item]] = []
+        for item in inventory:
+            covered = self.classify(item.relpath.rpartition("/")[2])
+            if covered is not None and (kind := self.decide(covered, item.mtime)) is not None:
+                actions.append(self.action(kind, item))
+        actions.sort(key=lambda action: action.item.relpath)
+        return CleanupPlan(actions)
+
     def action(self, kind: CleanupKind, item: Item) -> CleanupAction[Item]:
         """The planned action of `kind` (from `decide`) on `item`, with its reason."""
         if kind is CleanupKind.REMOVE_TEMP:
@@ -189,10 +193,4 @@ def plan_cleanup(
     rule = CleanupRule.of(
         match=match, compress_after=compress_after, delete_after=delete_after, now=now
     )
-    actions: list[CleanupAction[Item]] = []
-    for item in inventory:
-        covered = rule.classify(item.relpath.rpartition("/")[2])
-        if covered is not None and (kind := rule.decide(covered, item.mtime)) is not None:
-            actions.append(rule.action(kind, item))
-    actions.sort(key=lambda action: action.item.relpath)
-    return CleanupPlan(actions)
+    return rule.plan(inventory)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from hostkeeper.adapters.fs import (
+    Candidate,
     CompressJob,
     FileEntry,
     UnsafeRoot,
@@ -24,7 +25,6 @@ from hostkeeper.adapters.fs import (
     compress_many,
     delete_entry,
     file_entry,
-    name_matcher,
     open_files,
     open_relative_directory,
     open_root,
@@ -33,7 +33,7 @@ from hostkeeper.adapters.fs import (
 )
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
-from hostkeeper.adapters.sweep import Candidate, default_workers, lstat_at, sweep, unlink_at
+from hostkeeper.adapters.sweep import default_workers, lstat_at, sweep, unlink_at
 from hostkeeper.config import Config
 from hostkeeper.config.files import CleanupPolicy
 from hostkeeper.core.cleanup import (
@@ -42,9 +42,7 @@ from hostkeeper.core.cleanup import (
     CleanupPlan,
     CleanupRule,
     NameClass,
-    plan_cleanup,
 )
-from hostkeeper.core.cleanup import walk_patterns as policy_patterns
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 from hostkeeper.tasks.file_locks import DEFAULT_WAIT_SECONDS, files_lock_path, waiting_lock
@@ -92,26 +90,27 @@ class CleanupOutcome:
         return data
 
 
-def plan_policy(policy: CleanupPolicy, root_fd: int, now: datetime) -> tuple[Any, WalkProblems]:
-    """The whole plan of one policy, walking everything first (dry runs, tests)."""
-    problems = WalkProblems()
-    inventory = walk_files(
-        root_fd,
-        include=name_matcher(policy_patterns(policy.match)),
-        recursive=policy.recursive,
-        problems=problems,
-    )
-    return _plan(policy, inventory, now), problems
-
-
-def _plan(policy: CleanupPolicy, inventory: Any, now: datetime) -> CleanupPlan[FileEntry]:
-    return plan_cleanup(
-        inventory,
+def _rule(policy: CleanupPolicy, now: datetime) -> CleanupRule:
+    return CleanupRule.of(
         match=policy.match,
         compress_after=policy.compress_after,
         delete_after=policy.delete_after,
         now=now,
     )
+
+
+def plan_policy(policy: CleanupPolicy, root_fd: int, now: datetime) -> tuple[Any, WalkProblems]:
+    """The whole plan of one policy, walking everything first (tests of plans made
+    ahead of acting)."""
+    rule = _rule(policy, now)
+    problems = WalkProblems()
+    inventory = walk_files(
+        root_fd,
+        include=lambda name: rule.classify(name) is not None,
+        recursive=policy.recursive,
+        problems=problems,
+    )
+    return rule.plan(inventory), problems
 
 
 @dataclass
@@ -180,12 +179,7 @@ def _clean_policy(
     check: Any,
 ) -> None:
     """Sweep the policy's tree (directories on parallel threads), then compress."""
-    rule = CleanupRule.of(
-        match=policy.match,
-        compress_after=policy.compress_after,
-        delete_after=policy.delete_after,
-        now=now,
-    )
+    rule = _rule(policy, now)
     planned: list[CleanupAction[FileEntry]] = []  # dry runs keep every action to print
     to_compress: list[CleanupAction[FileEntry]] = []
     problems: list[tuple[str, str]] = []

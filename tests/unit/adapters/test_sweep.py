@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hostkeeper.adapters.fs import open_root
-from hostkeeper.adapters.sweep import Candidate, lstat_at, sweep, unlink_at
+from hostkeeper.adapters.fs import Candidate, open_root
+from hostkeeper.adapters.sweep import lstat_at, sweep, unlink_at
 
 
 def open_descriptors() -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hostkeeper.core.cleanup import CleanupKind, plan_cleanup, walk_patterns
+from hostkeeper.core.cleanup import CleanupKind, CleanupRule, NameClass, plan_cleanup
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 DAY = 86400.0
@@ -94,6 +94,17 @@ def test_a_file_exactly_at_the_limit_is_kept_and_future_mtimes_are_young() -> No
     assert result.actions == []
 
 
-def test_walk_patterns_cover_compressed_and_temp_names() -> None:
-    assert walk_patterns("*.log") == ["*.log", "*.log.gz", "*.log.gz.tmp"]
-    assert walk_patterns(["a*", "b*"]) == ["a*", "a*.gz", "a*.gz.tmp", "b*", "b*.gz", "b*.gz.tmp"]
+def test_a_rule_covers_matching_names_their_gz_and_their_temp_files() -> None:
+    def covers(match: str | list[str], name: str) -> NameClass | None:
+        rule = CleanupRule.of(match=match, compress_after=None, delete_after=None, now=NOW)
+        return rule.classify(name)
+
+    assert covers("*.log", "app.log") is NameClass.PLAIN
+    assert covers("*.log", "app.log.gz") is NameClass.COMPRESSED
+    assert covers("*.log", "app.log.gz.tmp") is NameClass.TEMP
+    assert covers("*.log", "app.txt") is None
+    assert covers("*.log", "app.log.tmp") is None
+    assert covers(["a*", "b*"], "b1.gz.tmp") is NameClass.TEMP
+    assert covers(["a*", "b*"], "a1") is NameClass.PLAIN
+    assert covers(["a*", "b*"], "c1.gz") is None
+    assert covers("*", "x.gz") is NameClass.COMPRESSED  # never compressed again
