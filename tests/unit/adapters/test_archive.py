@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import json
 import os
 import subprocess
-import sys
 import tarfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from hostkeeper.adapters.archive import (
     MANIFEST,
+    ArchiveResult,
     BackupError,
     create_archive,
     list_archives,
@@ -111,44 +113,49 @@ def test_an_unreadable_file_is_reported_not_fatal(sources: Path, tmp_path: Path)
     os.chmod(locked, 0o000)
     backups = tmp_path / "backups"
     if os.geteuid() == 0:
-        # root reads everything: run the archiver as nobody to meet a real EACCES
-        for path in (tmp_path, *tmp_path.parents):
-            if path == Path("/"):
-                break
-            os.chmod(path, os.stat(path).st_mode | 0o005)
-        for path in sources.rglob("*"):
-            if path != locked:
-                os.chmod(path, os.stat(path).st_mode | 0o005)
-        # nobody must reach the sources and write the archive; only `locked` stays closed
-        os.chmod(sources, 0o755)  # noqa: S103
-        backups.mkdir()
-        os.chmod(backups, 0o777)  # noqa: S103
-        script = (
-            "import json, sys; from datetime import datetime, UTC; from pathlib import Path\n"
-            "from hostkeeper.adapters.archive import create_archive\n"
-            "r = create_archive('config', [sys.argv[1]], [], Path(sys.argv[2]), "
-            "datetime.now(UTC))\n"
-            "print(json.dumps({'files': r.files, 'unreadable': r.unreadable}))\n"
-        )
-        done = subprocess.run(
-            [
-                *("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
-                *(sys.executable, "-c", script, str(sources), str(backups / "config")),
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
-        if done.returncode != 0 and "Permission denied" in done.stderr and "site" in done.stderr:
-            pytest.skip("the test environment is not readable by nobody")
-        assert done.returncode == 0, done.stderr
-        outcome = json.loads(done.stdout)
-        files, unreadable = outcome["files"], [tuple(item) for item in outcome["unreadable"]]
+        # root reads everything: archive in a forked child without capabilities, which
+        # meets a real EACCES on `locked` and nowhere else, wherever the checkout lives
+        files, unreadable = _in_child_without_capabilities(lambda: make(sources, backups))
     else:
         result = make(sources, backups)
         files, unreadable = result.files, result.unreadable
     assert files == 4
     assert unreadable == [(str(locked), "Permission denied")]
+
+
+def _in_child_without_capabilities(
+    archive: Callable[[], ArchiveResult],
+) -> tuple[int, list[tuple[str, str]]]:
+    """Run `archive` in a fork of this process that has dropped every capability.
+
+    The child keeps uid 0, so the owner bits of the root-owned test files decide, and it
+    needs no import (a child that must import the package fails under a 0700 parent).
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        status = 1
+        try:
+            os.close(read_end)
+            header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+            no_capabilities = (ctypes.c_uint32 * 6)()
+            if ctypes.CDLL(None, use_errno=True).capset(header, no_capabilities) != 0:
+                raise OSError(ctypes.get_errno(), "capset failed")
+            result = archive()
+            os.write(write_end, json.dumps([result.files, result.unreadable]).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        output = pipe.read()
+    _, wait_status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(wait_status) == 0, "the archiving child failed"
+    files, unreadable = json.loads(output)
+    return files, [tuple(item) for item in unreadable]
+
+
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
 def test_verify_passes_for_an_intact_archive(sources: Path, tmp_path: Path) -> None:
