@@ -1,5 +1,10 @@
 # hostkeeper: `make run` and `make test` set everything up themselves.
 PYTHON ?= python3
+# What runs under systemd uses the host's own interpreter: a pyenv or venv interpreter
+# under /root or /home is hidden from the unit by ProtectHome=yes.
+INSTALL_PYTHON ?= /usr/bin/python3
+DEB_DIR ?= dist
+DEB_REVISION ?= 1
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -7,8 +12,9 @@ PREFIX ?= /opt/hostkeeper
 SYSTEMD_DIR ?= /etc/systemd/system
 LOGROTATE_DIR ?= /etc/logrotate.d
 CONFIG_DIR ?= /etc/hostkeeper
+BIN_DIR ?= /usr/local/bin
 
-.PHONY: all venv run test lint pytest bench install uninstall clean
+.PHONY: all venv run test lint pytest bench deb install uninstall clean
 
 all: test
 
@@ -37,12 +43,17 @@ test: lint pytest
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# A Debian package: dist/hostkeeper_VERSION-REVISION_ARCH.deb (see docs/install.md).
+deb:
+	DEB_PYTHON=$(INSTALL_PYTHON) packaging/debian/build $(DEB_DIR) $(DEB_REVISION)
+
 install:
 	@test "$$(id -u)" = 0 || { echo "make install must run as root" >&2; exit 1; }
-	$(PYTHON) -m venv $(PREFIX)
+	@packaging/check-interpreter $(INSTALL_PYTHON)
+	$(INSTALL_PYTHON) -m venv $(PREFIX)
 	$(PREFIX)/bin/pip install --quiet --upgrade pip
 	$(PREFIX)/bin/pip install --quiet .
-	ln -sf $(PREFIX)/bin/hostkeeper /usr/local/bin/hostkeeper
+	ln -sf $(PREFIX)/bin/hostkeeper $(BIN_DIR)/hostkeeper
 	install -D -m 0644 packaging/systemd/hostkeeper.service $(SYSTEMD_DIR)/hostkeeper.service
 	install -D -m 0644 packaging/logrotate/hostkeeper $(LOGROTATE_DIR)/hostkeeper
 	install -d -m 0750 $(CONFIG_DIR)
@@ -57,7 +68,7 @@ install:
 uninstall:
 	@test "$$(id -u)" = 0 || { echo "make uninstall must run as root" >&2; exit 1; }
 	-systemctl disable --now hostkeeper
-	rm -f $(SYSTEMD_DIR)/hostkeeper.service $(LOGROTATE_DIR)/hostkeeper /usr/local/bin/hostkeeper
+	rm -f $(SYSTEMD_DIR)/hostkeeper.service $(LOGROTATE_DIR)/hostkeeper $(BIN_DIR)/hostkeeper
 	rm -rf $(PREFIX)
 	-systemctl daemon-reload
 	@echo "removed; $(CONFIG_DIR), /var/lib/hostkeeper and /var/backups/hostkeeper are kept"

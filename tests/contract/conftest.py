@@ -11,6 +11,7 @@ import pytest
 
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store.migrate import migrate
+from tests.peers import missing_peer
 from tests.postgres_server import PostgresServer, find_bindir
 
 
@@ -18,9 +19,9 @@ from tests.postgres_server import PostgresServer, find_bindir
 def postgres_server() -> Iterator[PostgresServer]:
     bindir = find_bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+        missing_peer("PostgreSQL server binaries not installed (apt-get install postgresql)")
     if importlib.util.find_spec("psycopg") is None:
-        pytest.skip("psycopg is not installed (pip install 'psycopg[binary]')")
+        missing_peer("psycopg is not installed (pip install 'psycopg[binary]')")
     server = PostgresServer(bindir)
     server.start()
     try:

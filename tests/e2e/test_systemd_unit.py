@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import pytest
 from systemd_harness import SandboxUnavailable, SystemdSandbox, unavailable_reason
+from tests.peers import missing_peer
 
 pytestmark = pytest.mark.systemd
 
@@ -164,7 +165,7 @@ LimitCORE=0
 def sandbox() -> Iterator[SystemdSandbox]:
     reason = unavailable_reason()
     if reason:
-        pytest.skip(f"systemd sandbox: {reason}")
+        missing_peer(f"systemd sandbox: {reason}")
     if not os.access(HOSTKEEPER, os.X_OK):
         pytest.skip(f"{HOSTKEEPER} is missing: run `make venv` first")
     if REPO_ROOT.is_relative_to("/tmp") or REPO_ROOT.is_relative_to("/var/tmp"):
@@ -173,7 +174,7 @@ def sandbox() -> Iterator[SystemdSandbox]:
     try:
         booted = SystemdSandbox.boot()
     except SandboxUnavailable as error:
-        pytest.skip(f"systemd sandbox: {error}")
+        missing_peer(f"systemd sandbox: {error}")
     try:
         yield booted
     finally:
@@ -483,7 +484,7 @@ def test_systemd_analyze_verify_accepts_the_unit(sandbox: SystemdSandbox, site: 
 
 def test_logrotate_postrotate_reloads_the_service(service: SystemdSandbox, site: Site) -> None:
     if service.run("sh", "-c", "command -v logrotate").returncode != 0:
-        pytest.skip("logrotate is not installed (Debian package `logrotate`)")
+        missing_peer("logrotate is not installed (Debian package `logrotate`)")
     log = site.log_dir / "hostkeeper.log"
     log.write_text("a line to rotate\n", encoding="utf-8")
     config = site.root / "logrotate.conf"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from tests.peers import missing_peer
 
 
 @dataclass
@@ -168,7 +169,7 @@ def alertmanager(directory: Path) -> Iterator[Alertmanager]:
     """The real Alertmanager (Debian's prometheus-alertmanager) on a free loopback port."""
     binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
     if binary is None:
-        pytest.skip(
+        missing_peer(
             "prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)"
         )
     directory.mkdir(parents=True, exist_ok=True)

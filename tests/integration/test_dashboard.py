@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from history import BACKUP_SETS, CHECKS, PROCEDURES, PROCEDURES_YAML, History, config_sections, fill
 from pydantic import TypeAdapter
+from tests.peers import missing_peer
 
 from conftest import DaemonFactory, Site, wait_until
 from hostkeeper.app import prepare_store
@@ -216,7 +217,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
 def _promtool() -> str:
     path = shutil.which("promtool")
     if path is None:
-        pytest.skip("promtool not installed (Debian package prometheus)")
+        missing_peer("promtool not installed (Debian package prometheus)")
     return path
 
 
@@ -325,7 +326,7 @@ class _Text(HTMLParser):
 def chromium(tmp_path: Path) -> Iterator[list[str]]:
     binary = shutil.which("chromium")
     if binary is None:
-        pytest.skip("chromium not installed (Debian package chromium)")
+        missing_peer("chromium not installed (Debian package chromium)")
     yield [
         binary,
         "--headless",

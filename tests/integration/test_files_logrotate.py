@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.peers import missing_peer
 
 LOGROTATE = shutil.which("logrotate") or next(
     (p for p in ("/usr/sbin/logrotate", "/sbin/logrotate") if Path(p).is_file()), None
 )
-pytestmark = pytest.mark.skipif(
-    LOGROTATE is None, reason="logrotate is not installed (Debian package `logrotate`)"
-)
+if LOGROTATE is None:
+    missing_peer("logrotate is not installed (Debian package `logrotate`)", module_level=True)
 
 
 def contents(directory: Path) -> dict[str, bytes]:

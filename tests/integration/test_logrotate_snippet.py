@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.peers import missing_peer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SNIPPET = REPO_ROOT / "packaging" / "logrotate" / "hostkeeper"
@@ -23,9 +24,8 @@ LONG_AGO = datetime(2000, 1, 1)
 LOGROTATE = shutil.which("logrotate") or next(
     (p for p in ("/usr/sbin/logrotate", "/sbin/logrotate") if Path(p).is_file()), None
 )
-pytestmark = pytest.mark.skipif(
-    LOGROTATE is None, reason="logrotate is not installed (Debian package `logrotate`)"
-)
+if LOGROTATE is None:
+    missing_peer("logrotate is not installed (Debian package `logrotate`)", module_level=True)
 
 
 def snippet_for(log_dir: Path, postrotate: str | None = None) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.e2e.systemd_harness import SandboxUnavailable, SystemdSandbox, unavailable_reason
+from tests.peers import missing_peer
 
 pytestmark = pytest.mark.systemd
 
@@ -34,13 +35,13 @@ print(json.dumps(out))
 def sandbox() -> Iterator[SystemdSandbox]:
     reason = unavailable_reason()
     if reason:
-        pytest.skip(f"systemd sandbox: {reason}")
+        missing_peer(f"systemd sandbox: {reason}")
     if SRC.is_relative_to("/tmp"):
         pytest.skip("the source tree is under /tmp, which is private inside the sandbox")
     try:
         booted = SystemdSandbox.boot()
     except SandboxUnavailable as error:
-        pytest.skip(f"systemd sandbox: {error}")
+        missing_peer(f"systemd sandbox: {error}")
     try:
         yield booted
     finally:

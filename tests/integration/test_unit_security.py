@@ -8,15 +8,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.peers import missing_peer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UNIT = REPO_ROOT / "packaging" / "systemd" / "hostkeeper.service"
 MAX_EXPOSURE = 3.0
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None,
-    reason="systemd-analyze is not installed (Debian package `systemd`)",
-)
+if shutil.which("systemd-analyze") is None:
+    missing_peer("systemd-analyze is not installed (Debian package `systemd`)", module_level=True)
 
 
 @pytest.fixture(scope="module")
