@@ -38,6 +38,7 @@ NAMESPACES = ("-m", "-p", "-n", "-u", "-i")
 _INNER = f"""
 set -e
 mount --make-rprivate /
+@OVERLAY@
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/tmp
 mount -t tmpfs tmpfs /run
@@ -48,8 +49,25 @@ for d in /etc/systemd/system/*.wants; do
 done
 ip link set lo up 2>/dev/null || true
 export container=hostkeeper-e2e
-exec {SYSTEMD} --system --unit=basic.target --log-target=journal-or-kmsg --log-level=warning \
+exec {SYSTEMD} --system --unit=basic.target --log-target=journal-or-kmsg --log-level=warning \\
   </dev/null >/dev/null 2>&1
+"""
+
+# With `overlay=True`, the sandbox's root is an overlay of the host's root filesystem
+# with a tmpfs on top: whatever happens inside (`dpkg -i`, files under /opt, /etc, /var)
+# stays in the tmpfs and is gone with the sandbox. /mnt only serves as a mount point in
+# the private mount namespace; the host's /mnt is untouched.
+_OVERLAY = """
+mount -t tmpfs -o mode=0755 tmpfs /mnt
+mkdir -p /mnt/upper /mnt/work /mnt/root
+mount -t overlay overlay -o lowerdir=/,upperdir=/mnt/upper,workdir=/mnt/work /mnt/root
+for m in /proc /sys /dev; do mount --rbind "$m" "/mnt/root$m"; done
+cd /mnt/root
+mkdir -p .host-root
+pivot_root . .host-root
+cd /
+umount -l /.host-root
+rmdir /.host-root
 """
 
 
@@ -81,8 +99,12 @@ class SystemdSandbox:
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    def boot(cls, timeout: float = 60.0) -> SystemdSandbox:
-        """Start systemd and wait until it reports running (or degraded)."""
+    def boot(cls, timeout: float = 60.0, overlay: bool = False) -> SystemdSandbox:
+        """Start systemd and wait until it reports running (or degraded).
+
+        `overlay`: give the sandbox a throwaway copy-on-write view of the host's root
+        filesystem, so that installing packages inside it leaves the host as it was.
+        """
         reason = unavailable_reason()
         if reason:
             raise SandboxUnavailable(reason)
@@ -98,7 +120,7 @@ class SystemdSandbox:
                 "--net",
                 "/bin/bash",
                 "-c",
-                _INNER,
+                _INNER.replace("@OVERLAY@", _OVERLAY if overlay else ""),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

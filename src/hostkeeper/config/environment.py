@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from hostkeeper.config.crossref import Problem
+from hostkeeper.config.logrotate_overlap import logrotate_overlaps
 from hostkeeper.config.models import Config
 
 
@@ -50,6 +51,7 @@ def environment_problems(config: Config) -> list[Problem]:
             problems.append(
                 (("alerts", "channels", index, "name"), f"channel {channel.name!r} is never used")
             )
+    problems.extend(logrotate_overlaps(config))
     return problems
 
 

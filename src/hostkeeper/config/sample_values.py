@@ -80,25 +80,15 @@ SAMPLE: dict[str, Any] = {
         ],
         "channels": [{"name": "journal", "type": "log"}],
     },
-    "logs": [
-        {
-            "name": "hostkeeper",
-            "paths": ["/var/log/hostkeeper/*.log"],
-            "rotate": "daily",
-            "max_size": "100M",
-            "keep": 30,
-            "compress": True,
-            "delay_compress": True,
-            "mode": "create",
-            "after_rotate": "reload",
-        },
-    ],
+    # hostkeeper's own log files under /var/log/hostkeeper belong to the packaged
+    # logrotate snippet (one rotator per file set); add the host's application logs here.
+    "logs": [],
     "cleanup": [
         {
             "name": "old-reports",
             "path": "/var/lib/hostkeeper/reports",
-            "match": "*.html",
-            "delete_after": "90d",
+            "match": ["*.html", "*.json"],
+            "delete_after": "400d",
         },
     ],
     "backups": [
@@ -112,14 +102,18 @@ SAMPLE: dict[str, Any] = {
     "procedures": {
         "daily": {
             "schedule": {"hour": 2, "minute": 0},
+            # back up, then verify what was just made; the report comes last so that it
+            # shows this run's checks, alerts and backups
             "steps": [
                 "rotate_logs",
+                "cleanup",
+                {"backup": "config"},
+                "verify_backups",
                 "collect_metrics",
                 "health_check",
                 "evaluate_alerts",
                 "resource_report",
-                "verify_backups",
-                {"backup": "config"},
+                {"report": "daily"},
             ],
         },
         "weekly": {
@@ -133,7 +127,8 @@ SAMPLE: dict[str, Any] = {
                 {"report": "performance"},
                 {"analyze_trends": "7d"},
                 {"baseline": "update"},
-                {"baseline": "validate"},
+                # a rejected baseline is reported, and the reports and cleanup still run
+                {"baseline": "validate", "on_failure": "continue"},
                 {"report": "alert_effectiveness"},
                 "cleanup",
             ],
@@ -141,11 +136,12 @@ SAMPLE: dict[str, Any] = {
         },
         "monthly": {
             "schedule": {"day": "1st sat", "hour": 1, "minute": 0},
+            # the audit comes first: the assessment summarises it
             "steps": [
-                {"report": "health_assessment"},
                 "security_audit",
+                {"report": "health_assessment"},
                 "suggest_thresholds",
-                {"db": ["optimize", "analyze", "integrity_check", "vacuum"]},
+                {"db": ["integrity_check", "reindex", "vacuum", "analyze", "optimize"]},
             ],
         },
         "quarterly": {
