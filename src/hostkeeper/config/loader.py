@@ -24,6 +24,7 @@ class LoadedConfig:
     config: Config
     path: Path
     source: YamlSource
+    text: str = ""  # exactly what was parsed, so the daemon can record what it runs
 
 
 def load_config(path: str | Path) -> LoadedConfig:
@@ -61,7 +62,7 @@ def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig
                 for location, message in problems
             ]
         )
-    return LoadedConfig(config, path or Path(file), source)
+    return LoadedConfig(config, path or Path(file), source, text)
 
 
 # A quote or bracket left open is only noticed where the file (or document) ends; the
