@@ -32,6 +32,7 @@ from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
 from hostkeeper.daemon_state import DaemonState, write_state
 from hostkeeper.engine import Engine, RunReport, lock_path
 from hostkeeper.logsetup import configure_logging
+from hostkeeper.running_config import save_running_config
 from hostkeeper.scheduler import ProcedureScheduler
 from hostkeeper.status_line import summary_line
 
@@ -135,12 +136,13 @@ class Daemon:
         self.state = DaemonState(
             pid=os.getpid(),
             started_at=now,
-            config_file=self.config_path,
+            config_file=os.path.abspath(self.config_path),
             config_loaded_at=now,
             last_reload="ok",
             version=__version__,
         )
         self._start_dashboard()
+        self._record_running_config()
         write_state(self.config.paths.state_dir, self.state)
         self.notifier.ready(self._status_text())
         log.info(
@@ -286,6 +288,7 @@ class Daemon:
             return
         self._reload_error = None
         self.state.config_loaded_at = _iso_now()
+        self._record_running_config()
         self._record_reload("ok")
         self.notifier.ready(self._status_text())
         log.info("configuration reloaded", schedule_changes=changes)
@@ -317,6 +320,18 @@ class Daemon:
                     )
                 ]
             )
+
+    def _record_running_config(self) -> None:
+        """Keep a copy of the text now in force where the CLI finds it while the file on
+        disk is invalid; a failed write costs the CLI that view, never the daemon its run."""
+        assert self.loaded is not None and self.state is not None
+        try:
+            self.state.config_sha256 = save_running_config(
+                self.config.paths.state_dir, self.loaded.text
+            )
+        except OSError as error:
+            self.state.config_sha256 = ""
+            log.error("could not record the running configuration", error=str(error))
 
     def _record_reload(self, result: str) -> None:
         assert self.state is not None

@@ -20,6 +20,7 @@ class DaemonState:
     last_reload_at: str | None = None
     version: str = ""
     dashboard_url: str | None = None
+    config_sha256: str = ""  # of state_dir/running-config.yaml, the text now in force
 
 
 def state_file(state_dir: str) -> Path:

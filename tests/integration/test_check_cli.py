@@ -163,6 +163,19 @@ def test_an_invalid_configuration_is_unknown_not_a_warning(cli: Cli, tmp_path: P
     result = cli("--config", str(bad), "check")
     assert result.returncode == 3
     assert str(bad) in result.stderr
+    # Nagios shows stdout: it must say why, in a plugin's status line.
+    assert result.stdout.startswith(f"UNKNOWN: invalid configuration: {bad}:2: checks[0]")
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_an_unreadable_configuration_is_unknown_in_json_too(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "absent.yaml"
+    result = cli("--json", "--config", str(missing), "check")
+    assert result.returncode == 3
+    report = json.loads(result.stdout)
+    assert report["state"] == "unknown"
+    assert report["error"].startswith(f"UNKNOWN: invalid configuration: {missing}:1: ")
+    assert "cannot read" in report["error"]
 
 
 def test_status_shows_the_latest_check_states_and_score(

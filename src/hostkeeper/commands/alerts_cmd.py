@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.output import emit_json, table, when
 
 STATE_CHOICES = ("active", "pending", "firing", "resolved", "cancelled")
@@ -78,7 +78,7 @@ def _alert_dict(record: Any) -> dict[str, Any]:
 def list_alerts(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store import alerts as alert_store
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     store = store_for(loaded.config)
@@ -227,7 +227,7 @@ def show_stats(args: argparse.Namespace) -> int:
     from hostkeeper.alerting.stats import effectiveness
     from hostkeeper.config.units import parse_duration
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     try:

@@ -10,7 +10,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.metrics_cmd import print_outcome
 from hostkeeper.output import emit_json, table
 
@@ -85,7 +85,7 @@ def rollback_verb(args: argparse.Namespace) -> int:
 def show_verb(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store import baselines as baseline_store
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     store = store_for(loaded.config)

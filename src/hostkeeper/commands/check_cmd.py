@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import load, load_running_if_invalid, store_for
 from hostkeeper.output import emit_json, table
 
 UNKNOWN_EXIT = 3
@@ -45,22 +45,40 @@ def register(verbs: Any) -> None:
 
 
 def check_verb(args: argparse.Namespace) -> int:
+    """A Nagios status line on stdout whatever happens; UNKNOWN when nothing was checked."""
+    from hostkeeper.config import ConfigError
+
+    try:
+        loaded = load_running_if_invalid(args.config)
+    except ConfigError as error:
+        for issue in error.issues:
+            print(issue, file=sys.stderr)
+        return _unknown(args, f"invalid configuration: {error.first_line}")
+    try:
+        return _check(args, loaded.config)
+    except BrokenPipeError:
+        raise
+    except Exception as error:  # a plugin that dies without a status line reads as a warning
+        text = (str(error).strip().splitlines() or [""])[0]
+        return _unknown(args, f"check failed: {type(error).__name__}: {text}".rstrip(": "))
+
+
+def _unknown(args: argparse.Namespace, reason: str) -> int:
+    message = f"UNKNOWN: {reason}"
+    if args.json:
+        emit_json({"state": "unknown", "exit_code": UNKNOWN_EXIT, "error": message})
+    else:
+        print(message)
+    return UNKNOWN_EXIT
+
+
+def _check(args: argparse.Namespace, config: Any) -> int:
     from hostkeeper.core.health import nagios_exit_code
     from hostkeeper.tasks.health_check import check_round, select_checks
 
-    loaded = load(args)
-    if loaded is None:
-        return UNKNOWN_EXIT
-    config = loaded.config
     checks = select_checks(config, quick=args.quick)
     if not checks:
-        what = "local checks" if args.quick else "checks"
-        message = f"UNKNOWN: no {what} configured"
-        if args.json:
-            emit_json({"state": "unknown", "exit_code": UNKNOWN_EXIT, "error": message})
-        else:
-            print(message)
-        return UNKNOWN_EXIT
+        return _unknown(args, f"no {'local checks' if args.quick else 'checks'} configured")
     try:
         store = store_for(config)
     except Exception as error:  # a broken store must not stop the checks themselves

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from hostkeeper.commands.common import load
+from hostkeeper.commands.common import load_for_reading
 from hostkeeper.config import ConfigError, load_config
 from hostkeeper.output import emit_json
 
@@ -80,7 +80,7 @@ def config_validate(args: argparse.Namespace) -> int:
 
 
 def config_show(args: argparse.Namespace) -> int:
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     data = loaded.config.model_dump(mode="json", by_alias=True)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.config import Config
 from hostkeeper.output import emit_json, table
 
@@ -202,7 +202,7 @@ def backup_list(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.files import archive_rows
     from hostkeeper.tasks.backup import sync_archives
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     config = loaded.config

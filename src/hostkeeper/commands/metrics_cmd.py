@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.output import emit_json, table
 
 RESOLUTIONS = {"auto": None, "raw": 0, "5m": 300, "1h": 3600}
@@ -56,7 +56,7 @@ def show_verb(args: argparse.Namespace) -> int:
     from hostkeeper.config.units import parse_duration
     from hostkeeper.core.metrics import display_resolution
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     try:
@@ -136,7 +136,7 @@ def show_verb(args: argparse.Namespace) -> int:
 def list_verb(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.metrics import latest_values
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     store = store_for(loaded.config)

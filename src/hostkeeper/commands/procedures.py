@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.output import emit_json, table, when
 
 
@@ -45,7 +45,7 @@ def schedule(args: argparse.Namespace) -> int:
     from hostkeeper.scheduler import procedure_trigger
     from hostkeeper.scheduling import next_fire_time
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     config = loaded.config
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
 def runs(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.runs import list_runs
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     records = list_runs(store_for(loaded.config), args.procedure, args.limit, host=args.host)
@@ -181,7 +181,7 @@ def status(args: argparse.Namespace) -> int:
     from hostkeeper.scheduler import procedure_trigger
     from hostkeeper.scheduling import next_fire_time
 
-    loaded = load(args)
+    loaded = load_for_reading(args)
     if loaded is None:
         return 1
     config = loaded.config

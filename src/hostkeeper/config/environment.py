@@ -2,6 +2,10 @@
 
 These are warnings, not errors: a backup source may appear later, a command may be
 installed by the next deploy. `--strict` turns them into failures.
+
+Directories hostkeeper makes itself on first use (state_dir, report_dir, backup_dir and
+everything below them) are no problem while missing, as long as they can be created:
+`config validate --strict` runs right after installing, before the daemon ever started.
 """
 
 from __future__ import annotations
@@ -17,9 +21,19 @@ from hostkeeper.config.models import Config
 
 def environment_problems(config: Config) -> list[Problem]:
     problems: list[Problem] = []
+    created = created_on_demand(config)
+    for key in ("state_dir", "report_dir", "backup_dir"):
+        problem = _creatable_directory_problem(Path(getattr(config.paths, key)))
+        if problem:
+            problems.append((("paths", key), problem))
     for index, policy in enumerate(config.cleanup):
-        if not Path(policy.path).is_dir():
-            problems.append((("cleanup", index, "path"), f"{policy.path} is not a directory here"))
+        root = Path(policy.path)
+        if _is_under(root, created):
+            problem = _creatable_directory_problem(root)
+        else:
+            problem = None if root.is_dir() else f"{policy.path} is not a directory here"
+        if problem:
+            problems.append((("cleanup", index, "path"), problem))
     for index, backup in enumerate(config.backups):
         for position, source in enumerate(backup.sources):
             if not Path(source).exists():
@@ -53,6 +67,37 @@ def environment_problems(config: Config) -> list[Problem]:
             )
     problems.extend(logrotate_overlaps(config))
     return problems
+
+
+def created_on_demand(config: Config) -> list[Path]:
+    """The directories hostkeeper creates, with their parents, when it first writes there."""
+    # Not log_dir: hostkeeper only reads and rotates what other programs write there.
+    paths = config.paths
+    return [Path(paths.state_dir), Path(paths.report_dir), Path(paths.backup_dir)]
+
+
+def _is_under(path: Path, roots: list[Path]) -> bool:
+    absolute = Path(os.path.abspath(path))
+    return any(
+        absolute == root or root in absolute.parents
+        for root in (Path(os.path.abspath(r)) for r in roots)
+    )
+
+
+def _creatable_directory_problem(path: Path) -> str | None:
+    """None when `path` is a directory or `mkdir -p` could make it; else the reason."""
+    if path.is_dir():
+        return None
+    if os.path.lexists(path):
+        return f"{path} is not a directory"
+    ancestor = Path(os.path.abspath(path)).parent
+    while not os.path.lexists(ancestor):
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{path} cannot be created: {ancestor} is not a directory"
+    if os.statvfs(ancestor).f_flag & os.ST_RDONLY:
+        return f"{path} cannot be created: {ancestor} is on a read-only filesystem"
+    return None
 
 
 def _executable(program: str, cwd: str | None) -> bool:

@@ -24,6 +24,7 @@ class LoadedConfig:
     config: Config
     path: Path
     source: YamlSource
+    text: str = ""  # exactly what was parsed, so the daemon can record what it runs
 
 
 def load_config(path: str | Path) -> LoadedConfig:
@@ -45,9 +46,7 @@ def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig
     except DuplicateKeyError as error:
         raise ConfigError([ConfigIssue(file, error.line, error.location, str(error))]) from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(error, "problem", None) or str(error)
+        line, problem = _yaml_problem(error)
         raise ConfigError([ConfigIssue(file, line, (), f"invalid YAML: {problem}")]) from None
     if not isinstance(source.data, dict):
         raise ConfigError([ConfigIssue(file, 1, (), "the file must be a YAML mapping of sections")])
@@ -63,7 +62,29 @@ def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig
                 for location, message in problems
             ]
         )
-    return LoadedConfig(config, path or Path(file), source)
+    return LoadedConfig(config, path or Path(file), source, text)
+
+
+# A quote or bracket left open is only noticed where the file (or document) ends; the
+# line to fix is where it opened, which PyYAML keeps as the error's context mark.
+_UNCLOSED_AT_END = ("end of stream", "document separator", "<stream end>")
+_UNCLOSED_WHAT = {
+    "while scanning a quoted scalar": "unclosed quoted string",
+    "while parsing a flow sequence": "unclosed '['",
+    "while parsing a flow mapping": "unclosed '{'",
+}
+
+
+def _yaml_problem(error: yaml.YAMLError) -> tuple[int | None, str]:
+    """The line to point at (1-based) and the message for a YAML syntax error."""
+    context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    unclosed = _UNCLOSED_WHAT.get(context or "")
+    if unclosed and context_mark is not None and any(end in problem for end in _UNCLOSED_AT_END):
+        return context_mark.line + 1, f"{unclosed} (opened here)"
+    mark = getattr(error, "problem_mark", None)
+    return (mark.line + 1 if mark is not None else None), problem
 
 
 def _structural_issues(error: ValidationError, source: YamlSource, file: str) -> list[ConfigIssue]:

@@ -144,3 +144,76 @@ def test_validate_invalid_file_prints_every_error_and_exits_1(cli: Cli, tmp_path
     assert f"{path}:2: bogus: unknown key (not allowed here)" in result.stderr
     assert f"{path}:4: daemon.shutdown_timeout: " in result.stderr
     assert "invalid (2 problem(s))" in result.stderr
+
+
+def test_directories_hostkeeper_creates_may_be_missing(
+    make_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    # A fresh install: state_dir, report_dir and backup_dir appear on the daemon's first
+    # write, and a cleanup policy for old reports points at one of them.
+    config = make_config(
+        cleanup=[
+            {"name": "reports", "path": str(tmp_path / "reports"), "delete_after": "90d"},
+            {"name": "daily", "path": str(tmp_path / "reports" / "daily"), "delete_after": "9d"},
+            {"name": "dumps", "path": str(tmp_path / "state" / "db-backups"), "delete_after": "9d"},
+        ]
+    )
+    assert not (tmp_path / "state").exists() and not (tmp_path / "reports").exists()
+    assert _warnings(config) == {}
+
+
+def test_cleanup_root_outside_what_hostkeeper_creates_still_warns(
+    make_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    absent = tmp_path / "srv" / "uploads"
+    config = make_config(cleanup=[{"name": "u", "path": str(absent), "delete_after": "1d"}])
+    assert _warnings(config) == {"cleanup[0].path": f"{absent} is not a directory here"}
+
+
+def test_a_directory_that_cannot_be_created_is_a_warning(
+    make_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a directory should go\n")
+    config = make_config(
+        paths={"state_dir": str(blocker / "state"), "report_dir": str(blocker)},
+        cleanup=[{"name": "r", "path": str(blocker / "old"), "delete_after": "1d"}],
+    )
+    assert _warnings(config) == {
+        "paths.state_dir": f"{blocker / 'state'} cannot be created: {blocker} is not a directory",
+        "paths.report_dir": f"{blocker} is not a directory",
+        "cleanup[0].path": f"{blocker / 'old'} cannot be created: {blocker} is not a directory",
+    }
+
+
+def test_validate_strict_passes_before_the_daemon_created_its_directories(
+    cli: Cli, config_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The README's install steps: `make install`, then `config validate --strict`.
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    path = config_file(
+        cleanup=[{"name": "old-reports", "path": str(tmp_path / "reports"), "delete_after": "90d"}],
+        backups=[{"name": "config", "sources": [str(etc)]}],
+        procedures=_procedure({"backup": "config"}, "cleanup"),
+    )
+    result = cli("--config", str(path), "config", "validate", "--strict")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    for directory in ("state", "reports", "backups"):
+        assert not (tmp_path / directory).exists()
+
+
+def test_validate_strict_still_fails_on_a_missing_backup_source(
+    cli: Cli, config_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = config_file(
+        cleanup=[{"name": "old-reports", "path": str(tmp_path / "reports"), "delete_after": "90d"}],
+        backups=[{"name": "config", "sources": [str(tmp_path / "etc")]}],
+        procedures=_procedure({"backup": "config"}, "cleanup"),
+    )
+    result = cli("--config", str(path), "config", "validate", "--strict")
+    assert result.returncode == 1
+    expected = f"backups[0].sources[0]: warning: {tmp_path / 'etc'} does not exist here"
+    assert expected in result.stderr
+    assert "cleanup" not in result.stderr

@@ -349,6 +349,39 @@ def test_invalid_yaml_syntax_takes_the_line_from_the_parser() -> None:
     assert message.startswith("invalid YAML:")
 
 
+def test_unclosed_quote_points_at_the_line_where_it_opened() -> None:
+    text = """\
+        version: 1
+        timezone: UTC
+        daemon:
+          log_level: "info
+          watchdog: true
+          catch_up: false
+        """
+    line, key, message = _single(text)
+    assert (line, key) == (4, "(top level)")
+    assert message == "invalid YAML: unclosed quoted string (opened here)"
+
+
+def test_unclosed_single_quote_deep_in_a_long_file_points_at_its_line() -> None:
+    padding = "".join(f"# line {number}\n" for number in range(2, 160))
+    text = "version: 1\n" + padding + "timezone: 'UTC\n" + "daemon: {}\n" + "# end\n"
+    line, _key, message = _single(text)
+    assert line == 160
+    assert "unclosed quoted string" in message
+
+
+def test_unclosed_flow_mapping_points_at_its_brace() -> None:
+    line, _key, message = _single("version: 1\ndaemon: {watchdog: true\n\n# end\n")
+    assert (line, message) == (2, "invalid YAML: unclosed '{' (opened here)")
+
+
+def test_bad_escape_inside_a_closed_quote_keeps_the_parser_line_and_words() -> None:
+    line, _key, message = _single('version: 1\n\ntimezone: "U\\qTC"\n')
+    assert line == 3
+    assert message == "invalid YAML: found unknown escape character 'q'"
+
+
 def test_tab_indentation_is_invalid_yaml_with_its_line() -> None:
     line, _key, message = _single("version: 1\ndaemon:\n\twatchdog: true\n")
     assert line == 3
