@@ -4,6 +4,7 @@ summary, a description, help for each argument or an exit status section fails h
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -143,7 +144,7 @@ def test_run_help_reads_the_config_named_by_the_environment(
     path = config_file({"from_the_environment": {"schedule": {"hour": 1}, "steps": ["cleanup"]}})
     result = subprocess.run(
         [sys.executable, "-m", "hostkeeper", "run", "--help"],
-        env={"HOSTKEEPER_CONFIG": str(path), "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "HOSTKEEPER_CONFIG": str(path)},
         capture_output=True,
         text=True,
         check=False,
