@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,12 +12,8 @@ from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store.migrate import current_revision, migrate
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION
 from hostkeeper.config import Config
-
-DEFAULT_CONFIG = "/etc/hostkeeper/hostkeeper.yaml"
-
-
-def default_config_path() -> str:
-    return os.environ.get("HOSTKEEPER_CONFIG") or DEFAULT_CONFIG
+from hostkeeper.config.location import DEFAULT_CONFIG as DEFAULT_CONFIG  # still importable here
+from hostkeeper.config.location import default_config_path as default_config_path
 
 
 def prepare_store(

@@ -8,47 +8,174 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.output import emit_json, table, when
 
 STATE_CHOICES = ("active", "pending", "firing", "resolved", "cancelled")
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("alerts", help="alerts: list, ack, silence, test, stats")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    parser = verbs.add_parser(
+        "alerts",
+        **page(
+            "alerts: list, ack, silence, test, stats",
+            """
+            Work with the alerts the rules raise (pending -> firing -> resolved): list
+            them, acknowledge one so its repeats stop, silence a rule for a while, mark a
+            false positive, send a test through a rule's channels, and measure each
+            rule's effectiveness. `hostkeeper alerts ACTION --help` explains one.
+            """,
+            [(0, "the action succeeded"), (1, "it failed; each action's help says when")],
+        ),
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, help="one of:")
 
-    listing = actions.add_parser("list", help="alerts, newest first, and current silences")
-    listing.add_argument("--state", choices=STATE_CHOICES, help="only alerts in this state")
-    listing.add_argument("--limit", "-n", type=int, default=50)
+    listing = actions.add_parser(
+        "list",
+        **page(
+            "alerts, newest first, and current silences",
+            """
+            List this host's alerts, newest first, with rule, severity, state, since
+            when, whether acknowledged and how many notifications went out; then the
+            silences in force and until when.
+            """,
+            [(0, "the list was printed (also when empty)"), (1, CONFIG_ERROR)],
+        ),
+    )
+    listing.add_argument(
+        "--state",
+        choices=STATE_CHOICES,
+        metavar="STATE",
+        help=f"only alerts in this state: {', '.join(STATE_CHOICES)}; active means pending "
+        "or firing (default: all)",
+    )
+    listing.add_argument(
+        "--limit", "-n", type=int, default=50, help="at most this many (default: %(default)s)"
+    )
     listing.set_defaults(handler=list_alerts)
 
-    ack = actions.add_parser("ack", help="acknowledge an alert: its repeats stop")
-    ack.add_argument("id", type=int)
+    ack = actions.add_parser(
+        "ack",
+        **page(
+            "acknowledge an alert: its repeats stop",
+            """
+            Acknowledge a pending or firing alert: someone is on it, so no repeat
+            notification goes out for it. It still resolves on its own, and a new
+            alert of the same rule notifies again.
+            """,
+            [(0, "acknowledged"), (1, f"no such alert, it is not active, or {CONFIG_ERROR}")],
+        ),
+    )
+    ack.add_argument("id", type=int, metavar="ID", help="the alert's number in `alerts list`")
     ack.set_defaults(handler=acknowledge)
 
-    silence = actions.add_parser("silence", help="no notifications for RULE for a while")
-    silence.add_argument("rule")
-    silence.add_argument("--for", dest="duration", required=True, help="e.g. 30m, 2h, 1d")
+    silence = actions.add_parser(
+        "silence",
+        **page(
+            "no notifications for RULE for a while",
+            """
+            Silence a rule for a duration: it is still evaluated and its alerts are
+            recorded, but nothing is notified; an alert still firing when the silence
+            ends notifies then. For planned work on every rule, use a maintenance
+            window instead.
+            """,
+            [
+                (0, "the silence was added"),
+                (1, f"the rule is unknown, --for is invalid, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
+    silence.add_argument("rule", metavar="RULE", help="the name of an alert rule")
+    silence.add_argument(
+        "--for",
+        dest="duration",
+        required=True,
+        metavar="DURATION",
+        help="how long, e.g. 30m, 2h, 1d",
+    )
     silence.add_argument("--reason", help="why (shown in `alerts list`)")
     silence.set_defaults(handler=add_silence)
 
-    unsilence = actions.add_parser("unsilence", help="end the silences of RULE now")
-    unsilence.add_argument("rule")
+    unsilence = actions.add_parser(
+        "unsilence",
+        **page(
+            "end the silences of RULE now",
+            """
+            End every current silence of a rule now, so its alerts notify again. Says
+            so when there was none.
+            """,
+            [(0, "done, also when there was no silence"), (1, CONFIG_ERROR)],
+        ),
+    )
+    unsilence.add_argument("rule", metavar="RULE", help="the name of an alert rule")
     unsilence.set_defaults(handler=lift_silence)
 
     false_positive = actions.add_parser(
-        "mark-false-positive", help="mark an alert that fired as a false positive"
+        "mark-false-positive",
+        **page(
+            "mark an alert that fired as a false positive",
+            """
+            Record that an alert which fired was not a real problem. `alerts stats`,
+            the alert_effectiveness report and `thresholds` count these per rule, to
+            show which rules need other levels.
+            """,
+            [
+                (0, "marked"),
+                (1, f"no such alert, it never fired, or {CONFIG_ERROR}"),
+            ],
+        ),
     )
-    false_positive.add_argument("id", type=int)
+    false_positive.add_argument(
+        "id", type=int, metavar="ID", help="the alert's number in `alerts list`"
+    )
     false_positive.set_defaults(handler=mark_false_positive)
 
-    test = actions.add_parser("test", help="send a test notification through RULE's channels")
-    test.add_argument("rule")
-    test.add_argument("--timeout", type=float, default=120.0, help="seconds, retries included")
+    test = actions.add_parser(
+        "test",
+        **page(
+            "send a test notification through RULE's channels",
+            """
+            Send a test notification of a rule to each of its channels (email,
+            webhook, Alertmanager, command, log), with the same retries as a real one,
+            and print per channel whether it was delivered and after how many attempts.
+            """,
+            [
+                (0, "every channel of the rule delivered the test"),
+                (
+                    1,
+                    f"a channel failed, the rule has no channels or is unknown, or {CONFIG_ERROR}",
+                ),
+            ],
+        ),
+    )
+    test.add_argument("rule", metavar="RULE", help="the name of an alert rule")
+    test.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="seconds for every delivery, retries included (default: %(default)g)",
+    )
     test.set_defaults(handler=test_rule)
 
-    stats = actions.add_parser("stats", help="alert effectiveness per rule over a period")
-    stats.add_argument("--period", default="7d", help="how far back (default 7d)")
+    stats = actions.add_parser(
+        "stats",
+        **page(
+            "alert effectiveness per rule over a period",
+            """
+            Per rule over the period: alerts fired, notifications sent and repeated,
+            false positives, flaps, mean time to acknowledge and to resolve, and how
+            many a `for:` delay cancelled; then the noisiest rules.
+            """,
+            [(0, "the statistics were printed"), (1, f"--period is invalid, or {CONFIG_ERROR}")],
+        ),
+    )
+    stats.add_argument(
+        "--period",
+        default="7d",
+        metavar="DURATION",
+        help="how far back, e.g. 24h, 30d (default: %(default)s)",
+    )
     stats.set_defaults(handler=show_stats)
 
 

@@ -7,11 +7,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hostkeeper.commands.common import load
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.output import emit_json, table
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("audit", help="security audit: permissions, certificates, secrets")
+    parser = verbs.add_parser(
+        "audit",
+        **page(
+            "security audit: permissions, certificates, secrets",
+            """
+            Audit this host's security basics now, as the security_audit step does:
+            modes and owners of private files and logs, secrets left in readable files
+            (named by file and line, never shown), certificates near expiry, and the
+            exposure score of the systemd unit. Prints each finding with its severity
+            and the fix, and writes a JSON report under report_dir/security/.
+            """,
+            [(0, "no findings"), (1, f"there are findings, or {CONFIG_ERROR}")],
+        ),
+    )
     parser.add_argument(
         "--no-report", action="store_true", help="do not write the JSON report file"
     )

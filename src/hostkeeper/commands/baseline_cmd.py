@@ -11,18 +11,68 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.metrics_cmd import print_outcome
 from hostkeeper.output import emit_json, table
 
 
 def register(verbs: Any) -> None:
-    baseline = verbs.add_parser("baseline", help="baseline versions: show, update, validate")
-    actions = baseline.add_subparsers(dest="baseline_action", metavar="ACTION", required=True)
-    show = actions.add_parser("show", help="versions, and the statistics of one (the active)")
-    show.add_argument("version", nargs="?", type=int, help="version to show (default: active)")
-    show.add_argument("--host", help="another host's baselines (shared PostgreSQL store)")
+    baseline = verbs.add_parser(
+        "baseline",
+        **page(
+            "baseline versions: show, update, validate, rollback",
+            """
+            Baselines are per-metric statistics (mean, stddev, p50/p95/p99, n) over
+            baselines.window, kept as numbered versions: `update` computes a candidate,
+            `validate` promotes it to active or rejects it, `rollback` makes an earlier
+            version active again. Alert rules compare against the active version.
+            The same code as the `baseline:` steps of a procedure.
+            """,
+            [(0, "the action succeeded"), (1, "it failed; each action's help says when")],
+        ),
+    )
+    actions = baseline.add_subparsers(
+        dest="baseline_action", metavar="ACTION", required=True, help="one of:"
+    )
+    show = actions.add_parser(
+        "show",
+        **page(
+            "versions, and the statistics of one (the active)",
+            """
+            List every baseline version with its status (candidate, active, superseded,
+            rejected, rolled_back), creation time and window, then the per-metric
+            statistics of one version: the active one unless a version is named.
+            """,
+            [
+                (0, "printed (also when there is no version yet)"),
+                (1, f"no such version, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
+    show.add_argument(
+        "version", nargs="?", type=int, metavar="VERSION", help="version to show (default: active)"
+    )
+    show.add_argument(
+        "--host", help="another host's baselines (shared PostgreSQL store; default: this host)"
+    )
     show.set_defaults(handler=show_verb)
-    update = actions.add_parser("update", help="compute a new candidate version")
+    update = actions.add_parser(
+        "update",
+        **page(
+            "compute a new candidate version",
+            """
+            Compute the statistics of each metric of baselines.metrics over the last
+            baselines.window and store them as a candidate version. A metric with fewer
+            than min_samples samples keeps its active statistics (with a warning); when
+            no metric has enough, no version is written. The candidate takes effect only
+            after `baseline validate`.
+            """,
+            [
+                (0, "a candidate was written, or there was too little data (a warning)"),
+                (1, f"the update failed, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
     update.add_argument(
         "--backup-previous",
         action="store_true",
@@ -30,11 +80,45 @@ def register(verbs: Any) -> None:
     )
     update.set_defaults(handler=update_verb)
     validate = actions.add_parser(
-        "validate", help="promote the newest candidate, or reject it (exit 1)"
+        "validate",
+        **page(
+            "promote the newest candidate, or reject it (exit 1)",
+            """
+            Check the newest candidate against the active version: when a metric's mean
+            drifted more than baselines.drift_threshold, or has fewer than min_samples
+            samples, the candidate is rejected and the active version stays; otherwise
+            the candidate becomes active.
+            """,
+            [
+                (0, "the candidate was promoted, or there was none to validate"),
+                (1, f"the candidate was rejected, or {CONFIG_ERROR}"),
+            ],
+        ),
     )
     validate.set_defaults(handler=validate_verb)
-    rollback = actions.add_parser("rollback", help="make an earlier version active again")
-    rollback.add_argument("version", nargs="?", type=int, help="default: the previous one")
+    rollback = actions.add_parser(
+        "rollback",
+        **page(
+            "make an earlier version active again",
+            """
+            Make an earlier baseline version active again, for when a validated update
+            turned out wrong; the version it replaces is kept, marked rolled_back.
+            Without VERSION: the newest earlier version that was once active, never a
+            rejected one (name a rejected version to activate it anyway).
+            """,
+            [
+                (0, "the version is active"),
+                (1, f"no such version, or nothing to roll back to, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
+    rollback.add_argument(
+        "version",
+        nargs="?",
+        type=int,
+        metavar="VERSION",
+        help="the version to activate (default: the newest earlier one once active)",
+    )
     rollback.set_defaults(handler=rollback_verb)
 
 

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from hostkeeper.commands.common import load, load_running_if_invalid, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.output import emit_json, table
 
 UNKNOWN_EXIT = 3
@@ -21,13 +22,39 @@ _PERFDATA_UNITS = {"%": "%", "s": "s"}
 
 def register(verbs: Any) -> None:
     check = verbs.add_parser(
-        "check", help="run the health checks now; Nagios exit codes and the health score"
+        "check",
+        **page(
+            "run the health checks now; Nagios exit codes and the health score",
+            """
+            Run the configured health checks now (disk, memory, load, units, http, tcp,
+            certificates, file age, processes) and print a Nagios plugin line with the
+            health score and performance data, then one row per check. The exit status
+            is the worst check's state, so NRPE or any Nagios-compatible scheduler can
+            run it as it is. A run of every check also stores the results and the
+            health score, as the daemon's health_check step does.
+            """,
+            [
+                (0, "OK: every check is ok"),
+                (1, "WARNING: the worst check is warning"),
+                (
+                    2,
+                    "CRITICAL: the worst check is critical (argparse also exits 2 on a bad "
+                    "command line, before any check runs)",
+                ),
+                (
+                    3,
+                    "UNKNOWN: a check could not tell and none is warning or critical, no "
+                    f"check is configured, or {CONFIG_ERROR}",
+                ),
+            ],
+        ),
     )
     scope = check.add_mutually_exclusive_group()
     scope.add_argument(
         "--quick",
         action="store_true",
-        help="only the local checks (disk_free, memory_available, load, process, file_age)",
+        help="only the local checks (disk_free, memory_available, load, process, file_age); "
+        "their results are stored, the health score is not",
     )
     scope.add_argument(
         "--comprehensive",
@@ -37,10 +64,25 @@ def register(verbs: Any) -> None:
     check.set_defaults(handler=check_verb)
     thresholds = verbs.add_parser(
         "thresholds",
-        help="suggest warning/critical levels for rules and checks from history "
-        "(the suggest_thresholds step)",
+        **page(
+            "suggest warning/critical levels for rules and checks from history "
+            "(the suggest_thresholds step)",
+            """
+            For every check with levels and every alert rule, summarise the period's
+            observations and suggest warning and critical levels outside their normal
+            range, with the evidence: how often the current and the suggested levels
+            would have fired over the same observations. The report is written to
+            report_dir/thresholds/; the configuration is not changed.
+            """,
+            [(0, "the suggestions were written"), (1, f"--period is invalid, or {CONFIG_ERROR}")],
+        ),
     )
-    thresholds.add_argument("--period", default=None, help="history to look at (default 7d)")
+    thresholds.add_argument(
+        "--period",
+        default=None,
+        metavar="DURATION",
+        help="history to look at, e.g. 3d, 2w (default 7d)",
+    )
     thresholds.set_defaults(handler=thresholds_verb)
 
 

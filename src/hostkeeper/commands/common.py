@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
+
+if TYPE_CHECKING:  # the store pulls in SQLAlchemy, which `--help` should not wait for
+    from hostkeeper.adapters.store import Store
 
 
 def load(args: argparse.Namespace) -> LoadedConfig | None:

@@ -9,26 +9,75 @@ from typing import Any
 import yaml
 
 from hostkeeper.commands.common import load_for_reading
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.config import ConfigError, load_config
 from hostkeeper.output import emit_json
 
 
 def register(verbs: Any) -> None:
-    config = verbs.add_parser("config", help="validate, show or generate the configuration")
-    actions = config.add_subparsers(dest="config_verb", metavar="ACTION", required=True)
-    validate = actions.add_parser("validate", help="check the file; exit 1 when invalid")
+    config = verbs.add_parser(
+        "config",
+        **page(
+            "validate, show or generate the configuration",
+            """
+            The configuration file is the one --config names, else $HOSTKEEPER_CONFIG,
+            else /etc/hostkeeper/hostkeeper.yaml. Check it before `systemctl reload
+            hostkeeper` (a daemon refuses an invalid file and keeps the old one), print
+            it with every default filled in, or print a commented sample generated from
+            the models, which documents every key.
+            """,
+            [(0, "the action succeeded"), (1, "the configuration is invalid")],
+        ),
+    )
+    actions = config.add_subparsers(
+        dest="config_verb", metavar="ACTION", required=True, help="one of:"
+    )
+    validate = actions.add_parser(
+        "validate",
+        **page(
+            "check the file; exit 1 when invalid",
+            """
+            Read and validate the configuration: YAML syntax, every key and value, then
+            the references between sections (a rule naming a missing channel, a step
+            naming a missing backup set, ...). Every problem is printed at once as
+            FILE:LINE: key.path: message. Then the warnings about this host: paths and
+            commands the configuration names but the host lacks.
+            """,
+            [
+                (0, "valid (warnings about this host do not count without --strict)"),
+                (1, "invalid, or with --strict there were warnings"),
+            ],
+        ),
+    )
     validate.add_argument(
         "--strict",
         action="store_true",
         help="also fail on warnings about this host (missing paths, commands)",
     )
     validate.set_defaults(handler=config_validate)
-    actions.add_parser("show", help="the effective configuration, defaults filled in").set_defaults(
-        handler=config_show
-    )
-    actions.add_parser("sample", help="a commented sample configuration").set_defaults(
-        handler=config_sample
-    )
+    actions.add_parser(
+        "show",
+        **page(
+            "the effective configuration, defaults filled in",
+            """
+            Print the configuration as the daemon sees it, every default filled in, as
+            YAML (or JSON with --json). It reads back as a valid configuration.
+            """,
+            [(0, "printed"), (1, CONFIG_ERROR)],
+        ),
+    ).set_defaults(handler=config_show)
+    actions.add_parser(
+        "sample",
+        **page(
+            "a commented sample configuration",
+            """
+            Print a sample configuration with every section and key, each with the
+            comment that documents it, generated from the configuration models. It
+            does not read any configuration file.
+            """,
+            [(0, "printed")],
+        ),
+    ).set_defaults(handler=config_sample)
 
 
 def config_validate(args: argparse.Namespace) -> int:

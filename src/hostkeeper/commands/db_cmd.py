@@ -8,29 +8,131 @@ from pathlib import Path
 from typing import Any
 
 from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.output import emit_json, table
 
-OPERATIONS = (
-    "optimize",
-    "analyze",
-    "vacuum",
-    "reindex",
-    "check",
-    "stats",
-    "slow-queries",
-    "index-usage",
-    "migrate",
-    "backup",
-)
+# Each operation: its line in `db --help`, what its own page explains, and when it exits 1.
+OPERATIONS = {
+    "optimize": (
+        "let the query planner refresh what it needs (cheap; run often)",
+        """
+        SQLite: PRAGMA optimize with a bounded analysis_limit, which re-analyzes only
+        the tables whose statistics went stale. PostgreSQL: ANALYZE. Safe while the
+        daemon runs.
+        """,
+        "the database refused the statement",
+    ),
+    "analyze": (
+        "recompute the planner's statistics of every table",
+        """
+        Run ANALYZE over the whole database, so the query planner picks indexes from
+        current row counts. Costlier than `optimize` on a large store.
+        """,
+        "the database refused the statement",
+    ),
+    "vacuum": (
+        "rebuild the database file and give free pages back to the disk",
+        """
+        SQLite: VACUUM, then truncate the write-ahead log; PostgreSQL: VACUUM ANALYZE.
+        Prints the size before and after and the bytes reclaimed. SQLite needs free
+        space for a full copy of the database while it runs, and writers (the daemon)
+        wait until it is done.
+        """,
+        "the database refused the statement (disk full, or locked too long)",
+    ),
+    "reindex": (
+        "rebuild every index",
+        """
+        REINDEX every index (PostgreSQL: every table of the store), which repairs an
+        index that an integrity check reported and compacts bloated ones.
+        """,
+        "the database refused the statement",
+    ),
+    "check": (
+        "check the database for corruption (quick_check, or --full)",
+        """
+        SQLite: PRAGMA quick_check, or PRAGMA integrity_check with --full (slower,
+        also checks that indexes match their tables). PostgreSQL, which has neither:
+        every table is read to the end, so a damaged page shows as an error.
+        """,
+        "corruption was found (each problem is printed)",
+    ),
+    "stats": (
+        "rows and bytes per table, and the database size",
+        """
+        Count the rows of every table and, where the backend can tell, the bytes each
+        takes with its indexes; then the database size and schema revision, and on
+        SQLite the page counts and the size of the write-ahead log.
+        """,
+        "the database could not be read",
+    ),
+    "slow-queries": (
+        "statements slower than database.slow_query, grouped by shape",
+        """
+        The statements of this host that took longer than database.slow_query,
+        recorded by the daemon and the CLI, grouped by their shape with count, longest
+        and mean time, slowest first.
+        """,
+        "the database could not be read",
+    ),
+    "index-usage": (
+        "the query plan of each hot query and whether it uses an index",
+        """
+        Explain each query the store runs often (EXPLAIN QUERY PLAN on SQLite, EXPLAIN
+        on PostgreSQL) and mark those that scan a table without an index.
+        """,
+        "a hot query uses no index",
+    ),
+    "migrate": (
+        "bring the schema up to date (backs up the SQLite file first)",
+        """
+        Apply the pending schema migrations, under the migration lock, after an online
+        backup of the SQLite database into state_dir/db-backups/. Does nothing when the
+        schema is current. Every verb and the daemon also migrate on start.
+        """,
+        "a migration failed (the schema stays as it was)",
+    ),
+    "backup": (
+        "an online copy of the SQLite database into backup_dir/database/",
+        """
+        Copy the SQLite database with SQLite's online backup API (consistent while the
+        daemon writes), then run an integrity check on the copy. A PostgreSQL store is
+        refused: back it up with pg_dump or its own tools.
+        """,
+        "the store is not SQLite, or the copy failed its integrity check",
+    ),
+}
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("db", help="database maintenance")
-    parser.add_argument("operation", choices=OPERATIONS)
-    parser.add_argument(
-        "--full", action="store_true", help="check: integrity_check instead of quick_check"
+    parser = verbs.add_parser(
+        "db",
+        **page(
+            "database maintenance: optimize, vacuum, check, stats, backup, ...",
+            """
+            Maintain the store the daemon and the CLI share (the database.url of the
+            configuration, SQLite or PostgreSQL): the same operations as the `db:` step
+            of a procedure. `hostkeeper db OPERATION --help` explains one.
+            """,
+            _exit_status("the operation failed (the reason is printed)"),
+        ),
     )
-    parser.set_defaults(handler=db)
+    operations = parser.add_subparsers(
+        dest="operation", metavar="OPERATION", required=True, help="one of:"
+    )
+    for name, (summary, description, failure) in OPERATIONS.items():
+        operation = operations.add_parser(name, **page(summary, description, _exit_status(failure)))
+        if name == "check":
+            operation.add_argument(
+                "--full",
+                action="store_true",
+                help="PRAGMA integrity_check instead of quick_check (SQLite; slower)",
+            )
+        operation.set_defaults(handler=db, full=False)
+
+
+def _exit_status(failure: str) -> list[tuple[int, str]]:
+    return [(0, "the operation succeeded"), (1, f"{failure}, or {CONFIG_ERROR}")]
 
 
 def db(args: argparse.Namespace) -> int:

@@ -13,56 +13,261 @@ from pathlib import Path
 from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.config import Config
 from hostkeeper.output import emit_json, table
 
 
 def register(verbs: Any) -> None:
-    rotate = verbs.add_parser("rotate", help="rotate configured logs")
-    rotate.add_argument("name", nargs="?", help="one policy of `logs` (default: all)")
+    rotate = verbs.add_parser(
+        "rotate",
+        **page(
+            "rotate configured logs",
+            """
+            Rotate the logs of the `logs` policies that are due (daily, weekly, monthly
+            in the configured time zone, or over max_size): rename (or copytruncate
+            where configured), compress older generations, delete those beyond keep,
+            then run after_rotate. The rotate_logs step runs the same code under the
+            same lock.
+            """,
+            [
+                (0, "every due log was rotated (or, with --dry-run, the plan printed)"),
+                (
+                    1,
+                    "any log failed (each error on stderr), another rotation or cleanup "
+                    f"holds the lock, the policy is unknown, or {CONFIG_ERROR}",
+                ),
+            ],
+        ),
+    )
+    rotate.add_argument(
+        "name", nargs="?", metavar="NAME", help="one policy of `logs` (default: all)"
+    )
     rotate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    rotate.add_argument("--force", action="store_true", help="rotate even if not due")
+    rotate.add_argument(
+        "--force", action="store_true", help="rotate every non-empty log now, due or not"
+    )
     rotate.set_defaults(handler=rotate_verb)
 
-    cleanup = verbs.add_parser("cleanup", help="apply cleanup policies")
-    cleanup.add_argument("name", nargs="?", help="one policy of `cleanup` (default: all)")
-    cleanup.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    cleanup = verbs.add_parser(
+        "cleanup",
+        **page(
+            "apply cleanup policies",
+            """
+            Apply the `cleanup` policies: under each policy's path, compress the
+            matching files older than compress_after and delete those older than
+            delete_after. Never follows a symlink, leaves the path or crosses a
+            filesystem. Prints what was deleted and compressed, the bytes freed and
+            what was skipped and why; with --dry-run, every planned action instead.
+            """,
+            [
+                (0, "every policy applied cleanly (or, with --dry-run, the plan printed)"),
+                (
+                    1,
+                    "any file failed (each error on stderr), another rotation or cleanup "
+                    f"holds the lock, the policy is unknown, or {CONFIG_ERROR}",
+                ),
+            ],
+        ),
+    )
+    cleanup.add_argument(
+        "name", nargs="?", metavar="NAME", help="one policy of `cleanup` (default: all)"
+    )
+    cleanup.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each action with file, size and reason, change nothing",
+    )
     cleanup.set_defaults(handler=cleanup_verb)
 
-    backup = verbs.add_parser("backup", help="backup archives: list, create, verify, restore")
-    actions = backup.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="archives per set, newest last")
-    listing.add_argument("set", nargs="?")
+    backup = verbs.add_parser(
+        "backup",
+        **page(
+            "backup archives: list, create, verify, prune, restore",
+            """
+            Backups are verified tar.gz archives of the `backups` sets under
+            backup_dir/SET/, each with a manifest (sha256 per file) and a .sha256
+            sidecar, kept by daily/weekly/monthly retention. The same code as the
+            `backup`, `verify_backups` and `restore_test` steps, under the same locks.
+            `hostkeeper backup ACTION --help` explains one.
+            """,
+            [(0, "the action succeeded"), (1, "it failed; each action's help says when")],
+        ),
+    )
+    actions = backup.add_subparsers(dest="action", metavar="ACTION", required=True, help="one of:")
+    listing = actions.add_parser(
+        "list",
+        **page(
+            "archives per set, newest last",
+            """
+            List the archives of each set with their time, size, number of files and
+            last verification. Reconciles the store with backup_dir first: an archive
+            found on disk but never recorded is adopted, a recorded one that is gone is
+            marked missing.
+            """,
+            [
+                (0, "listed (also when there is none)"),
+                (1, f"the set is unknown, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
+    listing.add_argument("set", nargs="?", metavar="SET", help="one backup set (default: all)")
     listing.set_defaults(handler=backup_list)
-    create = actions.add_parser("create", help="archive a set now (or the database)")
-    create.add_argument("set", nargs="?")
+    create = actions.add_parser(
+        "create",
+        **page(
+            "archive a set now (or the database)",
+            """
+            Archive the sources of a backup set now into backup_dir/SET/, with its
+            manifest and sidecar, then apply the set's retention. Unreadable files and
+            files changed while read are listed. With --database, copy the store
+            instead (SQLite's online backup API, integrity-checked) into
+            backup_dir/database/.
+            """,
+            [
+                (0, "the archive was written (unreadable files are listed, not fatal)"),
+                (
+                    1,
+                    "no archive was written (the reason on stderr), no set was named, the "
+                    f"set is unknown, or {CONFIG_ERROR}",
+                ),
+            ],
+        ),
+    )
+    create.add_argument(
+        "set", nargs="?", metavar="SET", help="the backup set to archive (unless --database)"
+    )
     create.add_argument(
         "--database", action="store_true", help="back up the store (SQLite online backup API)"
     )
     create.set_defaults(handler=backup_create)
-    verify = actions.add_parser("verify", help="re-hash archives against sidecar and manifest")
-    verify.add_argument("archive", nargs="?", help="an archive path or file name")
+    verify = actions.add_parser(
+        "verify",
+        **page(
+            "re-hash archives against sidecar and manifest",
+            """
+            Verify archives: re-hash each against its sidecar and the hash recorded at
+            creation, then read every member and compare its size and sha256 with the
+            manifest. One flipped byte fails it. Without ARCHIVE: the newest archive of
+            each set, or every archive with --all. Results are recorded per archive.
+            """,
+            [
+                (0, "every archive checked is intact"),
+                (1, f"any archive failed, the archive is not found, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
+    verify.add_argument(
+        "archive",
+        nargs="?",
+        metavar="ARCHIVE",
+        help="an archive path, or a file name in a set's directory (default: newest per set)",
+    )
     verify.add_argument("--all", action="store_true", help="every archive, not only the newest")
     verify.set_defaults(handler=backup_verify)
-    prune = actions.add_parser("prune", help="apply retention (keep daily/weekly/monthly)")
-    prune.add_argument("set", nargs="?")
+    prune = actions.add_parser(
+        "prune",
+        **page(
+            "apply retention (keep daily/weekly/monthly)",
+            """
+            Apply each set's grandfather-father-son retention: keep the newest archive
+            of each of the last `daily` days, `weekly` ISO weeks and `monthly` months
+            that have archives, and delete the rest. The newest archive is never
+            pruned. Prints every archive with its decision and the reasons.
+            """,
+            [
+                (0, "retention was applied (or printed)"),
+                (1, f"the set is unknown, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
+    prune.add_argument("set", nargs="?", metavar="SET", help="one backup set (default: all)")
     prune.add_argument("--dry-run", action="store_true", help="print the decisions only")
     prune.set_defaults(handler=backup_prune)
-    restore = actions.add_parser("restore", help="extract an archive into a fresh directory")
-    restore.add_argument("archive")
-    restore.add_argument("--to", required=True, dest="target", help="a new or empty directory")
+    restore = actions.add_parser(
+        "restore",
+        **page(
+            "extract an archive into a fresh directory",
+            """
+            Verify an archive, then extract it into DIR, which must not exist or be
+            empty: regular files and directories only (an archive with links, devices,
+            absolute paths or `..` is refused as a whole), then check every manifest
+            entry in DIR. Never writes over the live files; `rollback` does that for
+            the configuration.
+            """,
+            [
+                (0, "restored, and every file matches the manifest"),
+                (
+                    1,
+                    "the archive was refused or not found, DIR is not empty, a file does not "
+                    f"match, or {CONFIG_ERROR}",
+                ),
+            ],
+        ),
+    )
+    restore.add_argument(
+        "archive", metavar="ARCHIVE", help="an archive path, or a file name in a set's directory"
+    )
+    restore.add_argument(
+        "--to",
+        required=True,
+        dest="target",
+        metavar="DIR",
+        help="a new or empty directory to extract into",
+    )
     restore.set_defaults(handler=backup_restore)
     restore_test = actions.add_parser(
-        "restore-test", help="restore the newest archive into a scratch directory and check it"
+        "restore-test",
+        **page(
+            "restore the newest archive into a scratch directory and check it",
+            """
+            The disaster recovery drill: restore the newest archive of a set into a
+            fresh directory under state_dir/restore-tests/, check every manifest entry,
+            then remove the directory. The result is recorded and shown by `status`.
+            """,
+            [
+                (0, "every set tested restored cleanly"),
+                (
+                    1,
+                    "any test failed, there is no set to test, the set is unknown, or "
+                    f"{CONFIG_ERROR}",
+                ),
+            ],
+        ),
     )
-    restore_test.add_argument("set", nargs="?")
+    restore_test.add_argument(
+        "set", nargs="?", metavar="SET", help="one backup set (default: every set)"
+    )
     restore_test.set_defaults(handler=backup_restore_test)
 
     rollback = verbs.add_parser(
-        "rollback", help="restore the config set's files in place, validate, reload; undo if bad"
+        "rollback",
+        **page(
+            "restore the config set's files in place, validate, reload; undo if bad",
+            """
+            The emergency procedure after a bad configuration change: restore the config
+            set's newest archive that verifies (or the one named) into place, keeping
+            each current file aside as NAME.pre-rollback-TIMESTAMP; validate the
+            configuration; if it is valid, reload the daemon, otherwise put every file
+            back as it was. Works when the current configuration no longer validates.
+            """,
+            [
+                (0, "the files were restored and the configuration is valid"),
+                (1, "nothing was restored, or the rollback was undone (errors on stderr)"),
+            ],
+        ),
     )
-    rollback.add_argument("--archive", help="an archive path or file name (default: newest good)")
-    rollback.add_argument("--set", dest="backup_set", help="backup set (default: config)")
+    rollback.add_argument(
+        "--archive",
+        help="an archive path or file name (default: the newest of the set that verifies)",
+    )
+    rollback.add_argument(
+        "--set",
+        dest="backup_set",
+        metavar="SET",
+        help="the backup set holding the configuration (default: `config`, or the set "
+        "whose sources contain the configuration file)",
+    )
     rollback.set_defaults(handler=rollback_verb)
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.output import emit_json, table
 
 RESOLUTIONS = {"auto": None, "raw": 0, "5m": 300, "1h": 3600}
@@ -20,34 +21,119 @@ RESOLUTION_NAMES = {0: "raw", 300: "5m", 3600: "1h"}
 
 
 def register(verbs: Any) -> None:
-    metrics = verbs.add_parser("metrics", help="stored metrics: show, list, collect now")
-    actions = metrics.add_subparsers(dest="metrics_action", metavar="ACTION", required=True)
-    show = actions.add_parser("show", help="samples or rollups of one metric")
-    show.add_argument("metric", help="a metric name, e.g. cpu.percent or disk./.used_percent")
-    show.add_argument("--since", default="1h", help="how far back (default 1h)")
+    metrics = verbs.add_parser(
+        "metrics",
+        **page(
+            "stored metrics: show, list, collect now",
+            """
+            Read the host metrics the daemon samples every metrics.interval (cpu,
+            memory, swap, load, disk, disk and network I/O, processes), kept as raw
+            samples and 5-minute and hourly rollups, or run the metric steps now.
+            `hostkeeper metrics ACTION --help` explains one.
+            """,
+            [(0, "the action succeeded"), (1, "it failed; each action's help says when")],
+        ),
+    )
+    actions = metrics.add_subparsers(
+        dest="metrics_action", metavar="ACTION", required=True, help="one of:"
+    )
+    step_failed = f"the step failed, or {CONFIG_ERROR}"
+    show = actions.add_parser(
+        "show",
+        **page(
+            "samples or rollups of one metric",
+            """
+            Print one metric's values over a span, with min, mean, max and last: raw
+            samples for short spans, 5-minute or hourly rollups for longer ones (or the
+            resolution asked for), as far back as metrics.retention keeps them.
+            """,
+            [
+                (0, "printed (also when the span holds no value)"),
+                (1, f"no such metric was ever recorded, --since is invalid, or {CONFIG_ERROR}"),
+            ],
+        ),
+    )
+    show.add_argument(
+        "metric", metavar="METRIC", help="a metric name, e.g. cpu.percent or disk./.used_percent"
+    )
+    show.add_argument(
+        "--since",
+        default="1h",
+        metavar="DURATION",
+        help="how far back, e.g. 30m, 6h, 7d (default: %(default)s)",
+    )
     show.add_argument(
         "--resolution",
         choices=list(RESOLUTIONS),
         default="auto",
-        help="raw samples, 5-minute or hourly rollups (default: by the span)",
+        help="raw samples, 5-minute or hourly rollups (default: %(default)s, by the span)",
     )
-    show.add_argument("--host", help="another host's metrics (shared PostgreSQL store)")
+    show.add_argument(
+        "--host", help="another host's metrics (shared PostgreSQL store; default: this host)"
+    )
     show.set_defaults(handler=show_verb)
-    listing = actions.add_parser("list", help="every recorded metric with its newest value")
-    listing.add_argument("--host", help="another host's metrics (shared PostgreSQL store)")
+    listing = actions.add_parser(
+        "list",
+        **page(
+            "every recorded metric with its newest value",
+            """
+            List every metric recorded for the host with its newest value and when it
+            was taken: the names `metrics show` and alert rules accept.
+            """,
+            [(0, "listed (also when there is none)"), (1, CONFIG_ERROR)],
+        ),
+    )
+    listing.add_argument(
+        "--host", help="another host's metrics (shared PostgreSQL store; default: this host)"
+    )
     listing.set_defaults(handler=list_verb)
     collect = actions.add_parser(
-        "collect", help="collect one round now, then roll up and expire (collect_metrics)"
+        "collect",
+        **page(
+            "collect one round now, then roll up and expire (collect_metrics)",
+            """
+            Run the collect_metrics step now: read the counters, wait a second, store
+            one round of samples, then compute the rollups and expire what is past
+            metrics.retention. The daemon collects on its own; this is for a host
+            without it, or to see the step work.
+            """,
+            [(0, "collected"), (1, step_failed)],
+        ),
     )
     collect.set_defaults(handler=step_verb, step="collect_metrics", argument=None)
     resources = actions.add_parser(
-        "resources", help="top processes, filesystems, directory growth (resource_report)"
+        "resources",
+        **page(
+            "top processes, filesystems, directory growth (resource_report)",
+            """
+            Run the resource_report step now: the top processes by CPU and memory, the
+            use of each filesystem, and the size of the paths hostkeeper looks after
+            with their growth since the previous report. Written to
+            report_dir/resources/ as JSON too.
+            """,
+            [(0, "the report was made"), (1, step_failed)],
+        ),
     )
     resources.set_defaults(handler=step_verb, step="resource_report", argument=None)
     trends = actions.add_parser(
-        "trends", help="slope per day and days until full per baseline metric (analyze_trends)"
+        "trends",
+        **page(
+            "slope per day and days until full per baseline metric (analyze_trends)",
+            """
+            Run the analyze_trends step now: fit a least-squares line through each of
+            baselines.metrics over the period and print its slope per day and, for
+            usage metrics, the days until 100 %. Written to report_dir/trends/ as JSON
+            too.
+            """,
+            [(0, "the trends were computed"), (1, f"--period is invalid, or {step_failed}")],
+        ),
     )
-    trends.add_argument("--period", default="7d", help="history to fit (default 7d)")
+    trends.add_argument(
+        "--period",
+        default="7d",
+        metavar="DURATION",
+        help="history to fit, e.g. 7d, 30d (default: %(default)s)",
+    )
     trends.set_defaults(handler=step_verb, step="analyze_trends")
 
 

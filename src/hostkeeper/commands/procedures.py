@@ -3,41 +3,202 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import textwrap
 from datetime import UTC, datetime
 from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.output import emit_json, table, when
 
 
 def register(verbs: Any) -> None:
-    verbs.add_parser("daemon", help="run in the foreground (systemd ExecStart)").set_defaults(
-        handler=daemon
-    )
     verbs.add_parser(
-        "schedule", help="procedures, their schedule, next run and last result"
+        "daemon",
+        **page(
+            "run in the foreground (systemd ExecStart)",
+            """
+            Run the daemon in the foreground: load the configuration, migrate the store,
+            start the scheduler and the dashboard, tell systemd it is ready, then run
+            every procedure on its schedule (and once to catch up after downtime). SIGHUP
+            reloads the configuration (an invalid one is refused and the old one stays),
+            SIGTERM stops it within daemon.shutdown_timeout. This is the unit's
+            ExecStart; start it with `systemctl start hostkeeper`, not by hand.
+            """,
+            [
+                (0, "stopped cleanly after SIGTERM or SIGINT"),
+                (1, f"{CONFIG_ERROR}, or the start failed (the reason is in the journal)"),
+            ],
+        ),
+    ).set_defaults(handler=daemon)
+    verbs.add_parser(
+        "schedule",
+        **page(
+            "procedures, their schedule, next run and last result",
+            """
+            List every configured procedure with its schedule, the next time it runs
+            (UTC; none for a disabled one) and the time and result of its last run. With
+            --json each procedure also lists its steps, and times are ISO 8601.
+            """,
+            [(0, "the schedule was printed"), (1, CONFIG_ERROR)],
+        ),
     ).set_defaults(handler=schedule)
-    run_parser = verbs.add_parser("run", help="run a procedure now, under the daemon's lock")
-    run_parser.add_argument("procedure")
+    run_parser = verbs.add_parser(
+        "run",
+        add_help=False,
+        **page(
+            "run a procedure now, under the daemon's lock",
+            """
+            Run one procedure now, exactly as the daemon would: its `before`
+            preconditions, its steps in order, then its `after` checks, recorded in the
+            run history as a manual run. It takes the same lock as the daemon, so it
+            never overlaps a scheduled run of the same procedure (it is skipped
+            instead). Prints each step's result; `hostkeeper runs` shows it later.
+            """,
+            [
+                (0, "the run succeeded (possibly with warnings)"),
+                (
+                    1,
+                    "the run failed or was skipped (a precondition unmet, or the procedure "
+                    f"is already running), the procedure is unknown, or {CONFIG_ERROR}",
+                ),
+            ],
+        ),
+    )
     run_parser.add_argument(
-        "--dry-run", action="store_true", help="evaluate and record, but let steps change nothing"
+        "-h",
+        "--help",
+        action=_RunHelp,
+        help="show this help, with the procedures of the configuration, and exit",
+    )
+    run_parser.add_argument(
+        "procedure", metavar="PROCEDURE", help="the name of a procedure of the configuration"
+    )
+    run_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="evaluate and record, but let steps change nothing (each says what it would do)",
     )
     run_parser.set_defaults(handler=run)
-    runs_parser = verbs.add_parser("runs", help="run history with per-step results")
-    runs_parser.add_argument("--procedure", "-p")
-    runs_parser.add_argument("--limit", "-n", type=int, default=10)
-    runs_parser.add_argument("--host", help="another host's history (shared PostgreSQL store)")
+    runs_parser = verbs.add_parser(
+        "runs",
+        **page(
+            "run history with per-step results",
+            """
+            Show the recorded runs, newest first: procedure, result, trigger (scheduled,
+            manual or catch-up), start time, duration and error, then a table of the
+            run's steps with their phase, result, seconds and summary. --json adds each
+            step's captured output.
+            """,
+            [(0, "the history was printed (also when it is empty)"), (1, CONFIG_ERROR)],
+        ),
+    )
+    runs_parser.add_argument(
+        "--procedure", "-p", metavar="NAME", help="only the runs of this procedure (default: all)"
+    )
+    runs_parser.add_argument(
+        "--limit", "-n", type=int, default=10, help="at most this many runs (default: %(default)s)"
+    )
+    runs_parser.add_argument(
+        "--host", help="another host's history (shared PostgreSQL store; default: this host)"
+    )
     runs_parser.set_defaults(handler=runs)
-    status_parser = verbs.add_parser("status", help="daemon state and procedures at a glance")
-    status_parser.add_argument("--host", help="another host's state (shared PostgreSQL store)")
+    status_parser = verbs.add_parser(
+        "status",
+        **page(
+            "daemon state and procedures at a glance",
+            """
+            Show how the host is doing: whether the daemon runs and its last reload, the
+            health score and the state of each check, the last and next run of each
+            procedure, key metrics, the newest backup of each set, and firing alerts.
+            """,
+            [(0, "the status was printed, whatever it says"), (1, CONFIG_ERROR)],
+        ),
+    )
+    status_parser.add_argument(
+        "--host", help="another host's state (shared PostgreSQL store; default: this host)"
+    )
     status_parser.set_defaults(handler=status)
+
+
+class _RunHelp(argparse.Action):
+    """`run --help`, followed by the procedures one can name."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(
+            option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        listing = procedure_listing(getattr(namespace, "config", None))
+        parser.epilog = f"{listing}\n\n{parser.epilog}"
+        parser.print_help()
+        parser.exit()
+
+
+def procedure_listing(config_path: str | None) -> str:
+    """The procedures configured in the file `--config` names (or the default one), or
+    where it looked and why they cannot be listed: help must print either way."""
+    from hostkeeper.config import ConfigError, load_config
+    from hostkeeper.config.location import default_config_path
+
+    if config_path:
+        source = "given by --config"
+    elif os.environ.get("HOSTKEEPER_CONFIG"):
+        source = "from $HOSTKEEPER_CONFIG"
+    else:
+        source = "the default location"
+    path = config_path or default_config_path()
+    try:
+        config = load_config(path).config
+    except ConfigError as error:
+        problem = error.first_line
+    except Exception as error:  # whatever breaks, `run --help` still explains the verb
+        problem = f"{path}: {type(error).__name__}: {error}"
+    else:
+        if not config.procedures:
+            return f"procedures in {path}: none defined"
+        width = max(map(len, config.procedures))
+        lines = [f"procedures in {path}:"]
+        for name, procedure in config.procedures.items():
+            steps = len(procedure.steps)
+            facts = [procedure.schedule.describe(), f"{steps} step{'' if steps == 1 else 's'}"]
+            if not procedure.enabled:
+                facts.append("disabled")
+            lines.append(f"  {name.ljust(width)}  {', '.join(facts)}")
+        return "\n".join(lines)
+    return "\n".join(
+        [
+            *_wrap(f"procedure list unavailable: cannot use {path} ({source}):"),
+            *_wrap(problem, indent="  ", hanging="    "),
+        ]
+    )
 
 
 def daemon(args: argparse.Namespace) -> int:
     from hostkeeper.daemon import run_daemon
 
     return run_daemon(args.config)
+
+
+def _wrap(text: str, indent: str = "", hanging: str = "") -> list[str]:
+    # A path is never cut in two, so it can be copied from the terminal.
+    return textwrap.wrap(
+        text,
+        79,
+        initial_indent=indent,
+        subsequent_indent=hanging,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def schedule(args: argparse.Namespace) -> int:
@@ -159,6 +320,18 @@ def runs(args: argparse.Namespace) -> int:
     if not records:
         print("no runs recorded yet")
         return 0
+    # One table over the steps of every run shown, cut back into runs: the columns are as
+    # wide as the longest label anywhere (labels are what people grep for, so no
+    # truncation), and every run's block lines up with the others.
+    steps = [step for record in records for step in record.steps]
+    header, *step_lines = table(
+        ["phase", "step", "status", "seconds", "detail"],
+        [
+            [s.phase, s.label, s.status.value, s.duration_seconds, _one_line(s.error or s.summary)]
+            for s in steps
+        ],
+    ).splitlines()
+    rows = iter(step_lines)
     for record in records:
         print(
             f"#{record.id} {record.procedure} {record.status} ({record.trigger}"
@@ -166,13 +339,16 @@ def runs(args: argparse.Namespace) -> int:
             + (f" {record.duration_seconds:.1f}s" if record.duration_seconds is not None else "")
             + (f": {record.error}" if record.error else "")
         )
-        for step in record.steps:
-            detail = step.error or step.summary or ""
-            print(
-                f"    {step.phase:<6} {step.label:<32} {step.status.value:<9} "
-                f"{step.duration_seconds:6.1f}s  {detail}".rstrip()
-            )
+        if record.steps:
+            print(f"    {header}")
+        for _ in record.steps:
+            print(f"    {next(rows)}")
     return 0
+
+
+def _one_line(text: str | None) -> str | None:
+    """A multi-line error would break the table; `runs --json` keeps it as it was."""
+    return " ".join(text.split()) if text else text
 
 
 def status(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.config.units import parse_duration
 from hostkeeper.output import emit_json
 from hostkeeper.reports.registry import NAMES
@@ -22,13 +23,33 @@ def _duration(text: str) -> Any:
 
 
 def register(verbs: Any) -> None:
-    parser = verbs.add_parser("report", help="write a report now: " + ", ".join(NAMES))
-    parser.add_argument("name", choices=NAMES, metavar="NAME", help=", ".join(NAMES))
+    parser = verbs.add_parser(
+        "report",
+        **page(
+            "write a report now: " + ", ".join(NAMES),
+            """
+            Write one report now, as a `report: NAME` step does: a self-contained HTML
+            file (inline charts, no scripts) or, for alert_effectiveness and security,
+            JSON, written atomically under report_dir/ with the date in its name, unless
+            --output says otherwise. Default periods: daily 24h, performance 7d, trends
+            30d, alert_effectiveness 7d, health_assessment 30d, capacity 90d; security
+            runs the audit and has none.
+            """,
+            [(0, "the report was written"), (1, f"it could not be made, or {CONFIG_ERROR}")],
+        ),
+    )
+    parser.add_argument("name", choices=NAMES, metavar="NAME", help="one of: " + ", ".join(NAMES))
     parser.add_argument(
-        "--output", type=Path, help="write here instead of the dated file under report_dir"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write here instead of the dated file under report_dir",
     )
     parser.add_argument(
-        "--period", type=_duration, help="how far back the report looks (e.g. 24h, 7d, 90d)"
+        "--period",
+        type=_duration,
+        metavar="DURATION",
+        help="how far back the report looks, e.g. 24h, 7d, 90d (default: per report, above)",
     )
     parser.set_defaults(handler=report)
 

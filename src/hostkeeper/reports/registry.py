@@ -11,11 +11,13 @@ import importlib
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hostkeeper.adapters.fs import atomic_write
-from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
+
+if TYPE_CHECKING:  # SQLAlchemy is not needed to know the report names (`report --help`)
+    from hostkeeper.adapters.store import Store
 
 NAMES = (
     "daily",
