@@ -497,9 +497,11 @@ def _record_rollback(target: Any, outcome: Any) -> None:
 def backup_status(config: Config, store: Any, host: str) -> list[dict[str, Any]]:
     """The newest archive and the last restore test of each set, for `status`."""
     from hostkeeper.adapters.store.files import last_restore_tests, newest_archives
+    from hostkeeper.tasks.restore_test import restore_test_problems
 
     newest = newest_archives(store, host)
     tests = last_restore_tests(store, host)
+    problems = restore_test_problems(config, store, host)
     names = [b.name for b in config.backups]
     names += sorted((newest.keys() | tests.keys()) - set(names))
     report = []
@@ -528,6 +530,7 @@ def backup_status(config: Config, store: Any, host: str) -> list[dict[str, Any]]
                     "files_checked": test["files_checked"],
                     "detail": test["detail"],
                 },
+                "restore_test_problem": problems.get(name),
             }
         )
     return report
@@ -557,3 +560,6 @@ def print_backup_status(report: list[dict[str, Any]]) -> None:
     print(
         table(["backup set", "newest archive", "created", "size", "verify", "restore test"], rows)
     )
+    for item in report:
+        if item["restore_test_problem"]:
+            print(f"backup set {item['set']}: {item['restore_test_problem']}")
