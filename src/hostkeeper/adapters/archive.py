@@ -297,6 +297,8 @@ def _write_tar(
                         "path": relpath,
                         "size": info.st_size,
                         "mode": stat.S_IMODE(info.st_mode),
+                        "uid": info.st_uid,
+                        "gid": info.st_gid,
                         "mtime": int(info.st_mtime),
                         "sha256": reader.digest.hexdigest(),
                     }

@@ -461,12 +461,13 @@ def rollback_verb(args: argparse.Namespace) -> int:
     else:
         if outcome.archive:
             print(f"archive: {outcome.archive}")
-        for path in outcome.replaced:
-            print(f"restored {path}")
-        for path in outcome.created:
-            print(f"created {path}")
-        for path in outcome.kept_aside:
-            print(f"kept aside {path}")
+        for item in outcome.files:
+            line = f"{item.action} {item.path}" + (f" ({item.detail})" if item.detail else "")
+            if item.kept_copy:
+                line += f"; previous copy kept as {item.kept_copy}"
+            print(line)
+        if outcome.ok and not outcome.changed:
+            print("nothing to roll back: every file matches the archive; no reload")
         if outcome.undone:
             print("the restored files were put back as they were before the rollback")
         for error in outcome.errors:
