@@ -1,17 +1,19 @@
 """`hostkeeper rollback`: put the configuration back from a backup, or change nothing.
 
 The archive (the newest of the config set that verifies, or the one named) is
-restored into a staging directory and checked against its manifest. Each file then
-replaces its original path atomically (temp name in the same directory, fsync,
-rename), the current file being kept aside as `NAME.pre-rollback-STAMP` (a hard link,
-so the original path is never missing). The restored hostkeeper configuration must
-validate; if it does not, every replaced file is put back and new ones are removed.
-Only then is the daemon reloaded.
+restored into a staging directory and checked against its manifest. Each file is
+then compared with its original path: one with the same content (sha256), mode and
+owner is left alone (not rewritten, not copied); one whose mode or owner differ gets
+them back in place; one whose content differs is copied into a private directory
+(state_dir/rollback/STAMP-xxxx/, 0700, copies 0600: configuration files hold secrets)
+and replaced atomically (temp name in the same directory, fsync, rename). The
+restored hostkeeper configuration must validate; if it does not, every changed file is
+put back as it was and new ones are removed. Only then, and only if something changed,
+is the daemon reloaded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import stat
@@ -27,13 +29,16 @@ import yaml
 from hostkeeper.adapters.archive import (
     ArchiveFile,
     BackupError,
+    file_sha256,
     list_archives,
     restore_archive,
     verify_archive,
 )
+from hostkeeper.adapters.inplace import Attributes, PrivateCopies, replace_file, set_attributes
 from hostkeeper.config import ConfigError, load_config
 
 DEFAULT_SET = "config"
+COPIES_DIR = "rollback"  # under state_dir: STAMP-xxxx/<absolute path> of each replaced file
 
 
 @dataclass
@@ -91,11 +96,29 @@ def _config_set(config_file: Path, sets: list[dict[str, Any]]) -> str:
 
 
 @dataclass
+class FileRollback:
+    """What rollback did to one file of the archive."""
+
+    path: str
+    action: str  # unchanged | replaced | created | attributes | failed
+    detail: str = ""
+    kept_copy: str | None = None
+    previous: Attributes | None = None  # for the undo
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "action": self.action,
+            "detail": self.detail,
+            "kept_copy": self.kept_copy,
+        }
+
+
+@dataclass
 class RollbackOutcome:
     archive: str | None = None
-    replaced: list[str] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
-    kept_aside: list[str] = field(default_factory=list)
+    files: list[FileRollback] = field(default_factory=list)
+    copies_dir: str | None = None
     valid: bool = False
     undone: bool = False
     reload: str | None = None
@@ -105,8 +128,31 @@ class RollbackOutcome:
     def ok(self) -> bool:
         return self.valid and not self.errors
 
+    @property
+    def changed(self) -> bool:
+        return any(item.action in CHANGES for item in self.files)
+
+    def paths(self, action: str) -> list[str]:
+        return [item.path for item in self.files if item.action == action]
+
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self)) | {"ok": self.ok}
+        return {
+            "archive": self.archive,
+            "files": [item.as_dict() for item in self.files],
+            "replaced": self.paths("replaced"),
+            "created": self.paths("created"),
+            "unchanged": self.paths("unchanged"),
+            "kept_aside": [item.kept_copy for item in self.files if item.kept_copy],
+            "copies_dir": self.copies_dir,
+            "valid": self.valid,
+            "undone": self.undone,
+            "reload": self.reload,
+            "errors": self.errors,
+            "ok": self.ok,
+        }
+
+
+CHANGES = ("replaced", "created", "attributes")
 
 
 def choose_archive(target: RollbackTarget, archive: str | None) -> tuple[Path | None, list[str]]:
@@ -136,6 +182,8 @@ def rollback(
     now: datetime | None = None,
     reload: Callable[[], str] | None = None,
 ) -> RollbackOutcome:
+    """Put back every file of the archive that differs from it (content, mode, and
+    owner when root and the archive recorded it), validate, reload; undo if invalid."""
     now = now or datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     outcome = RollbackOutcome()
@@ -147,6 +195,7 @@ def rollback(
     # Private scratch space: under the state directory when it exists, else the system's.
     parent = target.state_dir if target.state_dir.is_dir() else None
     staging = Path(tempfile.mkdtemp(prefix=f"rollback-{stamp}-", dir=parent)) / "files"
+    copies = PrivateCopies(target.state_dir / COPIES_DIR, stamp)
     try:
         try:
             restored = restore_archive(path, staging)
@@ -156,9 +205,10 @@ def rollback(
         if not restored.ok or restored.manifest is None:
             outcome.errors.extend(restored.problems or ["the archive has no manifest"])
             return outcome
-        _put_in_place(restored.manifest, staging, stamp, outcome)
+        _put_in_place(restored.manifest, staging, copies, outcome)
     finally:
         shutil.rmtree(staging.parent, ignore_errors=True)
+        outcome.copies_dir = str(copies.directory) if copies.directory else None
     if outcome.errors:
         _undo(outcome)
         return outcome
@@ -169,13 +219,13 @@ def rollback(
         outcome.errors.extend(f"restored configuration is invalid: {i}" for i in error.issues)
         _undo(outcome)
         return outcome
-    if reload is not None:
+    if reload is not None and outcome.changed:
         outcome.reload = reload()
     return outcome
 
 
 def _put_in_place(
-    manifest: dict[str, Any], staging: Path, stamp: str, outcome: RollbackOutcome
+    manifest: dict[str, Any], staging: Path, copies: PrivateCopies, outcome: RollbackOutcome
 ) -> None:
     for directory in sorted(manifest.get("directories", []), key=lambda d: d["path"]):
         original = Path("/" + directory["path"])
@@ -184,65 +234,75 @@ def _put_in_place(
     for entry in manifest.get("files", []):
         original = Path("/" + entry["path"])
         try:
-            _replace_one(staging / entry["path"], original, entry["mode"], stamp, outcome)
+            outcome.files.append(_roll_back_one(staging / entry["path"], original, entry, copies))
         except OSError as error:
-            outcome.errors.append(f"{original}: {error.strerror or error}")
+            reason = error.strerror or str(error)
+            outcome.files.append(FileRollback(str(original), "failed", reason))
+            outcome.errors.append(f"{original}: {reason}")
             return
 
 
-def _replace_one(
-    staged: Path, original: Path, mode: int, stamp: str, outcome: RollbackOutcome
-) -> None:
-    original.parent.mkdir(parents=True, exist_ok=True)
-    temp = original.with_name(f".{original.name}.rollback.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temp.unlink()
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+def _roll_back_one(
+    staged: Path, original: Path, entry: dict[str, Any], copies: PrivateCopies
+) -> FileRollback:
+    """Compare `original` with the archive's entry and change only what differs."""
     try:
-        with open(staged, "rb") as source:
-            while data := source.read(1 << 20):
-                os.write(fd, data)
-        try:
-            current = os.lstat(original)
-        except FileNotFoundError:
-            current = None
-        if current is not None and os.geteuid() == 0:
-            with contextlib.suppress(OSError):
-                os.fchown(fd, current.st_uid, current.st_gid)
-        os.fchmod(fd, mode)
-        os.fsync(fd)
+        current = os.lstat(original)
+    except FileNotFoundError:
+        current = None
+    if current is not None and not stat.S_ISREG(current.st_mode):
+        raise OSError(0, "exists and is not a regular file; left alone")
+    # Owners are put back only by root and only from archives that recorded them.
+    manage_owner = os.geteuid() == 0 and "uid" in entry and "gid" in entry
+    fallback = Attributes.of(current) if current else Attributes(0, os.geteuid(), os.getegid())
+    wanted = Attributes(
+        entry["mode"],
+        entry["uid"] if manage_owner else fallback.uid,
+        entry["gid"] if manage_owner else fallback.gid,
+    )
+    if current is None:
+        replace_file(original, staged, wanted, owner=manage_owner)
+        return FileRollback(str(original), "created", wanted.describe())
+    previous = Attributes.of(current)
+    same_content = current.st_size == entry["size"] and file_sha256(original) == entry["sha256"]
+    differences = [] if same_content else ["content"]
+    if previous.mode != wanted.mode:
+        differences.append(f"mode {previous.mode:o} -> {wanted.mode:o}")
+    if manage_owner and (previous.uid, previous.gid) != (wanted.uid, wanted.gid):
+        differences.append(f"owner {previous.uid}:{previous.gid} -> {wanted.uid}:{wanted.gid}")
+    if not differences:
+        return FileRollback(str(original), "unchanged", "same content, mode and owner")
+    if same_content:
+        set_attributes(original, wanted, owner=manage_owner)
+        return FileRollback(str(original), "attributes", ", ".join(differences), None, previous)
+    copy = copies.keep(original)
+    try:
+        replace_file(original, staged, wanted, owner=manage_owner)
     except BaseException:
-        os.close(fd)
-        temp.unlink(missing_ok=True)
+        copy.unlink(missing_ok=True)
         raise
-    os.close(fd)
-    if current is not None:
-        if not stat.S_ISREG(current.st_mode):
-            temp.unlink(missing_ok=True)
-            raise OSError(0, "exists and is not a regular file; left alone")
-        aside = original.with_name(f"{original.name}.pre-rollback-{stamp}")
-        os.link(original, aside, follow_symlinks=False)
-        outcome.kept_aside.append(str(aside))
-        os.replace(temp, original)
-        outcome.replaced.append(str(original))
-    else:
-        os.replace(temp, original)
-        outcome.created.append(str(original))
-    directory = os.open(original.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    return FileRollback(str(original), "replaced", ", ".join(differences), str(copy), previous)
 
 
 def _undo(outcome: RollbackOutcome) -> None:
-    """Put every replaced file back from its kept-aside copy; remove created ones."""
-    for original, aside in zip(outcome.replaced, outcome.kept_aside, strict=False):
-        os.replace(aside, original)
-    for created in outcome.created:
-        Path(created).unlink(missing_ok=True)
-    outcome.kept_aside = outcome.kept_aside[len(outcome.replaced) :]
-    for leftover in outcome.kept_aside:
-        Path(leftover).unlink(missing_ok=True)
-    outcome.kept_aside = []
+    """Put every changed file back as it was (content from its private copy, mode and
+    owner from before); remove created ones. The copies go once all is back."""
+    complete = True
+    for item in reversed(outcome.files):
+        path = Path(item.path)
+        try:
+            if item.action == "created":
+                path.unlink(missing_ok=True)
+            elif item.action == "replaced" and item.kept_copy and item.previous:
+                replace_file(path, Path(item.kept_copy), item.previous, owner=True)
+            elif item.action == "attributes" and item.previous:
+                set_attributes(path, item.previous, owner=True)
+        except OSError as error:
+            complete = False
+            outcome.errors.append(f"undo of {path} failed: {error.strerror or error}")
+    if complete and outcome.copies_dir:
+        shutil.rmtree(outcome.copies_dir, ignore_errors=True)
+        outcome.copies_dir = None
+        for item in outcome.files:
+            item.kept_copy = None
     outcome.undone = True

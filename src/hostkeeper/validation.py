@@ -15,7 +15,8 @@ configured) with a reason:
 - daily report: report_dir/daily/health_report_YYYYMMDD.html for today (configured
   time zone) exists and is not empty.
 - backups: the newest archive of each backup set verifies (sidecar, recorded hash and
-  manifest); a set without any archive fails.
+  manifest); a set without any archive fails; so does a set whose newest restore test
+  failed, or whose restore test is missing though a procedure that runs it has run.
 
 When the configuration does not load, the items that need it fail with that reason.
 """
@@ -258,6 +259,7 @@ def _report_item(config: Config, now: datetime) -> Item:
 
 
 def _backup_item(config: Config, store: Any, now: datetime) -> Item:
+    from hostkeeper.tasks.restore_test import restore_test_problems
     from hostkeeper.tasks.verify_backups import verify
 
     if not config.backups:
@@ -274,6 +276,8 @@ def _backup_item(config: Config, store: Any, now: datetime) -> Item:
         for item in results
         if not item.result.ok
     ]
+    restore_tests = restore_test_problems(config, store)
+    problems += [f"{name}: {problem}" for name, problem in restore_tests.items()]
     if problems:
         return _failed("backups", "; ".join(problems))
     names = ", ".join(item.result.path.name for item in results)

@@ -174,6 +174,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
             "verify_ok",
             "restore_tested_at",
             "restore_ok",
+            "restore_detail",
         }
         assert backup["newest"] == served.history.backup_paths[backup["set"]]
         assert backup["verify_ok"] is True
@@ -271,7 +272,7 @@ def test_rules_file_passes_promtool(repo_root: Path) -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 5 rules found" in checked.stdout, checked.stdout
+    assert "SUCCESS: 6 rules found" in checked.stdout, checked.stdout
 
 
 # -- token --------------------------------------------------------------------------------

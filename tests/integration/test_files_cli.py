@@ -174,7 +174,8 @@ def test_rollback_restores_validates_and_reloads_the_running_daemon(
     done = run(cli, layout, "rollback")
     assert done.returncode == 0, done.stdout + done.stderr
     assert layout["config"].read_text() == good
-    assert "kept aside" in done.stdout and "reloaded the daemon" in done.stdout
+    assert f"replaced {layout['config']} (content)" in done.stdout
+    assert "previous copy kept as " in done.stdout and "reloaded the daemon" in done.stdout
     deadline = time.monotonic() + 30
     state: dict[str, Any] = {}
     while time.monotonic() < deadline:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,29 +38,104 @@ def archive(etc: Path, backups: Path, when: datetime = NOW) -> Path:
     return create_archive("config", [str(etc)], [], backups / "config", when).path
 
 
-def test_rollback_restores_files_in_place_keeping_the_current_ones_aside(
+def _copies(state: Path) -> list[Path]:
+    return sorted(p for p in (state / "rollback").rglob("*") if p.is_file())
+
+
+def test_rollback_replaces_only_what_differs_and_keeps_private_copies(
     setup: tuple[Path, Path],
 ) -> None:
     etc, backups = setup
+    state = etc.parent / "state"
     good_config = (etc / "hostkeeper.yaml").read_text()
+    (etc / "secret.conf").write_text("password = old\n")
+    os.chmod(etc / "secret.conf", 0o640)
     archive(etc, backups)
     (etc / "hostkeeper.yaml").write_text(good_config + "a_typo: true\n")
-    (etc / "extra.conf").write_text("bad extra\n")
+    (etc / "secret.conf").write_text("password = new\n")
+    untouched = os.stat(etc / "extra.conf")
     target = target_from_file(etc / "hostkeeper.yaml")
     assert target.backup_dir == backups  # read leniently from the invalid file
     reloads: list[str] = []
     outcome = rollback(target, now=NOW, reload=lambda: reloads.append("x") or "reloaded")
     assert outcome.ok and outcome.valid and not outcome.undone, outcome.errors
     assert (etc / "hostkeeper.yaml").read_text() == good_config
-    assert (etc / "extra.conf").read_text() == "good extra\n"
-    aside = sorted(p.name for p in etc.iterdir() if ".pre-rollback-" in p.name)
-    assert aside == [
-        "extra.conf.pre-rollback-20240630T120000Z",
-        "hostkeeper.yaml.pre-rollback-20240630T120000Z",
-    ]
-    assert (etc / aside[0]).read_text() == "bad extra\n"
+    assert (etc / "secret.conf").read_text() == "password = old\n"
+    assert stat.S_IMODE(os.stat(etc / "secret.conf").st_mode) == 0o640
+    actions = {Path(item.path).name: item.action for item in outcome.files}
+    assert actions == {
+        "hostkeeper.yaml": "replaced",
+        "secret.conf": "replaced",
+        "extra.conf": "unchanged",
+    }
+    # the unchanged file was not rewritten (same inode, same mtime) and not copied
+    after = os.stat(etc / "extra.conf")
+    assert (after.st_ino, after.st_mtime_ns) == (untouched.st_ino, untouched.st_mtime_ns)
+    # nothing beside the originals; the copies are private, under state_dir
+    assert sorted(p.name for p in etc.iterdir()) == ["extra.conf", "hostkeeper.yaml", "secret.conf"]
+    copies = _copies(state)
+    assert [p.name for p in copies] == ["hostkeeper.yaml", "secret.conf"]
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in copies)
+    assert outcome.copies_dir is not None
+    assert stat.S_IMODE(os.stat(outcome.copies_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(state / "rollback").st_mode) == 0o700
+    assert copies[1].read_text() == "password = new\n"
+    kept = {Path(item.path).name: item.kept_copy for item in outcome.files}
+    assert kept["secret.conf"] == str(copies[1]) and kept["extra.conf"] is None
     assert reloads == ["x"] and outcome.reload == "reloaded"
-    assert not list(Path(target.state_dir).glob("rollback-*"))
+    assert not list(state.glob("rollback-*"))  # the staging directory is gone
+
+
+def test_a_file_whose_mode_changed_gets_its_mode_back_in_place(
+    setup: tuple[Path, Path],
+) -> None:
+    etc, backups = setup
+    os.chmod(etc / "extra.conf", 0o640)
+    archive(etc, backups)
+    os.chmod(etc / "extra.conf", 0o666)  # noqa: S103 (the drift rollback repairs)
+    inode = os.stat(etc / "extra.conf").st_ino
+    outcome = rollback(target_from_file(etc / "hostkeeper.yaml"), now=NOW)
+    assert outcome.ok, outcome.errors
+    [item] = [i for i in outcome.files if i.path.endswith("extra.conf")]
+    assert (item.action, item.detail, item.kept_copy) == ("attributes", "mode 666 -> 640", None)
+    info = os.stat(etc / "extra.conf")
+    assert stat.S_IMODE(info.st_mode) == 0o640 and info.st_ino == inode
+    assert outcome.copies_dir is None and _copies(etc.parent / "state") == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file another owner")
+def test_as_root_a_file_whose_owner_changed_gets_its_owner_back(
+    setup: tuple[Path, Path],
+) -> None:
+    etc, backups = setup
+    archive(etc, backups)
+    os.chown(etc / "extra.conf", 4321, 4321)
+    outcome = rollback(target_from_file(etc / "hostkeeper.yaml"), now=NOW)
+    assert outcome.ok, outcome.errors
+    [item] = [i for i in outcome.files if i.path.endswith("extra.conf")]
+    assert item.action == "attributes" and item.detail == "owner 4321:4321 -> 0:0"
+    info = os.stat(etc / "extra.conf")
+    assert (info.st_uid, info.st_gid) == (0, 0)
+
+
+def test_when_nothing_differs_nothing_is_written_copied_or_reloaded(
+    setup: tuple[Path, Path],
+) -> None:
+    etc, backups = setup
+    archive(etc, backups)
+    before = {p.name: os.stat(p) for p in etc.iterdir()}
+    reloads: list[str] = []
+    outcome = rollback(
+        target_from_file(etc / "hostkeeper.yaml"), now=NOW, reload=lambda: reloads.append("x") or ""
+    )
+    assert outcome.ok and not outcome.changed
+    assert {item.action for item in outcome.files} == {"unchanged"}
+    after = {p.name: os.stat(p) for p in etc.iterdir()}
+    assert {n: (s.st_ino, s.st_mtime_ns) for n, s in after.items()} == {
+        n: (s.st_ino, s.st_mtime_ns) for n, s in before.items()
+    }
+    assert not (etc.parent / "state" / "rollback").exists()
+    assert reloads == [] and outcome.reload is None
 
 
 def test_an_archive_with_an_invalid_config_is_undone(setup: tuple[Path, Path]) -> None:
@@ -69,6 +146,7 @@ def test_an_archive_with_an_invalid_config_is_undone(setup: tuple[Path, Path]) -
     archive(etc, backups)
     (etc / "added.conf").unlink()
     (etc / "hostkeeper.yaml").write_text(current)
+    os.chmod(etc / "hostkeeper.yaml", 0o600)
     reloads: list[str] = []
     outcome = rollback(
         target_from_file(etc / "hostkeeper.yaml"), now=NOW, reload=lambda: reloads.append("x") or ""
@@ -76,8 +154,10 @@ def test_an_archive_with_an_invalid_config_is_undone(setup: tuple[Path, Path]) -
     assert not outcome.ok and outcome.undone
     assert any("unknown_section" in error for error in outcome.errors)
     assert (etc / "hostkeeper.yaml").read_text() == current
+    assert stat.S_IMODE(os.stat(etc / "hostkeeper.yaml").st_mode) == 0o600
     assert not (etc / "added.conf").exists()
     assert sorted(p.name for p in etc.iterdir()) == ["extra.conf", "hostkeeper.yaml"]
+    assert _copies(etc.parent / "state") == []  # everything is back; no stale secrets
     assert reloads == []
 
 

@@ -4,8 +4,9 @@ An archive `SET-YYYYmmddTHHMMSSZ.tar.gz` holds the set's files under their absol
 paths without the leading `/`, then `MANIFEST.json` (path, size, mode, sha256 per file).
 Beside it, `NAME.sha256` in `sha256sum` format. Both are written to temp names,
 fsynced and renamed, so a crash never leaves a partial archive under a listed name.
-Restoring extracts only regular files and directories, with tarfile's "data" filter
-and our own allowlist, into a fresh directory, and checks every manifest entry there.
+Restoring vets and extracts member by member (adapters/extract.py: regular files and
+directories only, modes masked, tarfile's "data" filter as a second opinion where the
+interpreter has it) into a fresh directory, and checks every manifest entry there.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from hostkeeper.adapters.extract import (
+    MemberVetting,
+    UnsafeMember,
+    extract_archive,
+    restored_mode,
+)
 from hostkeeper.adapters.fs import (
     WalkProblems,
     atomic_write,
@@ -290,6 +297,8 @@ def _write_tar(
                         "path": relpath,
                         "size": info.st_size,
                         "mode": stat.S_IMODE(info.st_mode),
+                        "uid": info.st_uid,
+                        "gid": info.st_gid,
                         "mtime": int(info.st_mtime),
                         "sha256": reader.digest.hexdigest(),
                     }
@@ -439,29 +448,6 @@ def read_sidecar(path: Path) -> str | None:
     return value.lower() if re.fullmatch(r"[0-9a-fA-F]{64}", value) else None
 
 
-def member_problem(member: tarfile.TarInfo) -> str | None:
-    """Why a member is outside our allowlist (regular files and directories, relative
-    paths without `..`), or None."""
-    name = member.name
-    if not (member.isreg() or member.isdir()):
-        return f"{name!r}: {_kind(member)} entries are never restored"
-    if not name or name.startswith("/") or PurePosixPath(name).is_absolute():
-        return f"{name!r}: absolute path"
-    if ".." in PurePosixPath(name).parts or "\x00" in name:
-        return f"{name!r}: path leaves the target"
-    return None
-
-
-def _kind(member: tarfile.TarInfo) -> str:
-    if member.issym():
-        return "symlink"
-    if member.islnk():
-        return "hard link"
-    if member.isdev():
-        return "device or fifo"
-    return "special"
-
-
 def verify_archive(path: Path, expected_sha256: str | None = None) -> VerifyResult:
     """Re-hash the archive against its sidecar (and the store), then every member
     against the manifest. Never raises for a damaged archive: the problems say why."""
@@ -479,10 +465,11 @@ def verify_archive(path: Path, expected_sha256: str | None = None) -> VerifyResu
     if expected_sha256 and expected_sha256 != result.sha256:
         result.problems.append("archive sha256 differs from the one recorded at creation")
     members: dict[str, tuple[int, str]] = {}
+    vetting = MemberVetting()
     try:
         with tarfile.open(path, mode="r|gz") as tar:
             for member in tar:
-                problem = member_problem(member)
+                problem = vetting.problem(member)
                 if problem:
                     result.problems.append(problem)
                     continue
@@ -565,8 +552,10 @@ def restore_archive(path: Path, target: Path) -> RestoreResult:
         return result
     prepare_target(target)
     try:
-        with tarfile.open(path, mode="r|gz") as tar:
-            tar.extractall(target, members=_allowed(tar), filter="data")
+        extract_archive(path, target, skip=lambda name: name == MANIFEST)
+    except UnsafeMember as unsafe:
+        result.problems.append(f"refused, unsafe member {unsafe}; nothing was kept")
+        return result
     except (tarfile.TarError, OSError, EOFError) as error:
         result.problems.append(f"extraction failed: {error}")
         return result
@@ -576,28 +565,16 @@ def restore_archive(path: Path, target: Path) -> RestoreResult:
     return result
 
 
-def _allowed(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
-    for member in tar:
-        problem = member_problem(member)
-        if problem:
-            raise tarfile.TarError(f"unsafe member {problem}")
-        if member.name == MANIFEST:
-            continue
-        yield member
-
-
-def restored_mode(mode: int) -> int:
-    """The mode tarfile's data filter gives a regular file archived with `mode`."""
-    mode &= ~(stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWGRP | stat.S_IWOTH)
-    return mode | stat.S_IRUSR | stat.S_IWUSR
-
-
 def check_restored(target: Path, manifest: dict[str, Any]) -> list[str]:
     """Every manifest entry exists under `target` as a regular file of the right size,
     mode and sha256."""
     problems = []
     for entry in manifest.get("files", []):
-        restored = target / entry["path"]
+        relative = PurePosixPath(str(entry["path"]))
+        if relative.is_absolute() or ".." in relative.parts:
+            problems.append(f"{entry['path']}: the manifest names a path outside the archive")
+            continue
+        restored = target / relative
         try:
             info = os.lstat(restored)
         except OSError:

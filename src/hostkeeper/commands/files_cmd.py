@@ -666,12 +666,13 @@ def rollback_verb(args: argparse.Namespace) -> int:
     else:
         if outcome.archive:
             print(f"archive: {outcome.archive}")
-        for path in outcome.replaced:
-            print(f"restored {path}")
-        for path in outcome.created:
-            print(f"created {path}")
-        for path in outcome.kept_aside:
-            print(f"kept aside {path}")
+        for item in outcome.files:
+            line = f"{item.action} {item.path}" + (f" ({item.detail})" if item.detail else "")
+            if item.kept_copy:
+                line += f"; previous copy kept as {item.kept_copy}"
+            print(line)
+        if outcome.ok and not outcome.changed:
+            print("nothing to roll back: every file matches the archive; no reload")
         if outcome.undone:
             print("the restored files were put back as they were before the rollback")
         for error in outcome.errors:
@@ -702,9 +703,11 @@ def _record_rollback(target: Any, outcome: Any) -> None:
 def backup_status(config: Config, store: Any, host: str) -> list[dict[str, Any]]:
     """The newest archive and the last restore test of each set, for `status`."""
     from hostkeeper.adapters.store.files import last_restore_tests, newest_archives
+    from hostkeeper.tasks.restore_test import restore_test_problems
 
     newest = newest_archives(store, host)
     tests = last_restore_tests(store, host)
+    problems = restore_test_problems(config, store, host)
     names = [b.name for b in config.backups]
     names += sorted((newest.keys() | tests.keys()) - set(names))
     report = []
@@ -733,6 +736,7 @@ def backup_status(config: Config, store: Any, host: str) -> list[dict[str, Any]]
                     "files_checked": test["files_checked"],
                     "detail": test["detail"],
                 },
+                "restore_test_problem": problems.get(name),
             }
         )
     return report
@@ -762,3 +766,6 @@ def print_backup_status(report: list[dict[str, Any]]) -> None:
     print(
         table(["backup set", "newest archive", "created", "size", "verify", "restore test"], rows)
     )
+    for item in report:
+        if item["restore_test_problem"]:
+            print(f"backup set {item['set']}: {item['restore_test_problem']}")

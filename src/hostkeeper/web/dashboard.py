@@ -32,6 +32,16 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
+def _restore_test_cell(backup: dict[str, Any]) -> str:
+    """`never`, `ok WHEN`, or `FAILED WHEN: why` (the reason is what the operator needs)."""
+    if backup["restore_tested_at"] is None:
+        return "never"
+    when = _when(backup["restore_tested_at"])
+    if backup["restore_ok"]:
+        return f"ok {when}"
+    return f"FAILED {when}: {backup.get('restore_detail') or 'no reason recorded'}"
+
+
 def health_history(store: Store, since: datetime) -> list[tuple[float, float]]:
     with store.read() as connection:
         rows = connection.execute(
@@ -161,9 +171,7 @@ def render_dashboard(
                 _age(b["age_seconds"]),
                 "-" if b["size_bytes"] is None else f"{b['size_bytes'] / 1_048_576:.1f} MB",
                 {None: "never", True: "ok", False: "FAILED"}[b["verify_ok"]],
-                "never"
-                if b["restore_tested_at"] is None
-                else f"{'ok' if b['restore_ok'] else 'FAILED'} {_when(b['restore_tested_at'])}",
+                _restore_test_cell(b),
             ]
             for b in snapshot.backups
         ],

@@ -84,6 +84,7 @@ class BackupSet(_Model):
     verify_ok: bool | None
     restore_tested_at: AwareDatetime | None
     restore_ok: bool | None
+    restore_detail: str | None = None  # why the last restore test failed
 
 
 class Check(_Model):

@@ -236,6 +236,7 @@ def _backups(
                 "verify_ok": newest["verify_ok"] if newest else None,
                 "restore_tested_at": test["tested_at"] if test else None,
                 "restore_ok": test["ok"] if test else None,
+                "restore_detail": test["detail"] if test else None,
             }
         )
     return result

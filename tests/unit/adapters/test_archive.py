@@ -202,7 +202,7 @@ def test_a_rewritten_archive_with_a_matching_sidecar_fails_on_the_manifest(
 
 
 def test_restore_recreates_every_file_and_checks_the_manifest(
-    sources: Path, tmp_path: Path
+    sources: Path, tmp_path: Path, data_filter: str
 ) -> None:
     result = make(sources, tmp_path / "backups")
     target = tmp_path / "restore"
@@ -301,6 +301,7 @@ def device(outside: Path):  # type: ignore[no-untyped-def]
 def test_a_hostile_archive_restores_nothing_outside_the_target(
     tmp_path: Path,
     attack,  # type: ignore[no-untyped-def]
+    data_filter: str,
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -180,3 +180,17 @@ def test_a_source_containing_the_backup_directory_does_not_archive_it(
     archived = [entry["path"] for entry in verified.manifest["files"]]
     assert f"{str(tmp_path).lstrip('/')}/data.txt" in archived
     assert not any("/backups/" in path for path in archived)
+
+
+def test_a_restore_test_that_cannot_run_is_recorded_as_failed_with_its_reason(
+    config_for: Callable[..., Config], store: Store
+) -> None:
+    config = config_for()
+    create_backup(config, store, "config", NOW)
+    scratch = Path(config.paths.state_dir) / "restore-tests"
+    scratch.write_text("a file where the scratch directory belongs\n")
+    test = restore_test(config, store, "config", NOW)
+    assert not test.ok
+    assert test.problems == [f"restore test could not run: {scratch}: File exists"]
+    recorded = last_restore_tests(store)["config"]
+    assert recorded["ok"] is False and recorded["detail"] == test.problems[0]
