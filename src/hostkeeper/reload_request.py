@@ -103,8 +103,7 @@ def request_reload(state_dir: str, pid: int | None, timeout: float) -> ReloadVer
             raise ReloadUnanswered(f"the hostkeeper daemon (pid {target}) exited before answering")
         if time.monotonic() >= deadline:
             raise ReloadUnanswered(
-                f"no answer from the hostkeeper daemon (pid {target}) within {timeout:g}s; "
-                "it keeps its previous configuration until it reloads "
+                f"no answer from the hostkeeper daemon (pid {target}) within {timeout:g}s "
                 "(journalctl -u hostkeeper shows what it is doing)"
             )
         time.sleep(POLL_SECONDS)
