@@ -24,12 +24,12 @@ from hostkeeper import __version__
 from hostkeeper.adapters.locks import FileLock, LockHeld
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
-from hostkeeper.adapters.systemd import Notifier, watchdog_interval
+from hostkeeper.adapters.systemd import Notifier, monotonic_usec, watchdog_interval
 from hostkeeper.alerting.service import AlertService
 from hostkeeper.app import prepare_store
 from hostkeeper.collector import MetricsCollector
 from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
-from hostkeeper.daemon_state import DaemonState, write_state
+from hostkeeper.daemon_state import DaemonState, ReloadAttempt, write_state
 from hostkeeper.engine import Engine, RunReport, lock_path
 from hostkeeper.logsetup import configure_logging
 from hostkeeper.running_config import save_running_config
@@ -54,6 +54,7 @@ class Daemon:
         self._stop_requested = False
         self._status_dirty = True
         self._reload_error: str | None = None
+        self._reload_sequence = 0
         self.loaded: LoadedConfig | None = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -263,8 +264,12 @@ class Daemon:
 
     def _reload(self) -> None:
         assert self.scheduler is not None and self.state is not None
-        self.notifier.reloading()
-        log.info("reloading", config=self.config_path)
+        # Taken after the request flag was cleared and before the file is read: whoever
+        # signalled at or before this moment is answered by this attempt.
+        started = _iso_now(), monotonic_usec()
+        self._reload_sequence += 1
+        self.notifier.reloading(started[1])
+        log.info("reloading", config=self.config_path, attempt=self._reload_sequence)
         try:
             loaded = load_config(self.config_path)
             self._refuse_restart_only_changes(loaded)
@@ -272,7 +277,7 @@ class Daemon:
             self._reload_error = error.first_line
             for issue in error.issues:
                 log.error("reload failed, keeping the running configuration", problem=str(issue))
-            self._record_reload(error.first_line)
+            self._record_reload(error.first_line, started, [str(i) for i in error.issues])
             self.notifier.ready(self._status_text())
             return
         previous = self.loaded
@@ -283,13 +288,13 @@ class Daemon:
             assert previous is not None
             self._apply(previous)
             self._reload_error = f"{self.config_path}: could not apply: {error}"
-            self._record_reload(self._reload_error)
+            self._record_reload(self._reload_error, started, [self._reload_error])
             self.notifier.ready(self._status_text())
             return
         self._reload_error = None
         self.state.config_loaded_at = _iso_now()
         self._record_running_config()
-        self._record_reload("ok")
+        self._record_reload("ok", started, [])
         self.notifier.ready(self._status_text())
         log.info("configuration reloaded", schedule_changes=changes)
 
@@ -333,11 +338,16 @@ class Daemon:
             self.state.config_sha256 = ""
             log.error("could not record the running configuration", error=str(error))
 
-    def _record_reload(self, result: str) -> None:
+    def _record_reload(self, result: str, started: tuple[str, int], errors: list[str]) -> None:
+        """Write the attempt to daemon.json, where `hostkeeper reload` waits for it."""
         assert self.state is not None
         self.state.last_reload = result
         self.state.last_reload_at = _iso_now()
-        write_state(self.config.paths.state_dir, self.state)
+        self.state.reload = ReloadAttempt.finished(self._reload_sequence, *started, errors)
+        try:
+            write_state(self.config.paths.state_dir, self.state)
+        except OSError as error:  # a full disk must not end the daemon; waiters time out
+            log.error("could not record the reload", error=str(error))
 
     # -- stop ------------------------------------------------------------------------------
 

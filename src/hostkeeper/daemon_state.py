@@ -1,13 +1,51 @@
-"""The daemon's state file (state_dir/daemon.json), read by `hostkeeper status`."""
+"""The daemon's state file (state_dir/daemon.json), read by `hostkeeper status` and
+`hostkeeper reload`."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hostkeeper.adapters.fs import atomic_write
+
+# A file with hundreds of mistakes keeps the state file small; the journal has them all.
+MAX_RECORDED_ERRORS = 50
+
+
+@dataclass
+class ReloadAttempt:
+    """The daemon's latest reload attempt, the answer `hostkeeper reload` waits for.
+
+    `started_monotonic_usec` is CLOCK_MONOTONIC when the attempt began, before the file
+    was read: a waiter that signalled at or before it is answered by this attempt.
+    """
+
+    sequence: int  # 1 for the first reload of this daemon process
+    started_at: str
+    started_monotonic_usec: int
+    finished_at: str
+    result: str  # "ok" or "failed"
+    errors: list[str] = field(default_factory=list)  # `FILE:LINE: key.path: message`
+
+    @classmethod
+    def finished(
+        cls, sequence: int, started_at: str, started_usec: int, errors: list[str]
+    ) -> ReloadAttempt:
+        kept = errors[:MAX_RECORDED_ERRORS]
+        if len(errors) > len(kept):
+            kept.append(f"... and {len(errors) - len(kept)} more (journalctl -u hostkeeper -p err)")
+        return cls(
+            sequence=sequence,
+            started_at=started_at,
+            started_monotonic_usec=started_usec,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            result="failed" if errors else "ok",
+            errors=kept,
+        )
 
 
 @dataclass
@@ -21,6 +59,7 @@ class DaemonState:
     version: str = ""
     dashboard_url: str | None = None
     config_sha256: str = ""  # of state_dir/running-config.yaml, the text now in force
+    reload: ReloadAttempt | None = None
 
 
 def state_file(state_dir: str) -> Path:
@@ -49,3 +88,16 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return b"hostkeeper" in cmdline
+
+
+def is_daemon_process(pid: int) -> bool:
+    """Whether `pid` runs `hostkeeper ... daemon` (not merely something named hostkeeper,
+    and not a pid the kernel has since given to another program)."""
+    if pid <= 0:
+        return False
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    named = any(Path(os.fsdecode(argument)).name == "hostkeeper" for argument in arguments)
+    return named and b"daemon" in arguments

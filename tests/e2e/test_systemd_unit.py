@@ -1,8 +1,8 @@
 """The shipped unit under a real systemd: start, status, reload, watchdog, stop.
 
 A sandboxed systemd (see systemd_harness) gets packaging/systemd/hostkeeper.service
-unchanged in /run/systemd/system, plus a test drop-in that points ExecStart at this
-repository's venv and the configuration at a directory under /var/lib (the sandbox's /tmp
+unchanged in /run/systemd/system, plus a test drop-in that points ExecStart and ExecReload
+at this repository's venv and the configuration at a directory under /var/lib (the sandbox's /tmp
 is private, so pytest's tmp_path is not visible to the unit), shortens the watchdog to
 3 s and relaxes ProtectHome= (the venv's interpreter lives under /root).
 """
@@ -148,6 +148,8 @@ def drop_in(site: Site) -> str:
 [Service]
 ExecStart=
 ExecStart={HOSTKEEPER} --config {site.config} daemon
+ExecReload=
+ExecReload={HOSTKEEPER} --config {site.config} reload --pid $MAINPID
 # the venv's interpreter is under /root/.pyenv
 ProtectHome=read-only
 ReadWritePaths={site.root}
@@ -346,7 +348,9 @@ def test_reload_with_an_invalid_config_keeps_the_service_running(
 
     result = service.systemctl("reload", UNIT)
 
-    assert result.returncode == 0, result.stderr + status_of(service)
+    # ExecReload= (`hostkeeper reload`) waited for the verdict and failed with it.
+    assert result.returncode != 0, status_of(service)
+    assert "control process exited with error code" in result.stderr, result.stderr
     status = wait_until(
         lambda: (s := status_text(service)).startswith("reload failed") and s,
         what="STATUS= to report the failed reload",
@@ -354,7 +358,12 @@ def test_reload_with_an_invalid_config_keeps_the_service_running(
     assert where in status
     assert "| next weekly " in status
     assert "never_applied" not in status  # the old configuration is still in force
-    assert "reload failed" in service.systemctl("status", UNIT).stdout
+    shown = service.systemctl("status", "--lines=30", UNIT).stdout
+    assert "reload failed" in shown
+    # The reload command's first line (the first error, as text, not the daemon's JSON
+    # event) is among the log lines `systemctl status` shows.
+    messages = [line.split("]: ", 1)[-1] for line in shown.splitlines()]
+    assert any(message.startswith(where) for message in messages), shown
 
     errors = wait_until(
         lambda: (text := service.journal("-u", UNIT, "-p", "err")) and bad_value in text and text,
@@ -459,7 +468,10 @@ def test_shipped_settings_as_systemd_reads_them(sandbox: SystemdSandbox) -> None
         "path=/opt/hostkeeper/bin/hostkeeper ; argv[]=/opt/hostkeeper/bin/hostkeeper "
         "--config /etc/hostkeeper/hostkeeper.yaml daemon ;" in props["ExecStart"]
     )
-    assert "argv[]=/bin/kill -HUP $MAINPID" in props["ExecReload"]
+    assert (
+        "path=/opt/hostkeeper/bin/hostkeeper ; argv[]=/opt/hostkeeper/bin/hostkeeper "
+        "--config /etc/hostkeeper/hostkeeper.yaml reload --pid $MAINPID ;" in props["ExecReload"]
+    )
     assert props["ProtectSystem"] == "strict"
     assert props["ProtectHome"] == "yes"
     assert props["ProtectProc"] == "default"

@@ -37,9 +37,10 @@ class Notifier:
     def status(self, status: str) -> None:
         self.send(f"STATUS={one_line(status)}")
 
-    def reloading(self) -> None:
-        monotonic_usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
-        self.send("RELOADING=1", f"MONOTONIC_USEC={monotonic_usec}")
+    def reloading(self, started_usec: int | None = None) -> None:
+        """RELOADING=1 stamped with when the reload began (`monotonic_usec()`)."""
+        stamp = monotonic_usec() if started_usec is None else started_usec
+        self.send("RELOADING=1", f"MONOTONIC_USEC={stamp}")
 
     def stopping(self, status: str = "stopping") -> None:
         self.send("STOPPING=1", f"STATUS={one_line(status)}")
@@ -49,6 +50,12 @@ class Notifier:
 
     def extend_timeout(self, seconds: float) -> None:
         self.send(f"EXTEND_TIMEOUT_USEC={int(seconds * 1_000_000)}")
+
+
+def monotonic_usec() -> int:
+    """CLOCK_MONOTONIC in microseconds: one clock for every process of this boot, the
+    one systemd compares reload stamps with."""
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
 
 
 def watchdog_interval() -> float | None:

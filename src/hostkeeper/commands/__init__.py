@@ -13,6 +13,7 @@ from hostkeeper.commands import (
     files_cmd,
     metrics_cmd,
     procedures,
+    reload_cmd,
     report_cmd,
     validate_cmd,
 )
@@ -20,6 +21,7 @@ from hostkeeper.commands import (
 MODULES = (
     audit_cmd,
     procedures,
+    reload_cmd,
     config_cmd,
     db_cmd,
     check_cmd,
