@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from hostkeeper.adapters.fs import make_private_directory
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store.migrate import current_revision, migrate
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION
@@ -31,7 +32,7 @@ def prepare_store(
     With `isolate_migration` (the daemon), a needed migration runs in a child process.
     """
     state_dir = Path(config.paths.state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_directory(state_dir)
     store = open_store(config.database.url, slow_query=config.database.slow_query.total_seconds())
     atexit.register(store.flush_slow_queries)
     if isolate_migration:

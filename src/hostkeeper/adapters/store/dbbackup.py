@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from hostkeeper.adapters.fs import fsync_directory
+from hostkeeper.adapters.fs import fsync_directory, make_private_directory
 from hostkeeper.adapters.store.database import Store
 
 PAGES_PER_STEP = 1024
@@ -42,7 +42,7 @@ def backup_database(store: Store, target: Path) -> DatabaseBackup:
         raise DatabaseBackupError(
             "the store is not a SQLite file; back up PostgreSQL with pg_dump or its own tools"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_directory(target.parent)
     partial = target.with_name(f".{target.name}.tmp")
     _remove_database_files(partial)
     try:
