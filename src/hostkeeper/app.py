@@ -37,20 +37,25 @@ def prepare_store(
     atexit.register(store.flush_slow_queries)
     if isolate_migration:
         if current_revision(store) != SCHEMA_REVISION:
-            _migrate_in_child(config.database.url, state_dir, on_progress)
+            _migrate_in_child(
+                config.database.url, state_dir, config.database.backup_keep, on_progress
+            )
         return store
     migrate(
         store,
         lock_path=state_dir / "locks" / "migrate.lock",
         backup_dir=state_dir / "db-backups",
         on_progress=on_progress,
+        backup_keep=config.database.backup_keep,
     )
     return store
 
 
-def _migrate_in_child(url: str, state_dir: Path, on_progress: Callable[[str], None] | None) -> None:
+def _migrate_in_child(
+    url: str, state_dir: Path, backup_keep: int, on_progress: Callable[[str], None] | None
+) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "hostkeeper.migrate_child", url, str(state_dir)],
+        [sys.executable, "-m", "hostkeeper.migrate_child", url, str(state_dir), str(backup_keep)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

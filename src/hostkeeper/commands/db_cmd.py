@@ -49,9 +49,13 @@ def db(args: argparse.Namespace) -> int:
     elif operation == "index-usage":
         result = maintenance.index_usage(store)
     elif operation == "migrate":
-        result = maintenance.run_migrations(store, Path(config.paths.state_dir))
+        result = maintenance.run_migrations(
+            store, Path(config.paths.state_dir), config.database.backup_keep
+        )
     elif operation == "backup":
-        result = maintenance.backup(store, Path(config.paths.backup_dir))
+        result = maintenance.backup(
+            store, Path(config.paths.backup_dir), config.database.backup_keep
+        )
     else:
         result = getattr(maintenance, operation)(store)
     if args.json:

@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import Connection, func, select, text
 
 from hostkeeper.adapters.store.database import Store
-from hostkeeper.adapters.store.dbbackup import DatabaseBackupError, backup_database
+from hostkeeper.adapters.store.dbbackup import (
+    DEFAULT_KEEP,
+    DatabaseBackupError,
+    backup_database,
+    manual_copies,
+    new_copy_path,
+    prune_copies,
+)
 from hostkeeper.adapters.store.hot_queries import HOT_QUERIES
 from hostkeeper.adapters.store.migrate import current_revision, migrate
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION, metadata, slow_queries
@@ -262,12 +269,17 @@ def _uses_index(plan: list[str]) -> bool:
     )
 
 
-def run_migrations(store: Store, state_dir: Path) -> MaintenanceResult:
+def run_migrations(
+    store: Store, state_dir: Path, backup_keep: int = DEFAULT_KEEP
+) -> MaintenanceResult:
     before = current_revision(store)
     if before == SCHEMA_REVISION:
         return MaintenanceResult("migrate", True, f"schema already at {SCHEMA_REVISION}")
     backup = migrate(
-        store, state_dir / "locks" / "migrate.lock", backup_dir=state_dir / "db-backups"
+        store,
+        state_dir / "locks" / "migrate.lock",
+        backup_dir=state_dir / "db-backups",
+        backup_keep=backup_keep,
     )
     return MaintenanceResult(
         "migrate",
@@ -278,8 +290,9 @@ def run_migrations(store: Store, state_dir: Path) -> MaintenanceResult:
     )
 
 
-def backup(store: Store, backup_dir: Path) -> MaintenanceResult:
-    """An online copy of the SQLite store under backup_dir/database/, integrity-checked."""
+def backup(store: Store, backup_dir: Path, keep: int = DEFAULT_KEEP) -> MaintenanceResult:
+    """An online copy of the SQLite store under backup_dir/database/, integrity-checked;
+    then only the `keep` newest such copies stay (database.backup_keep)."""
     path = store.sqlite_path
     if path is None:
         return MaintenanceResult(
@@ -287,17 +300,28 @@ def backup(store: Store, backup_dir: Path) -> MaintenanceResult:
             False,
             "the store is not a SQLite file; back up PostgreSQL with pg_dump or its own tools",
         )
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = backup_dir / "database" / f"{path.stem}-{stamp}.db"
+    kind = manual_copies(path)
+    target = new_copy_path(backup_dir / "database", kind, datetime.now(UTC))
     try:
         copy = backup_database(store, target)
     except DatabaseBackupError as error:
         return MaintenanceResult("backup", False, str(error))
+    pruned = prune_copies(kind, keep, copy.path)
+    summary = f"{copy.path} ({_mb(copy.size)}, integrity {copy.integrity})"
+    if pruned.removed:
+        summary += f"; removed {len(pruned.removed)} older copies (keeping {keep})"
+    if pruned.problems:
+        summary += f"; could not remove: {'; '.join(pruned.problems)}"
     return MaintenanceResult(
         "backup",
         True,
-        f"{copy.path} ({_mb(copy.size)}, integrity {copy.integrity})",
-        {"path": str(copy.path), "bytes": copy.size},
+        summary,
+        {
+            "path": str(copy.path),
+            "bytes": copy.size,
+            "integrity": copy.integrity,
+            "pruned": pruned.removed,
+        },
     )
 
 
