@@ -434,6 +434,16 @@ class Compressed:
     original_bytes: int
     compressed_bytes: int
 
+    @property
+    def bytes_freed(self) -> int:
+        """Bytes compression saved: never negative, as a freed-bytes counter only grows."""
+        return max(self.original_bytes - self.compressed_bytes, 0)
+
+    @property
+    def bytes_grown(self) -> int:
+        """Bytes the `.gz` has beyond its source: a tiny file gains gzip's ~20-byte frame."""
+        return max(self.compressed_bytes - self.original_bytes, 0)
+
 
 class CompressionError(Exception):
     pass

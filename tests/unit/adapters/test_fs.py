@@ -83,3 +83,14 @@ def test_failed_atomic_write_keeps_the_old_file_and_removes_the_temp(tmp_path: P
         atomic_write(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"old"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_compressing_a_tiny_file_frees_nothing_and_reports_the_growth(tmp_path: Path) -> None:
+    from hostkeeper.adapters.fs import compress_file
+
+    tiny = tmp_path / "tiny.log"
+    tiny.write_bytes(b"x\n")
+    done = compress_file(tiny)
+    assert done.compressed_bytes == (tmp_path / "tiny.log.gz").stat().st_size
+    assert done.bytes_freed == 0
+    assert done.bytes_grown == done.compressed_bytes - 2 > 0
