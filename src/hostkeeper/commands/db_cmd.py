@@ -95,7 +95,10 @@ def _print_details(operation: str, details: dict[str, Any]) -> None:
         )
     elif operation == "index-usage":
         for query in details["queries"]:
-            mark = "index" if query["uses_index"] else "NO INDEX"
+            marks = {(True, True): "index", (False, True): "scan ok", (False, False): "NO INDEX"}
+            mark = marks[(query["uses_index"], query["ok"])]
             print(f"{mark:>8}  {query['query']}")
             for line in query["plan"]:
                 print(f"          {line}")
+            if query.get("reason"):
+                print(f"          ({query['reason']})")
