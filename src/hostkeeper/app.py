@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from hostkeeper.adapters.fs import make_private_directory
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store.migrate import current_revision, migrate
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION
@@ -26,25 +27,30 @@ def prepare_store(
     With `isolate_migration` (the daemon), a needed migration runs in a child process.
     """
     state_dir = Path(config.paths.state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_directory(state_dir)
     store = open_store(config.database.url, slow_query=config.database.slow_query.total_seconds())
     atexit.register(store.flush_slow_queries)
     if isolate_migration:
         if current_revision(store) != SCHEMA_REVISION:
-            _migrate_in_child(config.database.url, state_dir, on_progress)
+            _migrate_in_child(
+                config.database.url, state_dir, config.database.backup_keep, on_progress
+            )
         return store
     migrate(
         store,
         lock_path=state_dir / "locks" / "migrate.lock",
         backup_dir=state_dir / "db-backups",
         on_progress=on_progress,
+        backup_keep=config.database.backup_keep,
     )
     return store
 
 
-def _migrate_in_child(url: str, state_dir: Path, on_progress: Callable[[str], None] | None) -> None:
+def _migrate_in_child(
+    url: str, state_dir: Path, backup_keep: int, on_progress: Callable[[str], None] | None
+) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "hostkeeper.migrate_child", url, str(state_dir)],
+        [sys.executable, "-m", "hostkeeper.migrate_child", url, str(state_dir), str(backup_keep)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -67,7 +67,7 @@ def state_file(state_dir: str) -> Path:
 
 
 def write_state(state_dir: str, state: DaemonState) -> None:
-    atomic_write(state_file(state_dir), json.dumps(asdict(state), indent=2).encode(), 0o644)
+    atomic_write(state_file(state_dir), json.dumps(asdict(state), indent=2).encode(), 0o640)
 
 
 def read_state(state_dir: str) -> dict[str, Any] | None:

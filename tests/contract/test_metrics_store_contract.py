@@ -159,7 +159,7 @@ def test_incomplete_buckets_are_not_rolled_up(store: Store) -> None:
 def test_linear_sums_over_raw_samples_and_rollups(store: Store) -> None:
     write_samples(store, _series("disk./.used_percent", T0, 720, 10.0, lambda i: 50 + i / 100))
     roll_up(store, now=T0 + 2 * HOUR)
-    n, sum_x, sum_y, sum_xx, sum_xy = linear_sums(
+    n, sum_x, sum_y, sum_xx, sum_xy, first_x, last_x = linear_sums(
         store, "disk./.used_percent", T0, T0 + 2 * HOUR, RAW
     )
     xs = [i * 10.0 for i in range(720)]
@@ -169,8 +169,9 @@ def test_linear_sums_over_raw_samples_and_rollups(store: Store) -> None:
     assert sum_y == pytest.approx(sum(ys))
     assert sum_xx == pytest.approx(sum(x * x for x in xs))
     assert sum_xy == pytest.approx(sum(x * y for x, y in zip(xs, ys, strict=True)))
+    assert (first_x, last_x) == pytest.approx((0.0, xs[-1]))
     assert linear_sums(store, "disk./.used_percent", T0, T0 + 2 * HOUR, FIVE_MINUTES)[0] == 24
-    assert linear_sums(store, "unknown", T0, T0 + 1, RAW) == (0, 0.0, 0.0, 0.0, 0.0)
+    assert linear_sums(store, "unknown", T0, T0 + 1, RAW) == (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 # -- retention -----------------------------------------------------------------------------

@@ -216,3 +216,21 @@ def test_config_from_the_environment_variable(config_file: ConfigFile, tmp_path:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{path}: valid")
+
+
+def test_db_backup_keeps_database_backup_keep_copies(
+    cli: Cli, config_file: ConfigFile, config_data: Any, tmp_path: Path
+) -> None:
+    data = config_data()
+    path = config_file(database={**data["database"], "backup_keep": 2})
+    made = []
+    for _ in range(4):
+        result = cli("--json", "--config", str(path), "db", "backup")
+        assert result.returncode == 0, result.stderr
+        made.append(Path(_json(result)["path"]).name)
+    result = cli("--config", str(path), "backup", "create", "--database")
+    assert result.returncode == 0, result.stderr
+    assert "removed older copies" in result.stdout
+    remaining = sorted(p.name for p in (tmp_path / "backups" / "database").iterdir())
+    assert len(remaining) == 2
+    assert made[-1] in remaining

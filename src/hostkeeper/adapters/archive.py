@@ -40,6 +40,7 @@ from hostkeeper.adapters.fs import (
     atomic_write,
     delete_path,
     fsync_directory,
+    make_private_directory,
     open_root,
     walk_files_at,
 )
@@ -211,7 +212,7 @@ def create_archive(
     """
     # Relative sources are relative to the working directory, like every configured path.
     sources = [os.path.abspath(source) for source in sources]
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_directory(directory)
     name = _unique_name(directory, backup_set, now)
     temp = directory / f".{name}.tmp"
     result = ArchiveResult(directory / name, "", 0, 0, 0, now)

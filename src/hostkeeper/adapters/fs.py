@@ -31,11 +31,47 @@ _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 # smaller ones are compressed whole, several files at once.
 PARALLEL_THRESHOLD = 8 * CHUNK_SIZE
 TEMP_SUFFIX = ".gz.tmp"
+# What hostkeeper's own directories (state, reports, backups, locks) are created with:
+# nothing for other users, so they pass hostkeeper's own audit (core/audit.py) even when
+# the CLI runs under a login shell's umask 022.
+PRIVATE_DIRECTORY_MODE = 0o750
+
+
+def make_private_directory(path: Path, mode: int = PRIVATE_DIRECTORY_MODE) -> Path:
+    """Create `path` and its missing parents with exactly `mode`, whatever the umask.
+
+    A directory that already exists keeps its mode: it may be the operator's.
+    """
+    missing: list[Path] = []
+    candidate = path
+    while not candidate.is_dir():
+        missing.append(candidate)
+        if candidate.parent == candidate:
+            break
+        candidate = candidate.parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, mode)
+        except FileExistsError:
+            if not directory.is_dir():
+                raise
+            continue  # made by a concurrent process: its mode is its own
+        # mkdir's mode is masked by the umask; fchmod through O_NOFOLLOW never follows a
+        # symlink swapped in meanwhile
+        fd = os.open(directory, _DIR_FLAGS)
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+    return path
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o640) -> None:
-    """Write to a temp name in the same directory, fsync, rename, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write to a temp name in the same directory, fsync, rename, fsync the directory.
+
+    Missing directories are created private (`make_private_directory`).
+    """
+    make_private_directory(path.parent)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -397,6 +433,16 @@ class Compressed:
     source: os.stat_result
     original_bytes: int
     compressed_bytes: int
+
+    @property
+    def bytes_freed(self) -> int:
+        """Bytes compression saved: never negative, as a freed-bytes counter only grows."""
+        return max(self.original_bytes - self.compressed_bytes, 0)
+
+    @property
+    def bytes_grown(self) -> int:
+        """Bytes the `.gz` has beyond its source: a tiny file gains gzip's ~20-byte frame."""
+        return max(self.compressed_bytes - self.original_bytes, 0)
 
 
 class CompressionError(Exception):

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from hostkeeper.adapters.fs import make_private_directory
+
 
 class LockHeld(Exception):
     def __init__(self, path: Path, holder: str) -> None:
@@ -27,7 +29,7 @@ class FileLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_directory(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o640)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if self.blocking else fcntl.LOCK_NB))

@@ -151,9 +151,13 @@ def db(args: argparse.Namespace) -> int:
     elif operation == "index-usage":
         result = maintenance.index_usage(store)
     elif operation == "migrate":
-        result = maintenance.run_migrations(store, Path(config.paths.state_dir))
+        result = maintenance.run_migrations(
+            store, Path(config.paths.state_dir), config.database.backup_keep
+        )
     elif operation == "backup":
-        result = maintenance.backup(store, Path(config.paths.backup_dir))
+        result = maintenance.backup(
+            store, Path(config.paths.backup_dir), config.database.backup_keep
+        )
     else:
         result = getattr(maintenance, operation)(store)
     if args.json:
@@ -193,7 +197,10 @@ def _print_details(operation: str, details: dict[str, Any]) -> None:
         )
     elif operation == "index-usage":
         for query in details["queries"]:
-            mark = "index" if query["uses_index"] else "NO INDEX"
+            marks = {(True, True): "index", (False, True): "scan ok", (False, False): "NO INDEX"}
+            mark = marks[(query["uses_index"], query["ok"])]
             print(f"{mark:>8}  {query['query']}")
             for line in query["plan"]:
                 print(f"          {line}")
+            if query.get("reason"):
+                print(f"          ({query['reason']})")

@@ -489,21 +489,19 @@ def backup_create(args: argparse.Namespace) -> int:
 
 
 def _backup_database(args: argparse.Namespace, config: Config) -> int:
-    from hostkeeper.adapters.store.dbbackup import DatabaseBackupError, backup_database
+    from hostkeeper.adapters.store import maintenance
 
     store = store_for(config)
-    source = store.sqlite_path
-    stamp = _now().strftime("%Y%m%dT%H%M%SZ")
-    name = f"{source.stem if source else 'hostkeeper'}-{stamp}.db"
-    target = Path(config.paths.backup_dir) / "database" / name
-    try:
-        result = backup_database(store, target)
-    except DatabaseBackupError as error:
-        return _fail(str(error))
+    result = maintenance.backup(store, Path(config.paths.backup_dir), config.database.backup_keep)
+    if not result.ok:
+        return _fail(result.summary)
+    copy = result.details
     if args.json:
-        emit_json({"path": str(result.path), "bytes": result.size, "integrity": result.integrity})
+        emit_json({key: copy[key] for key in ("path", "bytes", "integrity", "pruned")})
     else:
-        print(f"{result.path}: {_mb(result.size)}, integrity {result.integrity}")
+        print(f"{copy['path']}: {_mb(copy['bytes'])}, integrity {copy['integrity']}")
+        if copy["pruned"]:
+            print(f"  removed older copies: {', '.join(copy['pruned'])}")
     return 0
 
 

@@ -34,6 +34,12 @@ class Database(Section):
     slow_query: Duration = Field(
         timedelta(milliseconds=200), description="statements slower than this are recorded"
     )
+    backup_keep: int = Field(
+        7,
+        ge=1,
+        description="newest SQLite copies kept of `db backup` (backup_dir/database/) and, "
+        "apart, of those made before a migration (state_dir/db-backups/)",
+    )
 
     @field_validator("url")
     @classmethod

@@ -19,7 +19,11 @@ SAMPLE: dict[str, Any] = {
         "backup_dir": "/var/backups/hostkeeper",
         "log_dir": "/var/log/hostkeeper",
     },
-    "database": {"url": "sqlite:////var/lib/hostkeeper/hostkeeper.db", "slow_query": "200ms"},
+    "database": {
+        "url": "sqlite:////var/lib/hostkeeper/hostkeeper.db",
+        "slow_query": "200ms",
+        "backup_keep": 7,
+    },
     "daemon": {
         "watchdog": True,
         "shutdown_timeout": "60s",

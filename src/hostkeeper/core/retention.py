@@ -6,6 +6,9 @@ most recent months (periods in the configured time zone). The tiers overlap: an 
 kept as a day's newest may also be its week's newest. Periods count only when they have
 an archive, so backups that stopped for a while never lose their last good copies to
 the passage of time. The newest archive is never pruned, nor one dated in the future.
+
+Copies that have no tiers (the store's own database copies) keep a plain count:
+`beyond_newest`.
 """
 
 from __future__ import annotations
@@ -79,3 +82,13 @@ def plan_retention(
         )
         for archive in ordered
     ]
+
+
+def beyond_newest(stamped: Iterable[tuple[str, tuple[str, int]]], keep: int) -> list[str]:
+    """Names to prune so that only the `keep` newest remain (at least one is kept).
+
+    Each item is (name, (sortable UTC stamp, sequence within that stamp)); the names to
+    prune come oldest first.
+    """
+    ordered = sorted(stamped, key=lambda item: (item[1], item[0]), reverse=True)
+    return [name for name, _key in reversed(ordered[max(keep, 1) :])]

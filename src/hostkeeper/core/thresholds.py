@@ -18,6 +18,10 @@ evidence then shows.
 The evidence for a level is how often it would have tripped over the same observations:
 `samples` beyond it and `episodes`, the runs of consecutive observations beyond it that
 lasted at least `hold` (a rule's `for:`), i.e. how many alerts it would have raised.
+
+No level is suggested from less than MIN_SPAN of history or fewer than MIN_OBSERVATIONS
+observations: twenty minutes of ten-second samples are plenty of numbers but miss the
+nightly batch job and the backup window a level has to live with (`shortfall`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-MIN_OBSERVATIONS = 30  # fewer observations: no suggestion, the quartiles mean little
+from hostkeeper.core import sufficiency
+
+MIN_OBSERVATIONS = 100  # fewer observations: no suggestion, the quartiles mean little
+MIN_SPAN = 24 * 3600.0  # seconds of history: a shorter one has not seen a whole day
 MILD_FENCE = 1.5
 FAR_FENCE = 3.0
 
@@ -178,6 +185,17 @@ def suggest_levels(
     warning = domain.clamp(rounding(warning, direction))
     critical = domain.clamp(rounding(critical, direction))
     return Levels(warning, critical)
+
+
+def shortfall(
+    timestamps: Sequence[float],
+    min_span: float = MIN_SPAN,
+    min_observations: int = MIN_OBSERVATIONS,
+) -> str | None:
+    """Why observations at `timestamps` (seconds) are too few or cover too short a time
+    to suggest levels from, or None when they suffice."""
+    span = max(timestamps) - min(timestamps) if timestamps else 0.0
+    return sufficiency.shortfall(span, len(timestamps), min_span, min_observations)
 
 
 def round_outwards(value: float, direction: Direction, digits: int = 2) -> float:

@@ -3,17 +3,25 @@
 The fit takes the five running sums of a line fit, so the store can compute them in one
 SQL pass; `x` is seconds since an origin near the data (epoch seconds squared would lose
 the precision a double has).
+
+A slope per day is only given from at least MIN_SPAN of data and MIN_POINTS values
+(`shortfall`): a line through twenty minutes of a CPU's ups and downs extrapolated to a
+day says nothing about the host.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hostkeeper.core import sufficiency
 from hostkeeper.core.metrics import is_usage_metric
 
 DAY = 86400.0
 FULL = 100.0
+MIN_SPAN = 3 * DAY  # a per-day slope wants several days, so one day's cycle cannot pass for it
+MIN_POINTS = 100
 
 
 @dataclass(frozen=True)
@@ -23,18 +31,28 @@ class LinearSums:
     sum_y: float
     sum_xx: float
     sum_xy: float
+    first_x: float = 0.0  # the smallest x, and
+    last_x: float = 0.0  # the largest: the span the values cover
 
     @classmethod
     def of(cls, points: Iterable[tuple[float, float]]) -> LinearSums:
         n = 0
         sum_x = sum_y = sum_xx = sum_xy = 0.0
+        first_x, last_x = math.inf, -math.inf
         for x, y in points:
             n += 1
             sum_x += x
             sum_y += y
             sum_xx += x * x
             sum_xy += x * y
-        return cls(n, sum_x, sum_y, sum_xx, sum_xy)
+            first_x, last_x = min(first_x, x), max(last_x, x)
+        if n == 0:
+            first_x = last_x = 0.0
+        return cls(n, sum_x, sum_y, sum_xx, sum_xy, first_x, last_x)
+
+    @property
+    def span(self) -> float:
+        return self.last_x - self.first_x
 
 
 @dataclass(frozen=True)
@@ -96,8 +114,18 @@ class Trend:
         return text
 
 
+def shortfall(sums: LinearSums) -> str | None:
+    """Why `sums` cover too little to give a slope per day from, or None."""
+    return sufficiency.shortfall(sums.span, sums.n, MIN_SPAN, MIN_POINTS)
+
+
 def trend(metric: str, sums: LinearSums, end_x: float) -> Trend | None:
-    """The trend of `metric` from its sums; `end_x` is the end of the period in x units."""
+    """The trend of `metric` from its sums; `end_x` is the end of the period in x units.
+
+    None without enough data (`shortfall`).
+    """
+    if shortfall(sums) is not None:
+        return None
     line = fit(sums)
     if line is None:
         return None

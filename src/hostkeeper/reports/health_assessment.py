@@ -49,11 +49,9 @@ def _drift(config: Config, store: Store, start: datetime, now: datetime) -> list
     resolution = source_resolution(config, now - start)
     drift = []
     for metric, stats in sorted(baseline.items()):
-        n, _, sum_y, _, _ = linear_sums(
-            store, metric, start.timestamp(), now.timestamp(), resolution
-        )
+        n, _, sum_y, *_ = linear_sums(store, metric, start.timestamp(), now.timestamp(), resolution)
         if n == 0 and resolution != RAW:
-            n, _, sum_y, _, _ = linear_sums(store, metric, start.timestamp(), now.timestamp(), RAW)
+            n, _, sum_y, *_ = linear_sums(store, metric, start.timestamp(), now.timestamp(), RAW)
         mean = sum_y / n if n else None
         shift = None
         if mean is not None and stats.mean is not None and stats.stddev:

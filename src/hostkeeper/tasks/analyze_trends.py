@@ -23,7 +23,7 @@ from hostkeeper.config import Config
 from hostkeeper.config.units import format_duration
 from hostkeeper.core.metrics import FIVE_MINUTES, HOUR, RAW
 from hostkeeper.core.runs import StepStatus
-from hostkeeper.core.trends import LinearSums, Trend, trend
+from hostkeeper.core.trends import LinearSums, Trend, shortfall, trend
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
 RESOLUTION_NAMES = {RAW: "raw", FIVE_MINUTES: "5m", HOUR: "1h"}
@@ -59,19 +59,30 @@ def trends(
     config: Config, store: Store, now: datetime, period: timedelta
 ) -> tuple[dict[str, Trend | None], int]:
     """The trend of each baseline metric (None without enough data) and the resolution."""
+    found, _why_not, resolution = trends_and_shortfalls(config, store, now, period)
+    return found, resolution
+
+
+def trends_and_shortfalls(
+    config: Config, store: Store, now: datetime, period: timedelta
+) -> tuple[dict[str, Trend | None], dict[str, str], int]:
+    """As `trends`, with why each metric without a trend has none."""
     resolution = source_resolution(config, period)
     start = now - period
     found: dict[str, Trend | None] = {}
+    why_not: dict[str, str] = {}
     for metric in config.baselines.metrics:
         sums = LinearSums(
             *linear_sums(store, metric, start.timestamp(), now.timestamp(), resolution)
         )
         found[metric] = trend(metric, sums, period.total_seconds())
-    return found, resolution
+        if found[metric] is None:
+            why_not[metric] = shortfall(sums) or "not enough data: the values do not vary in time"
+    return found, why_not, resolution
 
 
 def analyze(config: Config, store: Store, now: datetime, period: timedelta) -> StepOutcome:
-    found, resolution = trends(config, store, now, period)
+    found, why_not, resolution = trends_and_shortfalls(config, store, now, period)
     fitted = {metric: t for metric, t in found.items() if t is not None}
     missing = [metric for metric, t in found.items() if t is None]
     details: dict[str, Any] = {
@@ -79,10 +90,10 @@ def analyze(config: Config, store: Store, now: datetime, period: timedelta) -> S
         "source": RESOLUTION_NAMES[resolution],
         "trends": {metric: t.as_dict() for metric, t in fitted.items()},
         "no_data": missing,
+        "not_enough_data": why_not,
     }
     parts = [t.describe() for t in fitted.values()]
-    if missing:
-        parts.append(f"not enough data: {', '.join(missing)}")
+    parts += [f"{metric} {why_not[metric]}" for metric in missing]
     summary = f"trends over {format_duration(period)}: " + "; ".join(parts)
     if not fitted:
         return StepOutcome(StepStatus.WARNING, summary, details=details)

@@ -59,6 +59,7 @@ class CleanupOutcome:
     deleted: int = 0
     compressed: int = 0
     bytes_freed: int = 0
+    bytes_grown: int = 0  # by compressing files too small to shrink
     skipped: list[tuple[str, str]] = field(default_factory=list)  # not acted on, why
     errors: list[str] = field(default_factory=list)
     missing: bool = False  # the policy's path does not exist
@@ -78,6 +79,7 @@ class CleanupOutcome:
             "deleted": self.deleted,
             "compressed": self.compressed,
             "bytes_freed": self.bytes_freed,
+            "bytes_grown": self.bytes_grown,
             "missing": self.missing,
             "skipped": [list(item) for item in self.skipped[:100]],
             "errors": self.errors[:100],
@@ -334,7 +336,8 @@ def _compress(jobs: list[CompressJob], outcome: CleanupOutcome, check: Any) -> N
             outcome.skipped.append((result.name, "changed after compression; kept"))
             continue
         outcome.compressed += 1
-        outcome.bytes_freed += result.original_bytes - result.compressed_bytes
+        outcome.bytes_freed += result.bytes_freed
+        outcome.bytes_grown += result.bytes_grown
 
 
 def run(ctx: StepContext, argument: Any) -> StepOutcome:

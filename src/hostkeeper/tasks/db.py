@@ -17,10 +17,11 @@ def run_operation(ctx: StepContext, operation: str) -> maintenance.MaintenanceRe
         return maintenance.check(store)
     if operation == "integrity_check":
         return maintenance.check(store, full=True)
+    keep = ctx.config.database.backup_keep
     if operation == "backup":
-        return maintenance.backup(store, Path(paths.backup_dir))
+        return maintenance.backup(store, Path(paths.backup_dir), keep)
     if operation == "migrate":
-        return maintenance.run_migrations(store, Path(paths.state_dir))
+        return maintenance.run_migrations(store, Path(paths.state_dir), keep)
     simple = {
         "optimize": maintenance.optimize,
         "analyze": maintenance.analyze,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hostkeeper.adapters.archive import BackupError, RestoreResult, restore_archive
+from hostkeeper.adapters.fs import make_private_directory
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import record_restore_test
 from hostkeeper.config import Config
@@ -75,7 +76,7 @@ def restore_test(config: Config, store: Store, name: str, now: datetime) -> Rest
 
 def _restore_in_scratch(config: Config, name: str, archive: Path) -> RestoreResult:
     scratch_parent = Path(config.paths.state_dir) / "restore-tests"
-    scratch_parent.mkdir(parents=True, exist_ok=True)
+    make_private_directory(scratch_parent)
     scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=scratch_parent))
     try:
         return restore_archive(archive, scratch / "root")

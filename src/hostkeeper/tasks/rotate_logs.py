@@ -69,6 +69,7 @@ class LogOutcome:
     deleted: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # still open by a writer
     bytes_freed: int = 0
+    bytes_grown: int = 0  # by compressing files too small to shrink
     errors: list[str] = field(default_factory=list)
 
 
@@ -110,6 +111,8 @@ class PolicyOutcome:
                     "rotated": log.rotated,
                     "compressed": log.compressed,
                     "deleted": log.deleted,
+                    "bytes_freed": log.bytes_freed,
+                    "bytes_grown": log.bytes_grown,
                     "deferred": log.deferred,
                     "errors": log.errors,
                 }
@@ -464,7 +467,8 @@ def _compress_and_prune(
             item = owners[(result.dir_fd, result.name)]
             if result.name not in kept:
                 item.compressed.append(result.name)
-                item.bytes_freed += result.original_bytes - result.compressed_bytes
+                item.bytes_freed += result.bytes_freed
+                item.bytes_grown += result.bytes_grown
         for item in logs:
             fd_or_none = fds.get(os.path.dirname(item.plan.path))
             if fd_or_none is None or (item.plan.rotate and not item.rotated):

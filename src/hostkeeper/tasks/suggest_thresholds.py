@@ -43,6 +43,7 @@ LOAD_DOMAIN = th.Domain(lowest=0.0, min_spread=0.1, relative_spread=0.25)
 AGE_DOMAIN = th.Domain(lowest=0.0, min_spread=60.0, relative_spread=0.25)
 Z_DOMAIN = th.Domain(min_spread=0.5, relative_spread=0.0)
 LEVELLED_CHECKS = {"disk_free", "memory_available", "load", "file_age"}
+NOT_ENOUGH_DATA = "not enough data"  # the verdict below th.MIN_SPAN or th.MIN_OBSERVATIONS
 
 
 @dataclass
@@ -170,8 +171,6 @@ def check_item(
         item.update(suggested=None, verdict="no data", note="no observations in the period")
         return item, None
     distribution = th.describe(value for _, value in observed.points)
-    rounding = th.round_duration_outwards if check.type == "file_age" else None
-    suggested = th.suggest_levels(distribution, observed.direction, observed.domain, rounding)
     item.update(
         source=observed.source,
         direction=observed.direction.value,
@@ -179,12 +178,11 @@ def check_item(
         distribution=distribution.to_dict(),
         evidence={"current": _level_evidence(observed, current)},
     )
-    if suggested is None:
-        item.update(
-            suggested=None,
-            verdict="no suggestion",
-            note=f"only {distribution.n} observations (need {th.MIN_OBSERVATIONS})",
-        )
+    missing = th.shortfall([ts for ts, _ in observed.points])
+    rounding = th.round_duration_outwards if check.type == "file_age" else None
+    suggested = th.suggest_levels(distribution, observed.direction, observed.domain, rounding)
+    if missing is not None or suggested is None:
+        item.update(suggested=None, verdict=NOT_ENOUGH_DATA, note=missing)
         return item, (observed, None)
     item["suggested"] = {
         "warning": suggested.warning,
@@ -344,10 +342,11 @@ def _levelled_rule_item(
     distribution = th.describe(value for _, value in observed.points)
     item["distribution"] = distribution.to_dict()
     item["evidence"] = {"current": evidence(current_level), "hold_seconds": hold}
+    missing = th.shortfall([ts for ts, _ in observed.points])
     levels = th.suggest_levels(distribution, observed.direction, observed.domain)
-    if levels is None:
-        item.update(suggested=None, verdict="no suggestion")
-        item["note"] = f"only {distribution.n} observations (need {th.MIN_OBSERVATIONS})"
+    if missing is not None or levels is None:
+        item.update(suggested=None, verdict=NOT_ENOUGH_DATA)
+        item["note"] = "; ".join(filter(None, [item.get("note"), missing]))
         return item
     level = levels.level_for(rule.severity.value)
     item["suggested"] = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, cast, func, select
+from sqlalchemy import Connection, Integer, and_, case, cast, func, select
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.schema import (
@@ -255,10 +255,13 @@ def _notifications(connection: Connection, host: str) -> list[dict[str, Any]]:
 
 def _file_totals(connection: Connection, host: str) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
+    # Rows recorded before freed bytes were clamped may hold a negative figure (a tiny
+    # file's .gz is larger): counting them as 0 keeps the counter from going down.
+    freed_bytes = case((file_actions.c.bytes_freed > 0, file_actions.c.bytes_freed), else_=0)
     for kind, freed, deleted, compressed, rotated in connection.execute(
         select(
             file_actions.c.kind,
-            func.coalesce(func.sum(file_actions.c.bytes_freed), 0),
+            func.coalesce(func.sum(freed_bytes), 0),
             func.coalesce(func.sum(file_actions.c.files_deleted), 0),
             func.coalesce(func.sum(file_actions.c.files_compressed), 0),
             func.coalesce(func.sum(file_actions.c.files_rotated), 0),

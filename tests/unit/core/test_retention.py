@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hostkeeper.core.retention import ArchiveStamp, plan_retention
+from hostkeeper.core.retention import ArchiveStamp, beyond_newest, plan_retention
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 
@@ -91,3 +91,20 @@ def test_archives_dated_in_the_future_are_kept() -> None:
 
 def test_no_archives_no_decisions() -> None:
     assert plan_retention([], daily=7, weekly=4, monthly=12, now=NOW, zone=UTC) == []
+
+
+def test_beyond_newest_prunes_the_oldest_first_and_keeps_the_newest_n() -> None:
+    stamped = [
+        ("b", ("20260102T000000Z", 1)),
+        ("a", ("20260101T000000Z", 1)),
+        ("d", ("20260103T000000Z", 2)),
+        ("c", ("20260103T000000Z", 1)),
+    ]
+    assert beyond_newest(stamped, 2) == ["a", "b"]
+    assert beyond_newest(stamped, 4) == []
+
+
+def test_beyond_newest_always_keeps_one() -> None:
+    assert beyond_newest([("a", ("20260101T000000Z", 1)), ("b", ("20260102T000000Z", 1))], 0) == [
+        "a"
+    ]

@@ -187,3 +187,22 @@ def test_levels_pick_the_one_matching_a_rules_severity() -> None:
     assert levels.level_for("critical") == 4.0
     assert levels.level_for("warning") == 2.0
     assert levels.level_for("info") == 2.0
+
+
+def test_twenty_minutes_of_samples_are_not_enough_to_suggest_levels() -> None:
+    timestamps = [1.7e9 + 10.0 * i for i in range(121)]  # ten-second samples, 20 minutes
+    assert th.shortfall(timestamps) == (
+        "not enough data: 20 min of the 24 h needed, 121 values of the 100 needed"
+    )
+
+
+def test_a_long_span_with_few_observations_is_not_enough_either() -> None:
+    daily = [1.7e9 + 86400.0 * day for day in range(7)]  # one check result a day
+    assert th.shortfall(daily) == (
+        "not enough data: 6 days of the 24 h needed, 7 values of the 100 needed"
+    )
+    assert th.shortfall([]) is not None
+
+
+def test_a_day_of_minutely_samples_is_enough() -> None:
+    assert th.shortfall([1.7e9 + 60.0 * i for i in range(24 * 60 + 1)]) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from hostkeeper.adapters.fs import make_private_directory
 from hostkeeper.adapters.store.slowlog import SlowQueryRecorder
 
 BUSY_TIMEOUT_MS = 10_000
@@ -83,13 +85,31 @@ def open_store(url: str, host: str | None = None, slow_query: float | None = Non
     """Create the engine for `url` (the SQLite file's directory is created if missing)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        if parsed.database and parsed.database != ":memory:":
+            database = Path(parsed.database)
+            make_private_directory(database.parent)
+            event.listen(engine, "do_connect", lambda *_args: _create_private_file(database))
         _configure_sqlite(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return Store(engine, host, slow_query)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a missing database file readable by its owner and group only, just before
+    SQLite would (with 0644 under a login shell's umask); SQLite gives its -wal and -shm
+    files the database file's mode, so the empty file made here covers all three."""
+    try:
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640
+        )
+    except FileExistsError:
+        return  # an existing database keeps its mode
+    try:
+        os.fchmod(fd, 0o640)
+    finally:
+        os.close(fd)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -560,8 +560,9 @@ def _rows(cursor: Any) -> Iterable[tuple[float]]:
 
 def linear_sums(
     store: Store, metric: str, start: float, end: float, resolution: int, host: str | None = None
-) -> tuple[int, float, float, float, float]:
-    """(n, sum x, sum y, sum x*x, sum x*y) of `metric` over [start, end), x = ts - start.
+) -> tuple[int, float, float, float, float, float, float]:
+    """(n, sum x, sum y, sum x*x, sum x*y, min x, max x) of `metric` over [start, end),
+    x = ts - start.
 
     Over raw samples (RAW) or the means of rollups; one pass in SQL for a trend fit.
     """
@@ -569,7 +570,7 @@ def linear_sums(
     with store.read() as connection:
         series_id = _lookup_series(connection, owner, [metric]).get(metric)
         if series_id is None:
-            return (0, 0.0, 0.0, 0.0, 0.0)
+            return (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         if resolution == RAW:
             x: ColumnElement[float] = samples.c.ts - start
             y: ColumnElement[float] = samples.c.value
@@ -593,9 +594,19 @@ def linear_sums(
                 func.coalesce(func.sum(y), 0.0),
                 func.coalesce(func.sum(x * x), 0.0),
                 func.coalesce(func.sum(x * y), 0.0),
+                func.coalesce(func.min(x), 0.0),
+                func.coalesce(func.max(x), 0.0),
             ).where(condition)
         ).one()
-    return (int(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4]))
+    return (
+        int(row[0]),
+        float(row[1]),
+        float(row[2]),
+        float(row[3]),
+        float(row[4]),
+        float(row[5]),
+        float(row[6]),
+    )
 
 
 def oldest_raw_sample(store: Store, host: str | None = None) -> float | None:

@@ -15,7 +15,13 @@ from sqlalchemy import inspect, text
 
 from hostkeeper.adapters.locks import FileLock
 from hostkeeper.adapters.store.database import Store
-from hostkeeper.adapters.store.dbbackup import backup_database
+from hostkeeper.adapters.store.dbbackup import (
+    DEFAULT_KEEP,
+    backup_database,
+    new_copy_path,
+    pre_migration_copies,
+    prune_copies,
+)
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION
 
 
@@ -40,8 +46,12 @@ def migrate(
     lock_path: Path,
     backup_dir: Path | None = None,
     on_progress: Callable[[str], None] | None = None,
+    backup_keep: int = DEFAULT_KEEP,
 ) -> str | None:
-    """Upgrade to SCHEMA_REVISION; return the backup file made first, if any."""
+    """Upgrade to SCHEMA_REVISION; return the backup file made first, if any.
+
+    Of the pre-migration copies in `backup_dir`, the `backup_keep` newest stay.
+    """
     if current_revision(store) == SCHEMA_REVISION:
         return None
     progress = on_progress or (lambda _message: None)
@@ -52,11 +62,16 @@ def migrate(
         backup_file = None
         database = store.sqlite_path
         if revision is not None and database is not None and database.exists():
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            target = (backup_dir or database.parent) / f"{database.name}.pre-{revision}-{stamp}"
+            kind = pre_migration_copies(database, revision)
+            target = new_copy_path(backup_dir or database.parent, kind, datetime.now(UTC))
             progress(f"backing up the database to {target} before migrating")
             backup_database(store, target)
             backup_file = str(target)
+            pruned = prune_copies(kind, backup_keep, target)
+            for name in pruned.removed:
+                progress(f"removed the older pre-migration copy {name}")
+            for problem in pruned.problems:
+                progress(f"could not remove an older pre-migration copy: {problem}")
         progress(f"migrating the database from {revision or 'empty'} to {SCHEMA_REVISION}")
         upgrade(store, SCHEMA_REVISION)
         return backup_file

@@ -221,3 +221,25 @@ def test_naive_datetimes_are_refused_and_aware_ones_come_back_in_utc(store: Stor
         stored = connection.execute(select(runs.c.started_at)).scalar()
     assert stored == datetime(2025, 1, 1, 11, 0, tzinfo=UTC)
     assert stored.tzinfo is UTC
+
+
+def test_a_new_database_and_its_wal_are_private_under_umask_022(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        store = open_store(f"sqlite:///{tmp_path / 'state' / 'hostkeeper.db'}")
+        try:
+            with store.write() as connection:
+                connection.execute(text("CREATE TABLE t (x INTEGER)"))
+                connection.execute(text("INSERT INTO t VALUES (1)"))
+            created = sorted((tmp_path / "state").iterdir())
+            assert [p.name for p in created][:2] == ["hostkeeper.db", "hostkeeper.db-shm"]
+            for path in created:
+                assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+            assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o750
+        finally:
+            store.dispose()
+    finally:
+        os.umask(previous)

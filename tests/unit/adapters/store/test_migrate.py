@@ -167,6 +167,26 @@ def test_database_at_an_older_revision_is_backed_up_before_migrating(
     assert any(f"from {SCHEMA_REVISION} to ffff" in message for message in messages)
 
 
+def test_pre_migration_copies_keep_the_newest_of_any_revision(
+    empty_store: Store, tmp_path: Path, install_newer_migrations: Callable[[], None]
+) -> None:
+    migrate(empty_store, tmp_path / "migrate.lock")
+    copies = tmp_path / "backups"
+    copies.mkdir()
+    older = ["hk.db.pre-0001-20250101T000000Z", "hk.db.pre-0002-20250201T000000Z"]
+    for name in older:
+        (copies / name).write_bytes(b"an old copy")
+    (copies / "hk-20250101T000000Z.db").write_bytes(b"a db backup copy: another kind")
+    install_newer_migrations()
+
+    made = migrate(empty_store, tmp_path / "migrate.lock", copies, backup_keep=2)
+
+    assert made is not None
+    assert sorted(p.name for p in copies.iterdir()) == sorted(
+        ["hk-20250101T000000Z.db", older[1], Path(made).name]
+    )
+
+
 def test_backup_copies_a_live_wal_database(empty_store: Store, tmp_path: Path) -> None:
     migrate(empty_store, tmp_path / "migrate.lock")
     with empty_store.write() as connection:
