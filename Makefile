@@ -14,7 +14,7 @@ LOGROTATE_DIR ?= /etc/logrotate.d
 CONFIG_DIR ?= /etc/hostkeeper
 BIN_DIR ?= /usr/local/bin
 
-.PHONY: all venv run test lint pytest bench deb install uninstall clean
+.PHONY: all venv run test lint pytest test-system-python bench deb install uninstall clean
 
 all: test
 
@@ -39,6 +39,19 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# The unit, integration and contract suites again on the host's own interpreter (Debian
+# 12: 3.11.2), the one the package and `make install` run hostkeeper on. CI runs both.
+SYSTEM_VENV ?= .venv-system
+$(SYSTEM_VENV)/.installed: pyproject.toml
+	@packaging/check-interpreter $(INSTALL_PYTHON)
+	$(INSTALL_PYTHON) -m venv $(SYSTEM_VENV)
+	$(SYSTEM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SYSTEM_VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+test-system-python: $(SYSTEM_VENV)/.installed
+	$(SYSTEM_VENV)/bin/pytest tests/unit tests/integration tests/contract $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
@@ -74,4 +87,4 @@ uninstall:
 	@echo "removed; $(CONFIG_DIR), /var/lib/hostkeeper and /var/backups/hostkeeper are kept"
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SYSTEM_VENV) $(DEB_DIR) var .pytest_cache .mypy_cache .ruff_cache
