@@ -350,7 +350,7 @@ def test_reload_with_an_invalid_config_keeps_the_service_running(
 
     # ExecReload= (`hostkeeper reload`) waited for the verdict and failed with it.
     assert result.returncode != 0, status_of(service)
-    assert "control process exited with error code" in result.stderr, result.stderr
+    assert "Job for hostkeeper.service failed" in result.stderr, result.stderr
     status = wait_until(
         lambda: (s := status_text(service)).startswith("reload failed") and s,
         what="STATUS= to report the failed reload",

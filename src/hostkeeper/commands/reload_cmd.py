@@ -8,6 +8,7 @@ import argparse
 import sys
 from typing import Any
 
+from hostkeeper.commands.helppage import page
 from hostkeeper.output import emit_json
 
 DEFAULT_TIMEOUT = "30s"  # well inside the unit's TimeoutStartSec=, which bounds ExecReload=
@@ -16,7 +17,28 @@ DEFAULT_TIMEOUT = "30s"  # well inside the unit's TimeoutStartSec=, which bounds
 def register(verbs: Any) -> None:
     parser = verbs.add_parser(
         "reload",
-        help="make the running daemon reload its configuration and report its verdict",
+        **page(
+            "make the running daemon reload its configuration and report its verdict",
+            """
+            Send SIGHUP to the running daemon (the one given by --pid, else the one
+            recorded in state_dir/daemon.json) and wait until it has tried the
+            configuration file again. The unit's ExecReload= runs this verb, so
+            `systemctl reload hostkeeper` fails when the daemon refuses the file, on any
+            systemd version.
+
+            A refused file leaves the daemon running on its previous configuration;
+            every problem is printed on stderr as FILE:LINE: key.path: message, the
+            first one first (that line is what `systemctl status` shows).
+            """,
+            [
+                (0, "the daemon runs the new configuration"),
+                (
+                    1,
+                    "the daemon refused the file and keeps the previous configuration, "
+                    "or no daemon runs, or it did not answer within --timeout",
+                ),
+            ],
+        ),
     )
     parser.add_argument(
         "--pid",
@@ -27,7 +49,8 @@ def register(verbs: Any) -> None:
     parser.add_argument(
         "--timeout",
         type=_seconds,
-        default=_seconds(DEFAULT_TIMEOUT),
+        default=DEFAULT_TIMEOUT,  # argparse converts a string default with `type`
+        metavar="DURATION",
         help=f"how long to wait for the verdict (default {DEFAULT_TIMEOUT})",
     )
     parser.set_defaults(handler=reload_verb)
