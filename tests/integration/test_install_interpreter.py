@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.peers import missing_peer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECK = REPO_ROOT / "packaging" / "check-interpreter"
@@ -51,7 +52,7 @@ def under_root_home() -> Iterator[Path]:
 
 def test_the_system_interpreter_is_accepted() -> None:
     if not SYSTEM_PYTHON.exists():
-        pytest.skip("this machine has no /usr/bin/python3")
+        missing_peer("this machine has no /usr/bin/python3 (Debian package python3)")
     result = check(SYSTEM_PYTHON)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
