@@ -287,6 +287,8 @@ def run_every_procedure(host: Host) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
         host.record(f"hostkeeper run {procedure}", first_line)
         assert " failed" not in first_line
+        if procedure == "daily":  # nothing on a fresh install is worth a warning
+            assert first_line.startswith("daily: succeeded"), done.stdout
 
 
 def validate_and_audit(host: Host) -> None:

@@ -76,6 +76,11 @@ def created_on_demand(config: Config) -> list[Path]:
     return [Path(paths.state_dir), Path(paths.report_dir), Path(paths.backup_dir)]
 
 
+def made_by_hostkeeper(config: Config, path: str | Path) -> bool:
+    """Whether `path` lies in a directory hostkeeper creates itself when it first writes."""
+    return _is_under(Path(path), created_on_demand(config))
+
+
 def _is_under(path: Path, roots: list[Path]) -> bool:
     absolute = Path(os.path.abspath(path))
     return any(

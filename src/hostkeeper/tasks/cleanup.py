@@ -35,6 +35,7 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
 from hostkeeper.adapters.sweep import default_workers, lstat_at, sweep, unlink_at
 from hostkeeper.config import Config
+from hostkeeper.config.environment import made_by_hostkeeper
 from hostkeeper.config.files import CleanupPolicy
 from hostkeeper.core.cleanup import (
     CleanupAction,
@@ -247,10 +248,14 @@ def clean(
         for policy in policies:
             outcome = CleanupOutcome(policy.name, policy.path)
             if not os.path.lexists(policy.path):
-                # Nothing to clean (the application is not installed here): worth a
-                # warning, not a failed weekly run.
-                outcome.missing = True
-                outcome.skipped.append((policy.path, "does not exist; nothing to clean"))
+                # Nothing to clean. Under hostkeeper's own directories that is a fresh
+                # install (the first report makes it); elsewhere the application is not
+                # installed here: worth a warning, not a failed weekly run.
+                if made_by_hostkeeper(config, policy.path):
+                    outcome.skipped.append((policy.path, "not created yet; nothing to clean"))
+                else:
+                    outcome.missing = True
+                    outcome.skipped.append((policy.path, "does not exist; nothing to clean"))
                 outcomes.append(outcome)
                 continue
             try:

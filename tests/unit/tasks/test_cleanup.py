@@ -206,6 +206,17 @@ def test_a_missing_root_is_noted_and_a_symlinked_root_is_an_error(
     assert "nested/old.log" in tree(root)
 
 
+def test_a_root_hostkeeper_has_not_created_yet_is_no_warning(
+    make_config: Callable[..., Config], store: Store, tmp_path: Path
+) -> None:
+    # the shipped policy on the report directory, on a fresh install before any report
+    reports = tmp_path / "reports"  # paths.report_dir of make_config
+    config = make_config(cleanup=[{"name": "reports", "path": str(reports), "delete_after": "1d"}])
+    [outcome] = clean(config, store, now=NOW)
+    assert outcome.errors == [] and not outcome.missing
+    assert outcome.skipped == [(str(reports), "not created yet; nothing to clean")]
+
+
 def test_a_leftover_temp_file_is_removed_and_the_source_compressed_again(
     config_for: Callable[..., Config], store: Store, root: Path
 ) -> None:
