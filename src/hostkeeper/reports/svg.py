@@ -19,6 +19,7 @@ from hostkeeper.reports.markup import AttributeValue, Fragment, element, join
 WIDTH, HEIGHT = 640, 200
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 12, 26, 28
 _PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2")
+_CHAR_WIDTH = 6  # about the width of a character of the 10 px axis labels
 _AXIS_TEXT: dict[str, AttributeValue] = {"font-size": 10, "fill": "#475569"}
 
 
@@ -168,19 +169,24 @@ def _y_axis(axis: ValueAxis, scale: Callable[[float], float], unit: str) -> list
 
 
 def _x_axis(ticks: list[Tick], scale: Callable[[float], float]) -> list[Fragment]:
-    return [
-        _axis_label(
-            {
-                "class": "x-tick",
-                "data-t": f"{tick.at:.0f}",
-                "x": scale(tick.at),
-                "y": HEIGHT - 10,
-                "text-anchor": "middle",
-            },
-            tick.label,
+    labels = []
+    for tick in ticks:
+        x = scale(tick.at)
+        # a label centred on a tick near the right edge would be cut off: end it there
+        fits = x + len(tick.label) * _CHAR_WIDTH / 2 <= WIDTH
+        labels.append(
+            _axis_label(
+                {
+                    "class": "x-tick",
+                    "data-t": f"{tick.at:.0f}",
+                    "x": x if fits else WIDTH - 1,
+                    "y": HEIGHT - 10,
+                    "text-anchor": "middle" if fits else "end",
+                },
+                tick.label,
+            )
         )
-        for tick in ticks
-    ]
+    return labels
 
 
 def _band(band: Band, axis: ValueAxis, y: Callable[[float], float]) -> list[Fragment]:
