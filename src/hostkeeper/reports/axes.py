@@ -59,8 +59,8 @@ def time_ticks(start: float, end: float, max_ticks: int = MAX_TIME_TICKS) -> lis
     for step in _STEPS:
         if step < shortest:
             continue
-        found = _regular_ticks(start, end, step)
-        if len(found) <= max_ticks:
+        found = _regular_ticks(start, end, step, max_ticks)
+        if found is not None:
             return _labelled(found or [start], fmt)
     for months in _MONTH_STEPS:
         found = _month_ticks(start, end, months)
@@ -69,10 +69,13 @@ def time_ticks(start: float, end: float, max_ticks: int = MAX_TIME_TICKS) -> lis
     return _labelled([start], fmt)
 
 
-def _regular_ticks(start: float, end: float, step: int) -> list[float]:
+def _regular_ticks(start: float, end: float, step: int, limit: int) -> list[float] | None:
+    """Multiples of `step` in [start, end), or None if there are more than `limit`."""
     origin = _MONDAY if step % WEEK == 0 else 0
     first = math.ceil((start - origin) / step) * step + origin
     count = math.ceil((end - first) / step)
+    if count > limit:
+        return None
     return [first + index * step for index in range(max(count, 0))]
 
 

@@ -10,12 +10,14 @@ cost the daemon no template engine until a page renders.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9:-]*")
+_SPECIAL = re.compile(r"[&<>\"']")
 
 AttributeValue = str | int | float
 
@@ -69,10 +71,14 @@ def join(fragments: Iterable[Fragment]) -> Fragment:
 
 def _attribute(value: AttributeValue) -> str:
     if isinstance(value, float):
-        value = f"{value:.1f}"  # coordinates: a tenth of a pixel is enough
-    return html.escape(str(value), quote=True)
+        return f"{value:.1f}"  # coordinates: a tenth of a pixel is enough
+    if isinstance(value, int):
+        return str(value)
+    # most values (coordinates, colours) have nothing to escape: skip the copying then
+    return html.escape(value, quote=True) if _SPECIAL.search(value) else value
 
 
+@functools.cache  # a chart repeats the same few names thousands of times
 def _check_name(name: str) -> None:
     if not _NAME.fullmatch(name):
         raise ValueError(f"not a markup name: {name!r}")
