@@ -127,7 +127,7 @@ def test_comprehensive_prints_every_checks_detail_duration_and_weight(
     result = cli("--config", str(config), "check", "--comprehensive")
     assert result.returncode == 0
     header = result.stdout.splitlines()[1]
-    assert header.split() == ["CHECK", "TYPE", "STATE", "VALUE", "SECONDS", "WEIGHT", "DETAIL"]
+    assert header.split() == ["CHECK", "TYPE", "STATE", "VALUE", "DURATION", "WEIGHT", "DETAIL"]
     assert f"free on {tmp_path}" in result.stdout
     assert "accepted a connection" in result.stdout
 

@@ -275,6 +275,27 @@ def test_rules_file_passes_promtool(repo_root: Path) -> None:
     assert "SUCCESS: 6 rules found" in checked.stdout, checked.stdout
 
 
+# -- memory -------------------------------------------------------------------------------
+
+
+def test_the_template_engine_loads_with_the_first_page_not_with_the_daemon(
+    site: Site, start_daemon: DaemonFactory
+) -> None:
+    site.write_text(_dashboard_config(site, "127.0.0.1:0"))
+    daemon = start_daemon()
+    url = wait_until(
+        lambda: (site.daemon_state() or {}).get("dashboard_url"),
+        timeout=30,
+        what="dashboard_url in daemon.json",
+    )
+    maps = Path(f"/proc/{daemon.pid}/maps")
+    # Jinja2 brings MarkupSafe, whose compiled speedups show in the process's mappings.
+    assert _get(url + "api/status")[0] == 200 and _get(url + "metrics")[0] == 200
+    assert "markupsafe" not in maps.read_text(), "the daemon loaded the template engine"
+    assert _get(url)[0] == 200
+    assert "markupsafe" in maps.read_text()
+
+
 # -- token --------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.core.numbers import format_seconds
 from hostkeeper.output import emit_json, table, when
 
 STATE_CHOICES = ("active", "pending", "firing", "resolved", "cancelled")
@@ -378,8 +379,8 @@ def show_stats(args: argparse.Namespace) -> int:
                     r.repeats,
                     _rate(r.false_positives, r.false_positive_rate),
                     _rate(r.flaps, r.flap_rate),
-                    _minutes(r.mean_time_to_acknowledge_seconds),
-                    _minutes(r.mean_time_to_resolve_seconds),
+                    format_seconds(r.mean_time_to_acknowledge_seconds),
+                    format_seconds(r.mean_time_to_resolve_seconds),
                     r.cancelled_by_for,
                 ]
                 for r in report.rules
@@ -393,10 +394,6 @@ def show_stats(args: argparse.Namespace) -> int:
 
 def _rate(count: int, rate: float | None) -> str:
     return f"{count} ({rate:.0%})" if rate is not None else str(count)
-
-
-def _minutes(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 60:.1f}m"
 
 
 # -- `status` section -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from hostkeeper.commands.common import load, load_running_if_invalid, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.core.numbers import format_quantity, format_seconds
 from hostkeeper.output import emit_json, table
 
 UNKNOWN_EXIT = 3
@@ -149,11 +150,15 @@ def _check(args: argparse.Namespace, config: Any) -> int:
     for result in round_.results:
         row = [result.name, result.type, result.state.value.upper(), _value(result)]
         if args.comprehensive:
-            row += [f"{result.duration:.3f}", f"{weights.get(result.name, 1.0):g}", result.detail]
+            row += [
+                format_seconds(result.duration),
+                f"{weights.get(result.name, 1.0):g}",
+                result.detail,
+            ]
         rows.append(row)
     headers = ["check", "type", "state", "value"]
     if args.comprehensive:
-        headers += ["seconds", "weight", "detail"]
+        headers += ["duration", "weight", "detail"]
     print(table(headers, rows))
     if not args.comprehensive:
         for result in round_.results:
@@ -186,17 +191,8 @@ def _perf_label(name: str) -> str:
 
 
 def _value(result: Any) -> str:
-    if result.value is None:
-        return "-"
-    unit = result.unit or ""
-    if unit == "s" and result.type in ("http", "tcp"):
-        return f"{result.value * 1000:.0f} ms"
-    if unit == "s":
-        from hostkeeper.checks.units import format_age
-
-        return format_age(result.value)
-    spacer = "" if unit == "%" else " "
-    return f"{result.value:g}{spacer}{unit}".strip()
+    """The value as the dashboard and the reports spell it (`46 ms`, `42.2 %`)."""
+    return format_quantity(result.value, result.unit)
 
 
 def thresholds_verb(args: argparse.Namespace) -> int:

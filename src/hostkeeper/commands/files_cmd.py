@@ -15,6 +15,7 @@ from typing import Any
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.config import Config
+from hostkeeper.core.numbers import format_bytes
 from hostkeeper.output import emit_json, table
 
 
@@ -275,15 +276,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _mb(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if size >= factor:
-            return f"{size / factor:.1f} {unit}"
-    return f"{size} B"
-
-
 def _fail(message: str) -> int:
     print(f"hostkeeper: {message}", file=sys.stderr)
     return 1
@@ -386,12 +378,13 @@ def cleanup_verb(args: argparse.Namespace) -> int:
                     )
                 )
             print(
-                f"would delete {_mb(plan.bytes_to_delete)}, compress {_mb(plan.bytes_to_compress)}"
+                f"would delete {format_bytes(plan.bytes_to_delete)}, "
+                f"compress {format_bytes(plan.bytes_to_compress)}"
             )
         else:
             print(
                 f"{outcome.policy} ({outcome.path}): deleted {outcome.deleted}, compressed "
-                f"{outcome.compressed}, freed {_mb(outcome.bytes_freed)}"
+                f"{outcome.compressed}, freed {format_bytes(outcome.bytes_freed)}"
             )
         for relpath, reason in outcome.skipped[:20]:
             print(f"  skipped {relpath}: {reason}")
@@ -447,7 +440,7 @@ def backup_list(args: argparse.Namespace) -> int:
                     r["set"],
                     Path(r["archive"]).name,
                     r["created_at"],
-                    _mb(r["bytes"]),
+                    format_bytes(r["bytes"]),
                     r["files"],
                     "-"
                     if r["verify_ok"] is None
@@ -499,7 +492,7 @@ def _backup_database(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         emit_json({key: copy[key] for key in ("path", "bytes", "integrity", "pruned")})
     else:
-        print(f"{copy['path']}: {_mb(copy['bytes'])}, integrity {copy['integrity']}")
+        print(f"{copy['path']}: {format_bytes(copy['bytes'])}, integrity {copy['integrity']}")
         if copy["pruned"]:
             print(f"  removed older copies: {', '.join(copy['pruned'])}")
     return 0
@@ -754,7 +747,7 @@ def print_backup_status(report: list[dict[str, Any]]) -> None:
                 item["set"],
                 Path(newest["archive"]).name if newest else "none",
                 newest["created_at"] if newest else None,
-                _mb(newest["bytes"]) if newest else None,
+                format_bytes(newest["bytes"]) if newest else None,
                 verified,
                 None
                 if test is None

@@ -11,6 +11,7 @@ from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.core.numbers import format_seconds
 from hostkeeper.output import emit_json, table, when
 
 
@@ -89,7 +90,7 @@ def register(verbs: Any) -> None:
             """
             Show the recorded runs, newest first: procedure, result, trigger (scheduled,
             manual or catch-up), start time, duration and error, then a table of the
-            run's steps with their phase, result, seconds and summary. --json adds each
+            run's steps with their phase, result, duration and summary. --json adds each
             step's captured output.
             """,
             [(0, "the history was printed (also when it is empty)"), (1, CONFIG_ERROR)],
@@ -286,9 +287,15 @@ def run(args: argparse.Namespace) -> int:
         if report.steps:
             print(
                 table(
-                    ["phase", "step", "status", "seconds", "detail"],
+                    ["phase", "step", "status", "duration", "detail"],
                     [
-                        [s.phase, s.label, s.status.value, s.seconds, s.error or s.summary]
+                        [
+                            s.phase,
+                            s.label,
+                            s.status.value,
+                            format_seconds(s.seconds),
+                            s.error or s.summary,
+                        ]
                         for s in report.steps
                     ],
                 )
@@ -325,9 +332,15 @@ def runs(args: argparse.Namespace) -> int:
     # truncation), and every run's block lines up with the others.
     steps = [step for record in records for step in record.steps]
     header, *step_lines = table(
-        ["phase", "step", "status", "seconds", "detail"],
+        ["phase", "step", "status", "duration", "detail"],
         [
-            [s.phase, s.label, s.status.value, s.duration_seconds, _one_line(s.error or s.summary)]
+            [
+                s.phase,
+                s.label,
+                s.status.value,
+                format_seconds(s.duration_seconds),
+                _one_line(s.error or s.summary),
+            ]
             for s in steps
         ],
     ).splitlines()
@@ -336,7 +349,11 @@ def runs(args: argparse.Namespace) -> int:
         print(
             f"#{record.id} {record.procedure} {record.status} ({record.trigger}"
             f"{', dry run' if record.dry_run else ''}) {when(record.started_at)}"
-            + (f" {record.duration_seconds:.1f}s" if record.duration_seconds is not None else "")
+            + (
+                ""
+                if record.duration_seconds is None
+                else f" {format_seconds(record.duration_seconds)}"
+            )
             + (f": {record.error}" if record.error else "")
         )
         if record.steps:

@@ -17,8 +17,8 @@ from hostkeeper.adapters.store.metrics import linear_sums, metric_names
 from hostkeeper.config import Config
 from hostkeeper.core.metrics import RAW, is_usage_metric
 from hostkeeper.core.trends import LinearSums, Trend, trend
-from hostkeeper.reports import page as html
-from hostkeeper.reports.common import metric_series, report_path, when, write_text
+from hostkeeper.reports import page
+from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Band, Series, line_chart
 from hostkeeper.reports.trends import data_start, fitted_line, full_on, projection
 from hostkeeper.tasks.analyze_trends import RESOLUTION_NAMES, source_resolution
@@ -43,7 +43,6 @@ def build(
             sums = LinearSums(*linear_sums(store, metric, start.timestamp(), now.timestamp(), RAW))
         found[metric] = trend(metric, sums, period.total_seconds())
     charts = []
-    rows: list[list[Any]] = []
     for metric, one in found.items():
         pairs = metric_series(store, metric, start, now)
         lines = [Series(metric, pairs)]
@@ -60,21 +59,8 @@ def build(
                 band=Band(100.0, 100.0, "limit", line=100.0, line_label="100 %"),
                 y_min=0,
                 y_max=100,
+                period=(start, now + HORIZON),
             )
-        )
-        if one is None:
-            rows.append([html.escape(metric), "not enough data", "-", "-"])
-            continue
-        soon = one.days_until_full is not None and one.days_until_full < SOON
-        rows.append(
-            [
-                html.escape(metric),
-                html.escape(f"{one.value_now:.1f} %"),
-                html.escape(f"{one.slope_per_day:+.3f} %/day"),
-                html.state_cell("critical") + " " + html.escape(full_on(one, now))
-                if soon
-                else html.escape(full_on(one, now)),
-            ]
         )
     limits = {
         m: (None if t is None else t.days_until_full) for m, t in found.items() if t is not None
@@ -91,15 +77,18 @@ def build(
             "full_within_30_days": sum(d is not None and d < SOON for d in limits.values()),
         },
     }
-    body = (
-        "<h2>Days until full</h2>"
-        + html.table(["metric", "now (fitted)", "trend", "100 % in"], rows, raw=True)
-        + f'<h2>Regressions</h2><div class="charts">{"".join(charts)}</div>'
-    )
-    text = html.page(
-        f"Capacity planning — {store.host}",
-        f"{when(start)} to {when(now)}; {RESOLUTION_NAMES[resolution]} values",
-        body,
+    text = page.render(
+        "capacity.html",
+        {
+            "title": f"Capacity planning — {store.host}",
+            "subtitle": (
+                f"{page.when(start)} to {page.when(now)}; {RESOLUTION_NAMES[resolution]} values"
+            ),
+            "trends": found,
+            "soon": SOON,
+            "full_on": lambda one: full_on(one, now),
+            "regression_charts": charts,
+        },
     )
     return text, data
 

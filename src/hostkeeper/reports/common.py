@@ -4,7 +4,7 @@ history into chart series of a bounded number of points."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,16 +29,6 @@ def report_path(config: Config, now: datetime, folder: str, stem: str, suffix: s
 def write_text(path: Path, text: str) -> Path:
     atomic_write(path, text.encode("utf-8"), 0o640)
     return path
-
-
-def when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
 
 
 def downsample(

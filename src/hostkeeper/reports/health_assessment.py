@@ -25,18 +25,14 @@ from hostkeeper.adapters.store.schema import backup_archives, restore_tests
 from hostkeeper.alerting.stats import effectiveness
 from hostkeeper.config import Config
 from hostkeeper.core.metrics import RAW
-from hostkeeper.reports import page as html
-from hostkeeper.reports.common import check_state_counts, report_path, when, write_text
+from hostkeeper.reports import page
+from hostkeeper.reports.common import check_state_counts, report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
 from hostkeeper.tasks.analyze_trends import source_resolution
 
 PERIOD = timedelta(days=30)
 SCORE_BUCKETS = ((0, 50), (50, 70), (70, 80), (80, 90), (90, 100.0001))
 MAX_ROWS = 200
-
-
-def _minutes(value: float | None) -> str:
-    return "-" if value is None else f"{value / 60:.0f} min"
 
 
 def _availability(counts: dict[str, int]) -> float | None:
@@ -148,118 +144,36 @@ def build(
             "restore_tests_failed": sum(not t["ok"] for t in tests),
         },
     }
-    check_rows = [
-        [
-            name,
-            "-" if availability[name] is None else f"{availability[name]:.2%}",
-            ", ".join(f"{count} {state}" for state, count in sorted(states.items())),
-        ]
-        for name, states in counts.items()
-    ]
-    alert_rows = [
-        [
-            rule["rule"],
-            rule["fired"],
-            rule["notifications_sent"],
-            rule["false_positives"],
-            rule["flaps"],
-            _minutes(rule["mean_time_to_acknowledge_seconds"]),
-            _minutes(rule["mean_time_to_resolve_seconds"]),
-        ]
-        for rule in alerting["rules"]
-    ]
-    drift_rows = [
-        [
-            d["metric"],
-            "-" if d["baseline_mean"] is None else f"{d['baseline_mean']:.4g}",
-            "-" if d["period_mean"] is None else f"{d['period_mean']:.4g}",
-            "-" if d["z"] is None else f"{d['z']:+.2f} sd",
-        ]
-        for d in drift
-    ]
-    security_part = "<p>No security audit report yet (the security_audit step writes one).</p>"
-    if security is not None:
-        summary = security.get("summary") or {}
-        security_part = (
-            f"<p>Newest audit: {html.escape(security_path)} "
-            f"({html.escape(security.get('generated_at'))}).</p>"
-            + html.table(["severity", "findings"], [[k, v] for k, v in summary.items()])
-            + html.table(
-                ["severity", "kind", "where", "problem"],
-                [
-                    [f.get("severity"), f.get("kind"), f.get("location"), f.get("message")]
-                    for f in (security.get("findings") or [])[:MAX_ROWS]
-                ],
-            )
-        )
-    body = (
-        "<h2>Availability per check</h2>"
-        + '<div class="charts">'
-        + bar_chart(
-            "Availability (% of results ok)",
-            [(name, 100 * share) for name, share in availability.items() if share is not None],
-            unit=" %",
-        )
-        + "</div>"
-        + html.table(["check", "availability", "results"], check_rows)
-        + "<h2>Health score</h2>"
-        + '<div class="charts">'
-        + line_chart(
-            "Health score",
-            [Series("health score", [(t, s) for t, s in scores if s is not None])],
-            y_min=0,
-            y_max=100,
-        )
-        + bar_chart("Health score distribution (results)", distribution)
-        + "</div>"
-        + "<h2>Alert effectiveness</h2>"
-        + html.table(["total", "value"], [[k, v] for k, v in (alerting["totals"] or {}).items()])
-        + html.table(
-            [
-                "rule",
-                "fired",
-                "notifications",
-                "false positives",
-                "flaps",
-                "mean time to acknowledge",
-                "mean time to resolve",
+    text = page.render(
+        "health_assessment.html",
+        {
+            "title": f"Monthly health assessment — {store.host}",
+            "subtitle": f"{page.when(start)} to {page.when(now)}",
+            "counts": counts,
+            "availability": availability,
+            "availability_chart": bar_chart(
+                "Availability (% of results ok)",
+                [(name, 100 * share) for name, share in availability.items() if share is not None],
+                unit="%",
+            ),
+            "score_charts": [
+                line_chart(
+                    "Health score",
+                    [Series("health score", [(t, s) for t, s in scores if s is not None])],
+                    y_min=0,
+                    y_max=100,
+                    period=(start, now),
+                ),
+                bar_chart("Health score distribution (results)", distribution),
             ],
-            alert_rows,
-        )
-        + "<h2>Baseline drift</h2>"
-        + html.table(["metric", "baseline mean", "period mean", "shift"], drift_rows)
-        + "<h2>Backups and restore tests</h2>"
-        + html.table(
-            ["set", "created", "size", "state", "verified"],
-            [
-                [
-                    a["backup_set"],
-                    when(a["created_at"]),
-                    f"{a['size_bytes'] / 1_048_576:.1f} MB",
-                    a["state"],
-                    {None: "never", True: "ok", False: "FAILED"}[a["verify_ok"]],
-                ]
-                for a in archives
-            ],
-        )
-        + html.table(
-            ["set", "tested", "result", "files checked", "detail"],
-            [
-                [
-                    t["backup_set"],
-                    when(t["tested_at"]),
-                    "ok" if t["ok"] else "FAILED",
-                    t["files_checked"],
-                    t["detail"] or "",
-                ]
-                for t in tests
-            ],
-        )
-        + "<h2>Security</h2>"
-        + security_part
-    )
-    text = html.page(
-        f"Monthly health assessment — {store.host}", f"{when(start)} to {when(now)}", body
+            "alerting": alerting,
+            "drift": drift,
+            "archives": archives,
+            "tests": tests,
+            "security_path": security_path,
+            "security": security,
+            "max_rows": MAX_ROWS,
+        },
     )
     return text, data
 

@@ -1,63 +1,85 @@
-"""Self-contained HTML pages: inline CSS, no scripts, printable."""
+"""Self-contained HTML pages (inline CSS, no scripts, printable), rendered from the Jinja2
+templates shipped in `templates/` folders inside the package.
+
+Every value a template prints is escaped (autoescape, no `|safe` anywhere); the only
+markup that passes through as it is comes from `markup.element` (the charts), which
+escapes what it is given. An undefined name in a template is an error, not an empty
+string. Jinja2 is imported when the first page renders, not when this module is
+imported: the daemon serves no page until someone asks, and keeps the memory till then.
+"""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#0f172a}
-h1{font-size:22px;margin:0 0 4px}
-h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e2e8f0}
-.meta{color:#475569;margin-bottom:16px}
-table{border-collapse:collapse;margin:8px 0;width:100%} th,td{padding:4px 8px;text-align:left;
-border-bottom:1px solid #e2e8f0;vertical-align:top} th{background:#f8fafc;font-weight:600}
-.state-ok,.state-succeeded{color:#15803d}.state-warning{color:#b45309}
-.state-critical,.state-failed,.state-aborted,.state-firing{color:#b91c1c;font-weight:600}
-.state-unknown,.state-skipped,.state-missed{color:#64748b}
-.cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #e2e8f0;border-radius:6px;
-padding:10px 14px;min-width:140px}.card .value{font-size:24px;font-weight:600}
-.charts{display:flex;flex-wrap:wrap;gap:16px} svg.chart{max-width:100%;height:auto}
-@media print{body{margin:0}.noprint{display:none}h2{break-after:avoid}svg{break-inside:avoid}}
-"""
+from hostkeeper.core.numbers import (
+    format_bytes,
+    format_change,
+    format_number,
+    format_percent,
+    format_quantity,
+    format_seconds,
+    format_share,
+)
 
+if TYPE_CHECKING:
+    import jinja2
 
-def escape(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+SHARED = "hostkeeper.reports"  # the package whose templates/ holds the layout and macros
 
 
-def state_cell(state: str | None) -> str:
-    text = state or "-"
-    return f'<span class="state-{escape(text)}">{escape(text)}</span>'
+def when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], raw: bool = False) -> str:
-    """A table; cells are escaped unless `raw` (for cells that already hold markup)."""
-    if not rows:
-        return '<p class="empty">none</p>'
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell if raw else escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in rows
+def state_of_score(score: float | None) -> str | None:
+    """The state a health score is shown in: ok from 80, warning from 50."""
+    if score is None:
+        return None
+    return "ok" if score >= 80 else "warning" if score >= 50 else "critical"
+
+
+def verified(ok: bool | None) -> str:
+    """A verification or test result: `never`, `ok` or `FAILED`."""
+    return {None: "never", True: "ok", False: "FAILED"}[ok]
+
+
+FILTERS = {
+    "when": when,
+    "verified": verified,
+    "seconds": format_seconds,
+    "bytes": format_bytes,
+    "percent": format_percent,
+    "share": format_share,
+    "number": format_number,
+    "change": format_change,
+    "quantity": format_quantity,
+}
+
+
+def render(template: str, context: Mapping[str, Any], package: str = SHARED) -> str:
+    """Template `template` of `package` (whose templates may extend the shared layout)
+    filled from `context`."""
+    return environment(package).get_template(template).render(context)
+
+
+@functools.cache
+def environment(package: str) -> jinja2.Environment:
+    """One environment per package, its own templates first, then the shared ones."""
+    import jinja2
+
+    packages = dict.fromkeys([package, SHARED])
+    loader = jinja2.ChoiceLoader([jinja2.PackageLoader(name, "templates") for name in packages])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def card(label: str, value: object, state: str | None = None) -> str:
-    css = f" state-{escape(state)}" if state else ""
-    return (
-        f'<div class="card"><div class="label">{escape(label)}</div>'
-        f'<div class="value{css}">{escape(value)}</div></div>'
-    )
-
-
-def page(title: str, subtitle: str, body: str, refresh_seconds: int | None = None) -> str:
-    refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">{refresh}'
-        f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>"
-        f'<div class="meta">{escape(subtitle)}</div>{body}</body></html>\n'
-    )
+    env.filters.update(FILTERS)
+    return env

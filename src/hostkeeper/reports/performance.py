@@ -14,15 +14,14 @@ from typing import Any
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.baselines import active_baseline, active_version
 from hostkeeper.config import Config
-from hostkeeper.reports import page as html
+from hostkeeper.core.numbers import format_number
+from hostkeeper.reports import page
 from hostkeeper.reports.common import (
     check_durations,
     metric_series,
     procedure_durations,
     report_path,
-    seconds,
     step_durations,
-    when,
     write_text,
 )
 from hostkeeper.reports.svg import Band, Series, bar_chart, line_chart
@@ -38,9 +37,9 @@ def _band(stats: Any) -> Band | None:
     return Band(
         stats.mean - spread,
         stats.mean + spread,
-        f"baseline mean {stats.mean:.4g} +/- {spread:.3g}",
+        f"baseline mean {format_number(stats.mean)} +/- {format_number(spread)}",
         line=stats.p95,
-        line_label="" if stats.p95 is None else f"baseline p95 {stats.p95:.4g}",
+        line_label="" if stats.p95 is None else f"baseline p95 {format_number(stats.p95)}",
     )
 
 
@@ -58,7 +57,9 @@ def build(
         stats = baseline.get(metric)
         if stats is not None and stats.p95 is not None and pairs:
             above[metric] = sum(v > stats.p95 for _, v in pairs) / len(pairs)
-        charts.append(line_chart(metric, [Series(metric, pairs)], band=_band(stats)))
+        charts.append(
+            line_chart(metric, [Series(metric, pairs)], band=_band(stats), period=(start, now))
+        )
     procedures = procedure_durations(store, start, now)
     steps = step_durations(store, start, now)
     checks = check_durations(store, start, now)
@@ -81,51 +82,31 @@ def build(
             "checks": len(checks),
         },
     }
-    baseline_note = (
-        f"Baseline version {version.version} (window {when(version.window_start)} to "
-        f"{when(version.window_end)}): shaded band mean +/- stddev, dashed line p95."
-        if version
-        else "No active baseline yet: charts are drawn without a band."
-    )
-    body = (
-        f"<h2>Metrics against the baseline</h2><p>{html.escape(baseline_note)}</p>"
-        f'<div class="charts">{"".join(charts)}</div>'
-        + html.table(
-            ["metric", "share of the period above baseline p95"],
-            [[metric, f"{share:.0%}"] for metric, share in above.items()],
-        )
-        + "<h2>Procedure durations</h2>"
-        + '<div class="charts">'
-        + bar_chart("Mean run duration (s)", [(p, m) for p, _, m, _ in procedures], unit=" s")
-        + "</div>"
-        + html.table(
-            ["procedure", "runs", "mean", "longest"],
-            [[p, n, seconds(m), seconds(x)] for p, n, m, x in procedures],
-        )
-        + "<h2>Slowest steps</h2>"
-        + '<div class="charts">'
-        + bar_chart(
-            "Mean step duration (s)",
-            [(f"{p}: {s}", m) for p, s, _, m, _ in steps[:SLOWEST]],
-            unit=" s",
-        )
-        + "</div>"
-        + html.table(
-            ["procedure", "step", "runs", "mean", "longest"],
-            [[p, s, n, seconds(m), seconds(x)] for p, s, n, m, x in steps[:SLOWEST]],
-        )
-        + "<h2>Health-check execution time</h2>"
-        + '<div class="charts">'
-        + bar_chart(
-            "Mean check duration (ms)", [(name, mean * 1000) for name, _, mean in checks], " ms"
-        )
-        + "</div>"
-        + html.table(
-            ["check", "results", "mean"], [[name, n, seconds(mean)] for name, n, mean in checks]
-        )
-    )
-    text = html.page(
-        f"Weekly performance report — {store.host}", f"{when(start)} to {when(now)}", body
+    text = page.render(
+        "performance.html",
+        {
+            "title": f"Weekly performance report — {store.host}",
+            "subtitle": f"{page.when(start)} to {page.when(now)}",
+            "version": version,
+            "metric_charts": charts,
+            "above": above,
+            "procedures": procedures,
+            "procedure_chart": bar_chart(
+                "Mean run duration (s)", [(p, m) for p, _, m, _ in procedures], unit="s"
+            ),
+            "steps": steps[:SLOWEST],
+            "step_chart": bar_chart(
+                "Mean step duration (s)",
+                [(f"{p}: {s}", m) for p, s, _, m, _ in steps[:SLOWEST]],
+                unit="s",
+            ),
+            "checks": checks,
+            "check_chart": bar_chart(
+                "Mean check duration (ms)",
+                [(name, mean * 1000) for name, _, mean in checks],
+                unit="ms",
+            ),
+        },
     )
     return text, data
 

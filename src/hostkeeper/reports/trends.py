@@ -14,8 +14,8 @@ from typing import Any
 from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
 from hostkeeper.core.trends import DAY, Trend
-from hostkeeper.reports import page as html
-from hostkeeper.reports.common import metric_series, report_path, when, write_text
+from hostkeeper.reports import page
+from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Series, line_chart
 from hostkeeper.tasks.analyze_trends import RESOLUTION_NAMES, trends
 
@@ -71,25 +71,12 @@ def build(
     start = now - period
     found, resolution = trends(config, store, now, period)
     charts = []
-    rows: list[list[Any]] = []
     for metric, one in found.items():
         pairs = metric_series(store, metric, start, now)
         lines = [Series(metric, pairs)]
         if one is not None:
             lines.append(fitted_line(one, data_start(pairs, start), now))
-        charts.append(line_chart(metric, lines))
-        if one is None:
-            rows.append([metric, "not enough data", "-", "-", "-"])
-        else:
-            rows.append(
-                [
-                    metric,
-                    one.n,
-                    f"{one.slope_per_day:+.4g}",
-                    f"{one.value_now:.4g}",
-                    full_on(one, now),
-                ]
-            )
+        charts.append(line_chart(metric, lines, period=(start, now)))
     data: dict[str, Any] = {
         "report": "trends",
         "host": store.host,
@@ -102,12 +89,17 @@ def build(
             "fitted": sum(t is not None for t in found.values()),
         },
     }
-    body = (
-        f"<h2>Slopes and projections</h2><p>Source: {RESOLUTION_NAMES[resolution]} values.</p>"
-        + html.table(["metric", "values", "slope per day", "value now (fitted)", "100 % in"], rows)
-        + f'<h2>Charts</h2><div class="charts">{"".join(charts)}</div>'
+    text = page.render(
+        "trends.html",
+        {
+            "title": f"Trends — {store.host}",
+            "subtitle": f"{page.when(start)} to {page.when(now)}",
+            "source": RESOLUTION_NAMES[resolution],
+            "trends": found,
+            "full_on": lambda one: full_on(one, now),
+            "trend_charts": charts,
+        },
     )
-    text = html.page(f"Trends — {store.host}", f"{when(start)} to {when(now)}", body)
     return text, data
 
 

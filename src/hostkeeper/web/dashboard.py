@@ -1,42 +1,30 @@
-"""The maintenance dashboard: one server-rendered page that refreshes itself."""
+"""The maintenance dashboard: one server-rendered page that refreshes itself, and the
+index of the reports; both from the templates in web/templates/."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.schema import health_scores
-from hostkeeper.reports import page as html
+from hostkeeper.reports import page
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
 from hostkeeper.web.report_files import ReportFile
 from hostkeeper.web.snapshot import Snapshot, metric_history
 
+PACKAGE = "hostkeeper.web"  # whose templates/ holds the dashboard's pages
 REFRESH_SECONDS = 30
 KEY_METRICS = (("cpu.percent", "%"), ("memory.percent", "%"), ("load.5m", ""))
-
-
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
 
 
 def _restore_test_cell(backup: dict[str, Any]) -> str:
     """`never`, `ok WHEN`, or `FAILED WHEN: why` (the reason is what the operator needs)."""
     if backup["restore_tested_at"] is None:
         return "never"
-    when = _when(backup["restore_tested_at"])
+    when = page.when(backup["restore_tested_at"])
     if backup["restore_ok"]:
         return f"ok {when}"
     return f"FAILED {when}: {backup.get('restore_detail') or 'no reason recorded'}"
@@ -63,65 +51,30 @@ def render_dashboard(
     reports: dict[str, list[ReportFile]] | None = None,
 ) -> str:
     now = snapshot.generated_at
-    day_ago = now - timedelta(hours=24)
+    day = (now - timedelta(hours=24), now)
     failing = [p for p in snapshot.procedures if p["last_status"] in ("failed", "aborted")]
-    score = snapshot.health_score
-    score_state = (
-        None
-        if score is None
-        else ("ok" if score >= 80 else "warning" if score >= 50 else "critical")
-    )
     stale = [
         b for b in snapshot.backups if b["age_seconds"] is None or b["age_seconds"] > 2 * 86400
     ]
-    cards = "".join(
-        [
-            html.card("health score", "-" if score is None else f"{score:.0f}", score_state),
-            html.card(
-                "firing alerts", len(snapshot.firing), "critical" if snapshot.firing else "ok"
-            ),
-            html.card("failing procedures", len(failing), "failed" if failing else "ok"),
-            html.card("stale backup sets", len(stale), "warning" if stale else "ok"),
-        ]
-    )
-    reload_line = ""
+    reload_error = None
     if daemon_state and daemon_state.get("last_reload") not in (None, "ok"):
-        reload_line = (
-            f'<p class="state-failed">last reload failed: '
-            f"{html.escape(daemon_state['last_reload'])}</p>"
-        )
-    schedule = html.table(
-        ["procedure", "schedule", "last run", "result", "duration", "next run", "error"],
-        [
-            [
-                html.escape(p["procedure"]),
-                html.escape(p["schedule"]),
-                html.escape(_when(p["last_run"])),
-                html.state_cell(p["last_status"]),
-                html.escape(
-                    "-"
-                    if p["last_duration_seconds"] is None
-                    else f"{p['last_duration_seconds']:.1f} s"
-                ),
-                html.escape(_when(p["next_run"]) if p["enabled"] else "disabled"),
-                html.escape((p["last_error"] or "")[:160]),
-            ]
-            for p in snapshot.procedures
-        ],
-        raw=True,
-    )
+        reload_error = daemon_state["last_reload"]
     health_chart = line_chart(
         "Health score, last 24 h",
-        [Series("health score", health_history(store, day_ago))],
+        [Series("health score", health_history(store, day[0]))],
         y_min=0,
         y_max=100,
+        period=day,
     )
-    metric_charts = "".join(
+    metric_charts = [
         line_chart(
-            f"{name}, last 24 h", [Series(name, metric_history(store, name, day_ago))], unit=unit
+            f"{name}, last 24 h",
+            [Series(name, metric_history(store, name, day[0]))],
+            unit=unit,
+            period=day,
         )
         for name, unit in KEY_METRICS
-    )
+    ]
     durations = bar_chart(
         "Last run duration per procedure (s)",
         [
@@ -129,96 +82,41 @@ def render_dashboard(
             for p in snapshot.procedures
             if p["last_duration_seconds"] is not None
         ],
-        unit=" s",
-    )
-    checks = html.table(
-        ["check", "state", "value", "detail", "checked"],
-        [
-            [
-                html.escape(c["name"]),
-                html.state_cell(c["state"]),
-                html.escape("-" if c["value"] is None else f"{c['value']:.4g} {c['unit'] or ''}"),
-                html.escape((c["detail"] or "")[:160]),
-                html.escape(_when(c["checked_at"])),
-            ]
-            for c in snapshot.checks
-        ],
-        raw=True,
-    )
-    alerts = html.table(
-        ["rule", "severity", "firing since", "acknowledged", "summary"],
-        [
-            [
-                a["rule"],
-                a["severity"],
-                _when(a["since"]),
-                "yes" if a["acknowledged"] else "no",
-                a["summary"] or "",
-            ]
-            for a in snapshot.firing
-        ],
+        unit="s",
     )
     counts = (
         ", ".join(f"{count} {state}" for state, count in sorted(snapshot.alert_counts.items()))
         or "none"
     )
-    backups = html.table(
-        ["set", "newest archive", "age", "size", "verified", "last restore test"],
-        [
-            [
-                b["set"],
-                b["newest"] or "none",
-                _age(b["age_seconds"]),
-                "-" if b["size_bytes"] is None else f"{b['size_bytes'] / 1_048_576:.1f} MB",
-                {None: "never", True: "ok", False: "FAILED"}[b["verify_ok"]],
-                _restore_test_cell(b),
-            ]
-            for b in snapshot.backups
-        ],
+    return page.render(
+        "dashboard.html",
+        {
+            "title": f"hostkeeper — {snapshot.host}",
+            "subtitle": f"generated {page.when(now)}; refreshes every {REFRESH_SECONDS} s",
+            "refresh_seconds": REFRESH_SECONDS,
+            "snapshot": snapshot,
+            "score_state": page.state_of_score(snapshot.health_score),
+            "failing": failing,
+            "stale": stale,
+            "reload_error": reload_error,
+            "health_chart": health_chart,
+            "metric_charts": [*metric_charts, durations],
+            "alert_counts": counts,
+            "restore_test": _restore_test_cell,
+            "reports": {folder: files for folder, files in (reports or {}).items() if files},
+        },
+        package=PACKAGE,
     )
-    body = (
-        f'<div class="cards">{cards}</div>{reload_line}'
-        f"<h2>Schedule</h2>{schedule}"
-        f'<h2>Health</h2><div class="charts">{health_chart}</div>{checks}'
-        f'<h2>Performance</h2><div class="charts">{metric_charts}{durations}</div>'
-        f"<h2>Alerts</h2><p>Last 7 days: {html.escape(counts)}</p>{alerts}"
-        f"<h2>Backups</h2>{backups}"
-        f"<h2>Reports</h2>{_newest_reports(reports or {})}"
-        '<p><a href="/reports/">all reports</a></p>'
-    )
-    return html.page(
-        f"hostkeeper — {snapshot.host}",
-        f"generated {_when(now)}; refreshes every {REFRESH_SECONDS} s",
-        body,
-        refresh_seconds=REFRESH_SECONDS,
-    )
-
-
-def _report_rows(reports: list[ReportFile]) -> list[list[str]]:
-    return [
-        [
-            f'<a href="{html.escape(r.url)}">{html.escape(r.name)}</a>',
-            html.escape(_when(r.modified)),
-            html.escape(f"{r.size / 1024:.0f} KiB"),
-        ]
-        for r in reports
-    ]
-
-
-def _newest_reports(reports: dict[str, list[ReportFile]]) -> str:
-    rows = [[html.escape(folder), *_report_rows(files[:1])[0]] for folder, files in reports.items()]
-    return html.table(["kind", "newest report", "written", "size"], rows, raw=True)
 
 
 def render_report_index(reports: dict[str, list[ReportFile]], host: str) -> str:
     """Every folder of report_dir with its newest reports, linked."""
-    sections = "".join(
-        f"<h2>{html.escape(folder)}</h2>"
-        + html.table(["report", "written", "size"], _report_rows(files), raw=True)
-        for folder, files in reports.items()
-    )
-    return html.page(
-        f"hostkeeper reports — {host}",
-        "newest first; the daemon writes them under paths.report_dir",
-        '<p><a href="/">dashboard</a></p>' + (sections or '<p class="empty">none yet</p>'),
+    return page.render(
+        "report_index.html",
+        {
+            "title": f"hostkeeper reports — {host}",
+            "subtitle": "newest first; the daemon writes them under paths.report_dir",
+            "reports": reports,
+        },
+        package=PACKAGE,
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hostkeeper.core.numbers import format_seconds
 from tests.conftest import Cli, ConfigFile
 
-COLUMNS = ("PHASE", "STEP", "STATUS", "SECONDS", "DETAIL")
+COLUMNS = ("PHASE", "STEP", "STATUS", "DURATION", "DETAIL")
 
 
 def _column_starts(header: str) -> list[int]:
@@ -56,8 +57,8 @@ def test_runs_keeps_step_columns_aligned_with_a_long_step_name(
         all_starts.append(starts)
         assert len(rows) == len(run["steps"])
         for line, step in zip(rows, run["steps"], strict=True):
-            phase, label, status, seconds, detail = _cells(line, starts)
+            phase, label, status, duration, detail = _cells(line, starts)
             assert (phase, label, status) == (step["phase"], step["label"], step["status"])
-            assert float(seconds) == round(step["duration_seconds"], 1)
+            assert duration == format_seconds(step["duration_seconds"])
             assert detail == (step["error"] or step["summary"] or "-")
     assert all(starts == all_starts[0] for starts in all_starts), "runs differ in layout"
