@@ -18,7 +18,8 @@ from hostkeeper.config import Config
 from hostkeeper.reports import page as html
 from hostkeeper.reports.common import metric_series, report_path, seconds, when, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
-from hostkeeper.web.snapshot import take_snapshot
+from hostkeeper.status_model import BackupStatus
+from hostkeeper.status_service import build_status, next_runs_from_config
 
 PERIOD = timedelta(hours=24)
 KEY_METRICS = (
@@ -34,7 +35,10 @@ def build(
     config: Config, store: Store, now: datetime, period: timedelta = PERIOD
 ) -> tuple[str, dict[str, Any]]:
     start = now - period
-    snapshot = take_snapshot(store, config, now=now)
+    status = build_status(
+        store, config, now=now, next_runs=next_runs_from_config(config, store, now)
+    )
+    health, firing = status.health, status.alerts.firing
     day_runs = [
         run
         for run in list_runs(store, limit=MAX_RUNS)
@@ -52,18 +56,20 @@ def build(
         "host": store.host,
         "generated_at": now.isoformat(),
         "period": {"start": start.isoformat(), "end": now.isoformat()},
-        "health_score": snapshot.health_score,
-        "checks": {c["name"]: c["state"] for c in snapshot.checks},
+        "health_score": health.score,
+        "checks": {c.name: c.state for c in health.checks},
         "runs": [{"procedure": r.procedure, "status": r.status} for r in day_runs],
-        "firing_alerts": [a["rule"] for a in snapshot.firing],
-        "backups": {b["set"]: b["age_seconds"] for b in snapshot.backups},
+        "firing_alerts": [a.rule for a in firing],
+        "failing_procedures": [p.procedure for p in status.failing],
+        "backups": {b.set: b.newest.age_seconds if b.newest else None for b in status.backups},
+        "stale_backups": [b.set for b in status.stale_backups],
         "totals": {
             "runs": len(day_runs),
             "failed_runs": len(failed_runs),
-            "firing_alerts": len(snapshot.firing),
+            "firing_alerts": len(firing),
         },
     }
-    score = snapshot.health_score
+    score = health.score
     cards = "".join(
         [
             html.card(
@@ -73,22 +79,20 @@ def build(
             ),
             html.card("runs", len(day_runs)),
             html.card("failed runs", len(failed_runs), "failed" if failed_runs else "ok"),
-            html.card(
-                "firing alerts", len(snapshot.firing), "critical" if snapshot.firing else "ok"
-            ),
+            html.card("firing alerts", len(firing), "critical" if firing else "ok"),
         ]
     )
     checks = html.table(
         ["check", "state", "value", "detail", "checked"],
         [
             [
-                html.escape(c["name"]),
-                html.state_cell(c["state"]),
-                html.escape("-" if c["value"] is None else f"{c['value']:.4g} {c['unit'] or ''}"),
-                html.escape((c["detail"] or "")[:200]),
-                html.escape(when(c["checked_at"])),
+                html.escape(c.name),
+                html.state_cell(c.state),
+                html.escape("-" if c.value is None else f"{c.value:.4g} {c.unit or ''}"),
+                html.escape((c.detail or "")[:200]),
+                html.escape(when(c.checked_at)),
             ]
-            for c in snapshot.checks
+            for c in health.checks
         ],
         raw=True,
     )
@@ -125,30 +129,18 @@ def build(
         ["rule", "severity", "firing since", "acknowledged", "summary"],
         [
             [
-                a["rule"],
-                a["severity"],
-                when(a["since"]),
-                "yes" if a["acknowledged"] else "no",
-                a["summary"] or "",
+                a.rule,
+                a.severity,
+                when(a.since),
+                "yes" if a.acknowledged else "no",
+                a.summary or "",
             ]
-            for a in snapshot.firing
+            for a in firing
         ],
     )
     backups = html.table(
         ["set", "newest archive", "created", "size", "verified", "last restore test"],
-        [
-            [
-                b["set"],
-                b["newest"] or "none",
-                when(b["created_at"]),
-                "-" if b["size_bytes"] is None else f"{b['size_bytes'] / 1_048_576:.1f} MB",
-                {None: "never", True: "ok", False: "FAILED"}[b["verify_ok"]],
-                "never"
-                if b["restore_tested_at"] is None
-                else f"{'ok' if b['restore_ok'] else 'FAILED'} {when(b['restore_tested_at'])}",
-            ]
-            for b in snapshot.backups
-        ],
+        [_backup_cells(b) for b in status.backups],
     )
     body = (
         f'<div class="cards">{cards}</div>'
@@ -167,6 +159,19 @@ def build(
         body,
     )
     return text, data
+
+
+def _backup_cells(backup: BackupStatus) -> list[object]:
+    newest, test = backup.newest, backup.restore_test
+    size = newest.size_bytes if newest else None
+    return [
+        backup.set,
+        newest.archive if newest else "none",
+        when(newest.created_at if newest else None),
+        "-" if size is None else f"{size / 1_048_576:.1f} MB",
+        {None: "never", True: "ok", False: "FAILED"}[newest.verify_ok if newest else None],
+        "never" if test is None else f"{'ok' if test.ok else 'FAILED'} {when(test.tested_at)}",
+    ]
 
 
 def write(

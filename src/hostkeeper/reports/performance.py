@@ -13,18 +13,14 @@ from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.baselines import active_baseline, active_version
+from hostkeeper.adapters.store.history import (
+    check_durations,
+    procedure_durations,
+    step_durations,
+)
 from hostkeeper.config import Config
 from hostkeeper.reports import page as html
-from hostkeeper.reports.common import (
-    check_durations,
-    metric_series,
-    procedure_durations,
-    report_path,
-    seconds,
-    step_durations,
-    when,
-    write_text,
-)
+from hostkeeper.reports.common import metric_series, report_path, seconds, when, write_text
 from hostkeeper.reports.svg import Band, Series, bar_chart, line_chart
 
 PERIOD = timedelta(days=7)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
 
 from hostkeeper.adapters.store import Store
-from hostkeeper.adapters.store.schema import health_scores
+from hostkeeper.adapters.store.checks import score_history
+from hostkeeper.adapters.store.history import metric_buckets
 from hostkeeper.reports import page as html
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
+from hostkeeper.status_model import BackupStatus, HostStatus
 from hostkeeper.web.report_files import ReportFile
-from hostkeeper.web.snapshot import Snapshot, metric_history
 
 REFRESH_SECONDS = 30
 KEY_METRICS = (("cpu.percent", "%"), ("memory.percent", "%"), ("load.5m", ""))
@@ -32,81 +30,82 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def _restore_test_cell(backup: dict[str, Any]) -> str:
+def _restore_test_cell(backup: BackupStatus) -> str:
     """`never`, `ok WHEN`, or `FAILED WHEN: why` (the reason is what the operator needs)."""
-    if backup["restore_tested_at"] is None:
+    test = backup.restore_test
+    if test is None:
         return "never"
-    when = _when(backup["restore_tested_at"])
-    if backup["restore_ok"]:
+    when = _when(test.tested_at)
+    if test.ok:
         return f"ok {when}"
-    return f"FAILED {when}: {backup.get('restore_detail') or 'no reason recorded'}"
+    return f"FAILED {when}: {test.detail or 'no reason recorded'}"
+
+
+def _size(backup: BackupStatus) -> str:
+    size = backup.newest.size_bytes if backup.newest else None
+    return "-" if size is None else f"{size / 1_048_576:.1f} MB"
+
+
+def _verified(backup: BackupStatus) -> bool | None:
+    return backup.newest.verify_ok if backup.newest else None
 
 
 def health_history(store: Store, since: datetime) -> list[tuple[float, float]]:
-    with store.read() as connection:
-        rows = connection.execute(
-            select(health_scores.c.computed_at, health_scores.c.score)
-            .where(
-                health_scores.c.host == store.host,
-                health_scores.c.computed_at >= since,
-                health_scores.c.score.is_not(None),
-            )
-            .order_by(health_scores.c.computed_at)
-        ).all()
-    return [(at.timestamp(), float(score)) for at, score in rows]
+    return [
+        (record.computed_at.timestamp(), float(record.score))
+        for record in score_history(store, since)
+        if record.score is not None
+    ]
 
 
 def render_dashboard(
     store: Store,
-    snapshot: Snapshot,
-    daemon_state: dict[str, Any] | None,
+    status: HostStatus,
     reports: dict[str, list[ReportFile]] | None = None,
 ) -> str:
-    now = snapshot.generated_at
+    now = status.generated_at
     day_ago = now - timedelta(hours=24)
-    failing = [p for p in snapshot.procedures if p["last_status"] in ("failed", "aborted")]
-    score = snapshot.health_score
+    failing = status.failing
+    score = status.health.score
     score_state = (
         None
         if score is None
         else ("ok" if score >= 80 else "warning" if score >= 50 else "critical")
     )
-    stale = [
-        b for b in snapshot.backups if b["age_seconds"] is None or b["age_seconds"] > 2 * 86400
-    ]
+    stale = status.stale_backups
+    daemon = status.daemon
     cards = "".join(
         [
             html.card("health score", "-" if score is None else f"{score:.0f}", score_state),
             html.card(
-                "firing alerts", len(snapshot.firing), "critical" if snapshot.firing else "ok"
+                "firing alerts",
+                len(status.alerts.firing),
+                "critical" if status.alerts.firing else "ok",
             ),
             html.card("failing procedures", len(failing), "failed" if failing else "ok"),
             html.card("stale backup sets", len(stale), "warning" if stale else "ok"),
         ]
     )
     reload_line = ""
-    if daemon_state and daemon_state.get("last_reload") not in (None, "ok"):
+    if daemon is not None and not daemon.last_reload_ok:
         reload_line = (
-            f'<p class="state-failed">last reload failed: '
-            f"{html.escape(daemon_state['last_reload'])}</p>"
+            f'<p class="state-failed">last reload failed: {html.escape(daemon.last_reload)}</p>'
         )
     schedule = html.table(
         ["procedure", "schedule", "last run", "result", "duration", "next run", "error"],
         [
             [
-                html.escape(p["procedure"]),
-                html.escape(p["schedule"]),
-                html.escape(_when(p["last_run"])),
-                html.state_cell(p["last_status"]),
+                html.escape(p.procedure),
+                html.escape(p.schedule),
+                html.escape(_when(p.last_run)),
+                html.state_cell(p.last_status),
                 html.escape(
-                    "-"
-                    if p["last_duration_seconds"] is None
-                    else f"{p['last_duration_seconds']:.1f} s"
+                    "-" if p.last_duration_seconds is None else f"{p.last_duration_seconds:.1f} s"
                 ),
-                html.escape(_when(p["next_run"]) if p["enabled"] else "disabled"),
-                html.escape((p["last_error"] or "")[:160]),
+                html.escape(_when(p.next_run) if p.enabled else "disabled"),
+                html.escape((p.last_error or "")[:160]),
             ]
-            for p in snapshot.procedures
+            for p in status.procedures
         ],
         raw=True,
     )
@@ -118,16 +117,18 @@ def render_dashboard(
     )
     metric_charts = "".join(
         line_chart(
-            f"{name}, last 24 h", [Series(name, metric_history(store, name, day_ago))], unit=unit
+            f"{name}, last 24 h",
+            [Series(name, metric_buckets(store, name, day_ago, now))],
+            unit=unit,
         )
         for name, unit in KEY_METRICS
     )
     durations = bar_chart(
         "Last run duration per procedure (s)",
         [
-            (p["procedure"], p["last_duration_seconds"])
-            for p in snapshot.procedures
-            if p["last_duration_seconds"] is not None
+            (p.procedure, p.last_duration_seconds)
+            for p in status.procedures
+            if p.last_duration_seconds is not None
         ],
         unit=" s",
     )
@@ -135,13 +136,13 @@ def render_dashboard(
         ["check", "state", "value", "detail", "checked"],
         [
             [
-                html.escape(c["name"]),
-                html.state_cell(c["state"]),
-                html.escape("-" if c["value"] is None else f"{c['value']:.4g} {c['unit'] or ''}"),
-                html.escape((c["detail"] or "")[:160]),
-                html.escape(_when(c["checked_at"])),
+                html.escape(c.name),
+                html.state_cell(c.state),
+                html.escape("-" if c.value is None else f"{c.value:.4g} {c.unit or ''}"),
+                html.escape((c.detail or "")[:160]),
+                html.escape(_when(c.checked_at)),
             ]
-            for c in snapshot.checks
+            for c in status.health.checks
         ],
         raw=True,
     )
@@ -149,31 +150,31 @@ def render_dashboard(
         ["rule", "severity", "firing since", "acknowledged", "summary"],
         [
             [
-                a["rule"],
-                a["severity"],
-                _when(a["since"]),
-                "yes" if a["acknowledged"] else "no",
-                a["summary"] or "",
+                a.rule,
+                a.severity,
+                _when(a.since),
+                "yes" if a.acknowledged else "no",
+                a.summary or "",
             ]
-            for a in snapshot.firing
+            for a in status.alerts.firing
         ],
     )
     counts = (
-        ", ".join(f"{count} {state}" for state, count in sorted(snapshot.alert_counts.items()))
+        ", ".join(f"{count} {state}" for state, count in sorted(status.alerts.last_7_days.items()))
         or "none"
     )
     backups = html.table(
         ["set", "newest archive", "age", "size", "verified", "last restore test"],
         [
             [
-                b["set"],
-                b["newest"] or "none",
-                _age(b["age_seconds"]),
-                "-" if b["size_bytes"] is None else f"{b['size_bytes'] / 1_048_576:.1f} MB",
-                {None: "never", True: "ok", False: "FAILED"}[b["verify_ok"]],
+                b.set,
+                b.newest.archive if b.newest else "none",
+                _age(b.newest.age_seconds if b.newest else None),
+                _size(b),
+                {None: "never", True: "ok", False: "FAILED"}[_verified(b)],
                 _restore_test_cell(b),
             ]
-            for b in snapshot.backups
+            for b in status.backups
         ],
     )
     body = (
@@ -187,7 +188,7 @@ def render_dashboard(
         '<p><a href="/reports/">all reports</a></p>'
     )
     return html.page(
-        f"hostkeeper — {snapshot.host}",
+        f"hostkeeper — {status.host}",
         f"generated {_when(now)}; refreshes every {REFRESH_SECONDS} s",
         body,
         refresh_seconds=REFRESH_SECONDS,
