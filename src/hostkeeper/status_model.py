@@ -11,9 +11,13 @@ docs/status.md. Every time carries its UTC offset; unknown fields are refused.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
+
+# ISO 8601 with the offset spelled `+00:00`, as every reader printed it before the model.
+Time = Annotated[AwareDatetime, PlainSerializer(datetime.isoformat, when_used="json")]
 
 
 class _Model(BaseModel):
@@ -25,12 +29,12 @@ class DaemonStatus(_Model):
 
     running: bool
     pid: int
-    started_at: AwareDatetime
+    started_at: Time
     config_file: str
-    config_loaded_at: AwareDatetime
+    config_loaded_at: Time
     last_reload: str  # "ok" or the first line of the error that kept the old config
     last_reload_ok: bool
-    last_reload_at: AwareDatetime | None
+    last_reload_at: Time | None
     version: str
     dashboard_url: str | None
 
@@ -43,10 +47,10 @@ class ProcedureStatus(_Model):
     enabled: bool
     timezone: str
     steps: list[str]
-    next_run: AwareDatetime | None
+    next_run: Time | None
     # The last result: the newest real run, whatever became of it (missed and skipped
     # included); dry runs never count.
-    last_run: AwareDatetime | None
+    last_run: Time | None
     last_status: str | None
     last_trigger: str | None
     last_duration_seconds: float | None
@@ -54,7 +58,7 @@ class ProcedureStatus(_Model):
     # The newest real run that executed to an end (succeeded, warning, failed, aborted):
     # what `failing` and /metrics' last_run_success are about.
     last_outcome: str | None
-    last_success: AwareDatetime | None
+    last_success: Time | None
     failing: bool
     runs_by_status: dict[str, int]
 
@@ -68,13 +72,13 @@ class CheckStatus(_Model):
     value: float | None
     unit: str | None
     detail: str | None
-    checked_at: AwareDatetime | None
+    checked_at: Time | None
     duration_seconds: float | None
 
 
 class HealthStatus(_Model):
     score: float | None
-    score_computed_at: AwareDatetime | None
+    score_computed_at: Time | None
     state: str | None  # the worst state among the checks' newest results
     checks: list[CheckStatus]
 
@@ -84,14 +88,14 @@ class AlertStatus(_Model):
     rule: str
     severity: str
     state: str  # pending or firing
-    since: AwareDatetime | None  # when it fired (pending: when it became pending)
+    since: Time | None  # when it fired (pending: when it became pending)
     acknowledged: bool
     summary: str | None
 
 
 class SilenceStatus(_Model):
     rule: str
-    until: AwareDatetime
+    until: Time
     reason: str | None
 
 
@@ -112,17 +116,17 @@ class AlertsStatus(_Model):
 
 class ArchiveStatus(_Model):
     archive: str
-    created_at: AwareDatetime
+    created_at: Time
     age_seconds: float
     size_bytes: int | None
     files: int | None
-    verified_at: AwareDatetime | None
+    verified_at: Time | None
     verify_ok: bool | None
 
 
 class RestoreTestStatus(_Model):
     archive: str
-    tested_at: AwareDatetime
+    tested_at: Time
     ok: bool
     files_checked: int | None
     detail: str | None
@@ -138,7 +142,7 @@ class BackupStatus(_Model):
 
 
 class MetricsStatus(_Model):
-    newest_sample_at: AwareDatetime | None
+    newest_sample_at: Time | None
     values: dict[str, float]  # the key metrics' newest values
 
 
@@ -157,7 +161,7 @@ class FileTotals(_Model):
 
 class HostStatus(_Model):
     host: str
-    generated_at: AwareDatetime
+    generated_at: Time
     daemon: DaemonStatus | None  # None: no daemon has run with this state directory
     health: HealthStatus
     procedures: list[ProcedureStatus]
