@@ -393,7 +393,7 @@ def status(args: argparse.Namespace) -> int:
         )
     )
     if report.failing:
-        print("failing: " + ", ".join(p.procedure for p in report.failing))
+        print("failing: " + ", ".join(sorted(p.procedure for p in report.failing)))
     print_metrics_status(report.metrics, now)
     print_backup_status(report.backups)
     print_alerts_status(report.alerts)
