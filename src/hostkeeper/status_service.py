@@ -184,7 +184,7 @@ def health_status(store: Store, config: Config, host: str) -> HealthStatus:
     latest = latest_results(store, host, names)
     score = latest_score(store, host)
     checks = []
-    for check in sorted(config.checks, key=lambda c: c.name):
+    for check in config.checks:  # in the configuration's order, like the procedures
         result = latest.get(check.name)
         checks.append(
             CheckStatus(
