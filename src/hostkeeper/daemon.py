@@ -35,6 +35,7 @@ from hostkeeper.logsetup import configure_logging
 from hostkeeper.running_config import save_running_config
 from hostkeeper.scheduler import ProcedureScheduler
 from hostkeeper.status_line import summary_line
+from hostkeeper.status_service import current_procedures
 
 if TYPE_CHECKING:
     from hostkeeper.web.server import DashboardServer
@@ -393,11 +394,8 @@ class Daemon:
 
     def _status_text(self) -> str:
         assert self.scheduler is not None and self.store is not None
-        text = summary_line(
-            self.scheduler.next_run_times(),
-            run_store.latest_runs(self.store),
-            self.engine.active if self.engine else set(),
-        )
+        procedures = current_procedures(self.store, self.config, self.scheduler.next_run_times())
+        text = summary_line(procedures, self.engine.active if self.engine else set())
         if self._reload_error:
             text = f"reload failed, running previous config: {self._reload_error} | {text}"
         return text

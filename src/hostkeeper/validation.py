@@ -259,7 +259,7 @@ def _report_item(config: Config, now: datetime) -> Item:
 
 
 def _backup_item(config: Config, store: Any, now: datetime) -> Item:
-    from hostkeeper.tasks.restore_test import restore_test_problems
+    from hostkeeper.status_service import backup_statuses
     from hostkeeper.tasks.verify_backups import verify
 
     if not config.backups:
@@ -276,8 +276,12 @@ def _backup_item(config: Config, store: Any, now: datetime) -> Item:
         for item in results
         if not item.result.ok
     ]
-    restore_tests = restore_test_problems(config, store)
-    problems += [f"{name}: {problem}" for name, problem in restore_tests.items()]
+    # The restore-test verdict is the status model's, as `status` and the dashboard show it.
+    problems += [
+        f"{backup.set}: {backup.restore_test_problem}"
+        for backup in backup_statuses(store, config, now)
+        if backup.restore_test_problem
+    ]
     if problems:
         return _failed("backups", "; ".join(problems))
     names = ", ".join(item.result.path.name for item in results)

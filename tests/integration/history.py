@@ -32,8 +32,13 @@ BACKUP_SETS = ("config", "logs")
 
 
 def config_sections(root: str) -> str:
-    """YAML (top level) naming the procedures and backup sets the history is about."""
+    """YAML (top level) naming the checks, alert rules and backup sets the history is
+    about (the status model lists only what the configuration names)."""
     return (
+        "checks:\n"
+        f"  - {{name: disk_root, type: disk_free, path: {root}, warning: 20%, critical: 10%}}\n"
+        "  - {name: memory, type: memory_available, warning: 15%, critical: 5%}\n"
+        "  - {name: load, type: load, warning: 2.0, critical: 4.0}\n"
         "alerts:\n"
         "  rules:\n"
         "    - {name: disk_full, when: health_score < 101, severity: critical}\n"

@@ -24,6 +24,7 @@ from tests.peers import missing_peer
 from conftest import DaemonFactory, Site, wait_until
 from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
+from hostkeeper.status_model import AlertsStatus, BackupStatus, HostStatus, ProcedureStatus
 from hostkeeper.web import models
 
 TOKEN = "s3cret-token-for-the-dashboard-0123"
@@ -98,6 +99,13 @@ def _timestamp(value: Any) -> datetime | None:
 # -- JSON API -----------------------------------------------------------------------------
 
 
+def _without_ages(backups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        b | {"newest": {k: v for k, v in (b["newest"] or {}).items() if k != "age_seconds"}}
+        for b in backups
+    ]
+
+
 def _check_procedure(entry: dict[str, Any]) -> None:
     assert set(entry) >= {
         "procedure",
@@ -109,6 +117,8 @@ def _check_procedure(entry: dict[str, Any]) -> None:
         "last_duration_seconds",
         "last_error",
         "last_success",
+        "last_outcome",
+        "failing",
         "runs_by_status",
     }
     assert isinstance(entry["schedule"], str) and entry["schedule"]
@@ -124,7 +134,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert (status, json.loads(body)) == (200, {"ok": True})
 
     schedule = _json(served.url + "api/schedule")
-    TypeAdapter(list[models.ScheduleEntry]).validate_python(schedule)
+    TypeAdapter(list[ProcedureStatus]).validate_python(schedule)
     assert [p["procedure"] for p in schedule] == list(PROCEDURES)
     for entry in schedule:
         _check_procedure(entry)
@@ -133,7 +143,9 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert by_name["daily"]["last_status"] == "failed"
     assert "disk full" in by_name["daily"]["last_error"]
     assert by_name["daily"]["runs_by_status"] == {"succeeded": 2, "failed": 1}
+    assert by_name["daily"]["failing"] is True
     assert by_name["weekly"]["last_status"] == "succeeded"
+    assert by_name["weekly"]["failing"] is False
     assert _timestamp(by_name["weekly"]["last_success"]) is not None
 
     runs = _json(served.url + "api/runs?limit=3")
@@ -151,58 +163,63 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert [run["procedure"] for run in weekly] == ["weekly"]
 
     alerts = _json(served.url + "api/alerts")
-    models.Alerts.model_validate(alerts)
-    assert set(alerts) == {"firing", "last_7_days"}
+    AlertsStatus.model_validate(alerts)
+    assert set(alerts) == {"firing", "pending", "last_7_days", "silences", "failed_deliveries"}
     assert [a["rule"] for a in alerts["firing"]] == served.history.firing_rules
     firing = alerts["firing"][0]
-    assert set(firing) == {"id", "rule", "severity", "since", "acknowledged", "summary"}
+    assert set(firing) == {"id", "rule", "severity", "state", "since", "acknowledged", "summary"}
     assert firing["severity"] == "critical" and firing["acknowledged"] is False
     assert _timestamp(firing["since"]) is not None
     assert alerts["last_7_days"] == {"firing": 1, "resolved": 1}
+    assert [d["channel"] for d in alerts["failed_deliveries"]] == ["webhook"]
 
     backups = _json(served.url + "api/backups")
-    TypeAdapter(list[models.BackupSet]).validate_python(backups)
+    TypeAdapter(list[BackupStatus]).validate_python(backups)
     assert [b["set"] for b in backups] == list(BACKUP_SETS)
     for backup in backups:
         assert set(backup) == {
             "set",
             "newest",
-            "created_at",
-            "age_seconds",
-            "size_bytes",
-            "verified_at",
-            "verify_ok",
-            "restore_tested_at",
-            "restore_ok",
-            "restore_detail",
+            "restore_test",
+            "restore_test_problem",
+            "fresh",
+            "stale_after_seconds",
         }
-        assert backup["newest"] == served.history.backup_paths[backup["set"]]
-        assert backup["verify_ok"] is True
-        assert isinstance(backup["size_bytes"], int)
+        newest = backup["newest"]
+        assert newest["archive"] == served.history.backup_paths[backup["set"]]
+        assert newest["verify_ok"] is True
+        assert isinstance(newest["size_bytes"], int)
+        assert _timestamp(newest["created_at"]) is not None
     config_set, logs_set = backups
-    assert 86400 <= config_set["age_seconds"] < 86400 + 600
-    assert config_set["restore_ok"] is True
-    assert logs_set["restore_tested_at"] is None and logs_set["restore_ok"] is None
+    assert 86400 <= config_set["newest"]["age_seconds"] < 86400 + 600
+    assert config_set["restore_test"]["ok"] is True
+    assert logs_set["restore_test"] is None
+    # no procedure backs these sets up: fresh for two days
+    assert config_set["stale_after_seconds"] == logs_set["stale_after_seconds"] == 2 * 86400
+    assert (config_set["fresh"], logs_set["fresh"]) == (True, False)
 
     status_doc = _json(served.url + "api/status")
-    models.Status.model_validate(status_doc)
+    HostStatus.model_validate(status_doc)
     assert {
         "host",
         "generated_at",
         "daemon",
-        "health_score",
-        "checks",
-        "firing_alerts",
+        "health",
         "procedures",
+        "alerts",
         "backups",
+        "metrics",
     } <= set(status_doc)
     assert status_doc["daemon"]["dashboard_url"] == served.url
-    assert [p["procedure"] for p in status_doc["procedures"]] == list(PROCEDURES)
-    assert [b["set"] for b in status_doc["backups"]] == list(BACKUP_SETS)
-    assert [a["rule"] for a in status_doc["firing_alerts"]] == served.history.firing_rules
-    assert status_doc["health_score"] in (85.0, 100.0)
-    assert [c["name"] for c in status_doc["checks"]] == sorted(name for name, _, _ in CHECKS)
-    for check in status_doc["checks"]:
+    assert status_doc["daemon"]["running"] is True
+    assert status_doc["procedures"] == schedule
+    # the same shape and facts as /api/backups (an age is as old as its request)
+    assert _without_ages(status_doc["backups"]) == _without_ages(backups)
+    assert [a["rule"] for a in status_doc["alerts"]["firing"]] == served.history.firing_rules
+    assert status_doc["health"]["score"] in (85.0, 100.0)
+    checks = status_doc["health"]["checks"]
+    assert [c["name"] for c in checks] == [name for name, _, _ in CHECKS]  # config order
+    for check in checks:
         assert check["state"] in ("ok", "warning", "critical", "unknown")
         assert _timestamp(check["checked_at"]) is not None
 

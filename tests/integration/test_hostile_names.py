@@ -28,9 +28,9 @@ from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.core.metrics import Sample
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 from hostkeeper.reports.registry import NAMES, generate
+from hostkeeper.status_service import build_status
 from hostkeeper.web.dashboard import render_dashboard, render_report_index
 from hostkeeper.web.report_files import list_reports
-from hostkeeper.web.snapshot import take_snapshot
 
 HOSTILE = "<script>alert(1)</script>\"'&</textarea>"
 CONFIGURED = "nightly"  # a configured procedure's name is letters, digits, - and _ only
@@ -201,9 +201,17 @@ def _fill(store: Store, now: datetime) -> None:
 
 def test_the_dashboard_escapes_every_name_and_text(hostile: Hostile) -> None:
     config = hostile.config
-    snapshot = take_snapshot(hostile.store, config, now=hostile.now)
+    daemon = {
+        "pid": 1,
+        "started_at": hostile.now,
+        "config_loaded_at": hostile.now,
+        "last_reload": HOSTILE,  # the first line of the error that kept the old config
+    }
+    status = build_status(hostile.store, config, now=hostile.now, next_runs={}, daemon_state=daemon)
     reports = list_reports(config.paths.report_dir, per_folder=1)
-    html = render_dashboard(hostile.store, snapshot, {"last_reload": HOSTILE}, reports)
+    html = render_dashboard(hostile.store, status, reports)
+    test = status.backups[0].restore_test
+    assert test is not None
     assert_escaped(
         html,
         HOSTILE,  # the configured procedure's last error
@@ -211,7 +219,7 @@ def test_the_dashboard_escapes_every_name_and_text(hostile: Hostile) -> None:
         RULE,
         f"last reload failed: {HOSTILE}",
         f"/backups/config/{HOSTILE}.tar.gz",
-        f"FAILED {snapshot.backups[0]['restore_tested_at']:%Y-%m-%d %H:%M} UTC: {HOSTILE}",
+        f"FAILED {test.tested_at:%Y-%m-%d %H:%M} UTC: {HOSTILE}",
     )
 
 

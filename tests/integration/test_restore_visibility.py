@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,9 @@ from tests.conftest import Cli, ConfigFile
 
 from hostkeeper.app import prepare_store
 from hostkeeper.config import load_config
+from hostkeeper.status_service import build_status, next_runs_from_config
 from hostkeeper.web import prometheus
 from hostkeeper.web.dashboard import render_dashboard
-from hostkeeper.web.snapshot import take_snapshot
 
 QUARTERLY = {"month": "1,4,7,10", "day": "1st sat", "hour": 1, "minute": 0}
 
@@ -77,9 +78,12 @@ def test_a_restore_test_that_cannot_run_is_failed_in_every_reader(
     loaded = load_config(config).config
     store = prepare_store(loaded)
     try:
-        snapshot = take_snapshot(store, loaded)
-        page = render_dashboard(store, snapshot, None)
-        exposition = prometheus.render(snapshot, None)
+        now = datetime.now(UTC)
+        status = build_status(
+            store, loaded, now=now, next_runs=next_runs_from_config(loaded, store, now)
+        )
+        page = render_dashboard(store, status)
+        exposition = prometheus.render(status)
     finally:
         store.dispose()
     assert "FAILED" in page and "restore-tests" in page

@@ -155,7 +155,7 @@ def test_schedule_json_next_run_is_iso_8601_with_timezone(
     assert (berlin_two.hour, berlin_two.minute) == (2, 0)
     assert rows["manual"]["next_run"] is None
     assert rows["manual"]["enabled"] is False
-    assert rows["ok"]["last_result"] is None
+    assert rows["ok"]["last_status"] is None
     assert rows["broken"]["schedule"] == "cron '30 4 * * sun'"
 
 
@@ -173,7 +173,8 @@ def test_schedule_json_shows_the_last_result(
     rows = {
         row["procedure"]: row for row in _json(cli("--json", "--config", str(path), "schedule"))
     }
-    assert rows["broken"]["last_result"] == "failed"
+    assert rows["broken"]["last_status"] == "failed"
+    assert rows["broken"]["failing"] is True
     assert datetime.fromisoformat(rows["broken"]["last_run"]).tzinfo is not None
 
 
@@ -189,7 +190,7 @@ def test_status_json(cli: Cli, config_file: ConfigFile, tmp_path: Path) -> None:
     assert procedures["ok"]["last_status"] == "succeeded"
     assert procedures["ok"]["last_error"] is None
     assert datetime.fromisoformat(procedures["ok"]["next_run"]).tzinfo is not None
-    assert datetime.fromisoformat(procedures["ok"]["last_started_at"]).tzinfo is not None
+    assert datetime.fromisoformat(procedures["ok"]["last_run"]).tzinfo is not None
     assert procedures["broken"]["last_status"] is None
     assert procedures["manual"]["next_run"] is None
 

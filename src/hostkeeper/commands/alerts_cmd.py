@@ -11,6 +11,7 @@ from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.core.numbers import format_seconds
 from hostkeeper.output import emit_json, table, when
+from hostkeeper.status_model import AlertsStatus
 
 STATE_CHOICES = ("active", "pending", "firing", "resolved", "cancelled")
 
@@ -399,42 +400,22 @@ def _rate(count: int, rate: float | None) -> str:
 # -- `status` section -------------------------------------------------------------------------
 
 
-def alerts_status(store: Any, host: str) -> dict[str, Any]:
-    """Firing and pending alerts, current silences and recent failed deliveries of `host`."""
-    from hostkeeper.adapters.store import Store
-    from hostkeeper.adapters.store import alerts as alert_store
-
-    view = store if host == store.host else Store(store.engine, host=host)
-    active = alert_store.list_alerts(view, ["pending", "firing"], limit=1000)
-    failed = [n for n in alert_store.recent_notifications(view, limit=200) if n.state == "failed"]
-    return {
-        "firing": [_alert_dict(a) for a in active if a.state.value == "firing"],
-        "pending": [_alert_dict(a) for a in active if a.state.value == "pending"],
-        "silences": [vars(s) for s in alert_store.silence_rows(view, datetime.now(UTC))],
-        "failed_deliveries": [
-            {"id": n.id, "channel": n.channel, "kind": n.kind, "error": n.last_error}
-            for n in failed[:10]
-        ],
-    }
-
-
-def print_alerts_status(data: dict[str, Any]) -> None:
-    firing, pending = data["firing"], data["pending"]
-    if not firing and not pending:
+def print_alerts_status(data: AlertsStatus) -> None:
+    if not data.firing and not data.pending:
         print("alerts: none firing")
-    for alert in firing:
-        ack = ", acknowledged" if alert["acknowledged_at"] else ""
+    for alert in data.firing:
+        ack = ", acknowledged" if alert.acknowledged else ""
         print(
-            f"alert FIRING #{alert['id']} {alert['rule']} ({alert['severity']}{ack}) "
-            f"since {when(alert['fired_at'])}: {alert['summary']}"
+            f"alert FIRING #{alert.id} {alert.rule} ({alert.severity}{ack}) "
+            f"since {when(alert.since)}: {alert.summary}"
         )
-    for alert in pending:
-        print(f"alert pending #{alert['id']} {alert['rule']}: {alert['summary']}")
-    for silence in data["silences"]:
-        print(f"silenced: {silence['rule']} until {when(silence['until'])}")
-    if data["failed_deliveries"]:
-        newest = data["failed_deliveries"][0]
+    for alert in data.pending:
+        print(f"alert pending #{alert.id} {alert.rule}: {alert.summary}")
+    for silence in data.silences:
+        print(f"silenced: {silence.rule} until {when(silence.until)}")
+    if data.failed_deliveries:
+        newest = data.failed_deliveries[0]
         print(
-            f"notifications: {len(data['failed_deliveries'])} recent deliveries failed "
-            f"(newest via {newest['channel']}: {newest['error']})"
+            f"notifications: {len(data.failed_deliveries)} recent deliveries failed "
+            f"(newest via {newest.channel}: {newest.error})"
         )

@@ -15,6 +15,7 @@ from hostkeeper.commands.common import load, load_running_if_invalid, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.core.numbers import format_quantity, format_seconds
 from hostkeeper.output import emit_json, table
+from hostkeeper.status_model import HealthStatus
 
 UNKNOWN_EXIT = 3
 # Nagios performance data units; other units are left off the number.
@@ -277,58 +278,28 @@ def _alerts(counts: dict[str, Any] | None) -> str:
 # -- the health section of `status` -----------------------------------------------------------
 
 
-def health_status(config: Any, store: Any, host: str) -> dict[str, Any]:
-    """The newest stored state of each configured check and the newest health score."""
-    from hostkeeper.adapters.store.checks import latest_results, latest_score
-    from hostkeeper.core.health import worst_state
-
-    names = [check.name for check in config.checks]
-    latest = latest_results(store, host, names)
-    score = latest_score(store, host)
-    checks = []
-    for check in config.checks:
-        result = latest.get(check.name)
-        entry = {"name": check.name, "type": check.type, "state": None, "checked_at": None}
-        checks.append(entry | result.to_dict() if result else entry)
-    return {
-        "score": score.score if score else None,
-        "score_computed_at": score.computed_at.isoformat() if score else None,
-        "state": worst_state(r.state for r in latest.values()).value if latest else None,
-        "checks": checks,
-    }
-
-
-def print_health_status(health: dict[str, Any]) -> None:
-    if not health["checks"]:
+def print_health_status(health: HealthStatus) -> None:
+    if not health.checks:
         print("health: no checks configured")
         return
-    if health["score_computed_at"] is None:
+    if health.score_computed_at is None:
         print("health score: not computed yet (run `hostkeeper check` or a health_check step)")
     else:
-        score = "-" if health["score"] is None else f"{health['score']:.0f}"
-        at = health["score_computed_at"][:19].replace("T", " ")
-        print(f"health score: {score} (state {health['state'] or '-'}, as of {at} UTC)")
+        score = "-" if health.score is None else f"{health.score:.0f}"
+        at = health.score_computed_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"health score: {score} (state {health.state or '-'}, as of {at} UTC)")
     print(
         table(
             ["check", "state", "value", "checked at (UTC)", "detail"],
             [
                 [
-                    c["name"],
-                    (c["state"] or "never run").upper(),
-                    _value(_Shown(c)) if c.get("value") is not None else "-",
-                    (c["checked_at"] or "-")[:19].replace("T", " "),
-                    c.get("detail"),
+                    c.name,
+                    (c.state or "never run").upper(),
+                    _value(c),
+                    c.checked_at.strftime("%Y-%m-%d %H:%M:%S") if c.checked_at else "-",
+                    c.detail,
                 ]
-                for c in health["checks"]
+                for c in health.checks
             ],
         )
     )
-
-
-class _Shown:
-    """A stored check result as `_value` reads it."""
-
-    def __init__(self, entry: dict[str, Any]) -> None:
-        self.value = entry.get("value")
-        self.unit = entry.get("unit")
-        self.type = entry.get("type")

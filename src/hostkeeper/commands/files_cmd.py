@@ -16,7 +16,8 @@ from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.config import Config
 from hostkeeper.core.numbers import format_bytes
-from hostkeeper.output import emit_json, table
+from hostkeeper.output import emit_json, table, when
+from hostkeeper.status_model import BackupStatus
 
 
 def register(verbs: Any) -> None:
@@ -691,72 +692,36 @@ def _record_rollback(target: Any, outcome: Any) -> None:
 # -- status ----------------------------------------------------------------------------
 
 
-def backup_status(config: Config, store: Any, host: str) -> list[dict[str, Any]]:
-    """The newest archive and the last restore test of each set, for `status`."""
-    from hostkeeper.adapters.store.files import last_restore_tests, newest_archives
-    from hostkeeper.tasks.restore_test import restore_test_problems
-
-    newest = newest_archives(store, host)
-    tests = last_restore_tests(store, host)
-    problems = restore_test_problems(config, store, host)
-    names = [b.name for b in config.backups]
-    names += sorted((newest.keys() | tests.keys()) - set(names))
-    report = []
-    for name in names:
-        archive = newest.get(name)
-        test = tests.get(name)
-        report.append(
-            {
-                "set": name,
-                "newest": None
-                if archive is None
-                else {
-                    "archive": archive["path"],
-                    "created_at": archive["created_at"],
-                    "bytes": archive["size_bytes"],
-                    "files": archive["files"],
-                    "verified_at": archive["verified_at"],
-                    "verify_ok": archive["verify_ok"],
-                },
-                "restore_test": None
-                if test is None
-                else {
-                    "archive": test["archive"],
-                    "tested_at": test["tested_at"],
-                    "ok": test["ok"],
-                    "files_checked": test["files_checked"],
-                    "detail": test["detail"],
-                },
-                "restore_test_problem": problems.get(name),
-            }
-        )
-    return report
-
-
-def print_backup_status(report: list[dict[str, Any]]) -> None:
-    if not report:
+def print_backup_status(backups: list[BackupStatus]) -> None:
+    if not backups:
         return
     rows = []
-    for item in report:
-        newest, test = item["newest"], item["restore_test"]
+    for item in backups:
+        newest, test = item.newest, item.restore_test
         verified = "-"
-        if newest and newest["verify_ok"] is not None:
-            verified = "ok" if newest["verify_ok"] else "FAILED"
+        if newest and newest.verify_ok is not None:
+            verified = "ok" if newest.verify_ok else "FAILED"
         rows.append(
             [
-                item["set"],
-                Path(newest["archive"]).name if newest else "none",
-                newest["created_at"] if newest else None,
-                format_bytes(newest["bytes"]) if newest else None,
+                item.set,
+                Path(newest.archive).name if newest else "none",
+                newest.created_at if newest else None,
+                format_bytes(newest.size_bytes) if newest else None,
                 verified,
                 None
                 if test is None
-                else f"{'PASSED' if test['ok'] else 'FAILED'} {str(test['tested_at'])[:16]}",
+                else f"{'PASSED' if test.ok else 'FAILED'} {when(test.tested_at)[:16]}",
             ]
         )
     print(
         table(["backup set", "newest archive", "created", "size", "verify", "restore test"], rows)
     )
-    for item in report:
-        if item["restore_test_problem"]:
-            print(f"backup set {item['set']}: {item['restore_test_problem']}")
+    for item in backups:
+        if item.restore_test_problem:
+            print(f"backup set {item.set}: {item.restore_test_problem}")
+        if item.newest is not None and not item.fresh:
+            print(
+                f"backup set {item.set}: STALE: the newest archive is "
+                f"{item.newest.age_seconds / 86400:.1f} days old "
+                f"(fresh up to {item.stale_after_seconds / 86400:.1f} days)"
+            )

@@ -15,6 +15,7 @@ from typing import Any
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.output import emit_json, table
+from hostkeeper.status_model import MetricsStatus
 
 RESOLUTIONS = {"auto": None, "raw": 0, "5m": 300, "1h": 3600}
 RESOLUTION_NAMES = {0: "raw", 300: "5m", 3600: "1h"}
@@ -309,36 +310,14 @@ def _number(value: float | None) -> str:
 # -- the metrics section of `status` ----------------------------------------------------------
 
 
-def key_metrics(config: Any) -> list[str]:
-    """What `status` shows: CPU, memory, swap, load and the configured disks."""
-    from hostkeeper.core.metrics import disk_metric
-
-    names = ["cpu.percent", "memory.percent", "swap.percent", "load.5m", "load.5m_per_core"]
-    names += [disk_metric(path, "used_percent") for path in config.metrics.disks]
-    return names
-
-
-def metrics_status(config: Any, store: Any, host: str) -> dict[str, Any]:
-    """The newest value of each key metric, and when the newest sample was taken."""
-    from hostkeeper.adapters.store.metrics import latest_values
-
-    names = key_metrics(config)
-    latest = latest_values(store, names, host)
-    newest = max((point.at for point in latest.values()), default=None)
-    return {
-        "newest_sample_at": newest,
-        "values": {name: latest[name].value for name in names if name in latest},
-    }
-
-
-def print_metrics_status(status: dict[str, Any]) -> None:
-    values = status["values"]
+def print_metrics_status(status: MetricsStatus, now: datetime) -> None:
+    values = status.values
     if not values:
         print("metrics: none collected yet")
         return
     age = ""
-    if status["newest_sample_at"] is not None:
-        seconds = (datetime.now(UTC) - status["newest_sample_at"]).total_seconds()
+    if status.newest_sample_at is not None:
+        seconds = (now - status.newest_sample_at).total_seconds()
         age = f" ({seconds:.0f}s ago)" if seconds < 120 else f" ({seconds / 60:.0f} min ago)"
     shown = "  ".join(f"{name} {_number(value)}" for name, value in values.items())
     print(f"metrics{age}: {shown}")

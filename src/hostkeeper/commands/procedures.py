@@ -7,12 +7,15 @@ import os
 import sys
 import textwrap
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.core.numbers import format_seconds
 from hostkeeper.output import emit_json, table, when
+
+if TYPE_CHECKING:
+    from hostkeeper.status_model import ProcedureStatus
 
 
 def register(verbs: Any) -> None:
@@ -203,53 +206,46 @@ def _wrap(text: str, indent: str = "", hanging: str = "") -> list[str]:
 
 
 def schedule(args: argparse.Namespace) -> int:
-    from hostkeeper.adapters.store.runs import latest_runs
-    from hostkeeper.scheduler import procedure_trigger
-    from hostkeeper.scheduling import next_fire_time
+    from hostkeeper.status_model import as_json
+    from hostkeeper.status_service import current_procedures, next_runs_from_config
 
     loaded = load_for_reading(args)
     if loaded is None:
         return 1
     config = loaded.config
     store = store_for(config)
-    latest = latest_runs(store)
-    now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    for name, procedure in config.procedures.items():
-        trigger = procedure_trigger(config, name, procedure, store)
-        upcoming = next_fire_time(trigger, now) if procedure.enabled else None
-        last = latest.get(name)
-        rows.append(
-            {
-                "procedure": name,
-                "enabled": procedure.enabled,
-                "schedule": procedure.schedule.describe(),
-                "timezone": config.timezone,
-                "next_run": upcoming.astimezone(UTC).isoformat() if upcoming else None,
-                "last_run": last.started_at.isoformat() if last else None,
-                "last_result": last.status if last else None,
-                "steps": [step.label() for step in procedure.steps],
-            }
-        )
+    upcoming = next_runs_from_config(config, store, datetime.now(UTC))
+    procedures = current_procedures(store, config, upcoming)
     if args.json:
-        emit_json(rows)
+        emit_json(as_json(procedures))
         return 0
     print(
         table(
             ["procedure", "schedule", "next run (UTC)", "last run", "result"],
             [
                 [
-                    r["procedure"] + ("" if r["enabled"] else " (disabled)"),
-                    r["schedule"],
-                    (r["next_run"] or "-")[:16].replace("T", " "),
-                    (r["last_run"] or "-")[:16].replace("T", " "),
-                    r["last_result"],
+                    p.procedure + ("" if p.enabled else " (disabled)"),
+                    p.schedule,
+                    _minute(p.next_run),
+                    _minute(p.last_run),
+                    _result(p),
                 ]
-                for r in rows
+                for p in procedures
             ],
         )
     )
     return 0
+
+
+def _minute(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _result(procedure: ProcedureStatus) -> str | None:
+    """The last result, and the failure a newer missed or skipped fire does not clear."""
+    if procedure.failing and procedure.last_status != procedure.last_outcome:
+        return f"{procedure.last_status} (failing: last run {procedure.last_outcome})"
+    return procedure.last_status
 
 
 def run(args: argparse.Namespace) -> int:
@@ -369,10 +365,13 @@ def _one_line(text: str | None) -> str | None:
 
 
 def status(args: argparse.Namespace) -> int:
-    from hostkeeper.adapters.store.runs import latest_runs
+    from hostkeeper.commands.alerts_cmd import print_alerts_status
+    from hostkeeper.commands.check_cmd import print_health_status
+    from hostkeeper.commands.files_cmd import print_backup_status
+    from hostkeeper.commands.metrics_cmd import print_metrics_status
     from hostkeeper.daemon_state import read_state
-    from hostkeeper.scheduler import procedure_trigger
-    from hostkeeper.scheduling import next_fire_time
+    from hostkeeper.status_model import as_json
+    from hostkeeper.status_service import build_status, next_runs_from_config
 
     loaded = load_for_reading(args)
     if loaded is None:
@@ -380,66 +379,39 @@ def status(args: argparse.Namespace) -> int:
     config = loaded.config
     store = store_for(config)
     host = args.host or store.host
-    state = read_state(config.paths.state_dir) if host == store.host else None
-    latest = latest_runs(store, host)
     now = datetime.now(UTC)
-    procedures: list[dict[str, Any]] = []
-    for name, procedure in config.procedures.items():
-        trigger = procedure_trigger(config, name, procedure, store)
-        last = latest.get(name)
-        procedures.append(
-            {
-                "procedure": name,
-                "next_run": next_fire_time(trigger, now) if procedure.enabled else None,
-                "last_status": last.status if last else None,
-                "last_started_at": last.started_at if last else None,
-                "last_error": last.error if last else None,
-            }
-        )
-    data = {"host": host, "daemon": state, "procedures": procedures}
-    from hostkeeper.commands.check_cmd import health_status, print_health_status
-
-    health = health_status(config, store, host)
-    data["health"] = health
-    from hostkeeper.commands.files_cmd import backup_status, print_backup_status
-
-    backups = backup_status(config, store, host)
-    data["backups"] = backups
-    from hostkeeper.commands.metrics_cmd import metrics_status, print_metrics_status
-
-    metrics = metrics_status(config, store, host)
-    data["metrics"] = metrics
-    from hostkeeper.commands.alerts_cmd import alerts_status, print_alerts_status
-
-    alerting = alerts_status(store, host)
-    data["alerts"] = alerting
+    report = build_status(
+        store,
+        config,
+        now=now,
+        next_runs=next_runs_from_config(config, store, now),
+        daemon_state=read_state(config.paths.state_dir) if host == store.host else None,
+        host=host,
+    )
     if args.json:
-        emit_json(data)
+        emit_json(as_json(report))
         return 0
-    if state is None:
+    daemon = report.daemon
+    if daemon is None:
         print(f"host {host}: daemon has not run with this configuration")
     else:
-        running = "running" if state["running"] else "not running"
-        print(f"host {host}: daemon {running} (pid {state['pid']}, since {state['started_at']})")
-        if state.get("last_reload") not in (None, "ok"):
-            print(f"last reload FAILED: {state['last_reload']}")
-    print_health_status(health)
+        running = "running" if daemon.running else "not running"
+        print(f"host {host}: daemon {running} (pid {daemon.pid}, since {when(daemon.started_at)})")
+        if not daemon.last_reload_ok:
+            print(f"last reload FAILED: {daemon.last_reload}")
+    print_health_status(report.health)
     print(
         table(
             ["procedure", "next run", "last run", "result", "error"],
             [
-                [
-                    p["procedure"],
-                    when(p["next_run"]),
-                    when(p["last_started_at"]),
-                    p["last_status"],
-                    p["last_error"],
-                ]
-                for p in procedures
+                [p.procedure, when(p.next_run), when(p.last_run), _result(p), p.last_error]
+                for p in report.procedures
             ],
         )
     )
-    print_metrics_status(metrics)
-    print_backup_status(backups)
-    print_alerts_status(alerting)
+    if report.failing:
+        print("failing: " + ", ".join(sorted(p.procedure for p in report.failing)))
+    print_metrics_status(report.metrics, now)
+    print_backup_status(report.backups)
+    print_alerts_status(report.alerts)
     return 0

@@ -1,5 +1,6 @@
 """Pieces the HTML reports share: where a report goes, how it is written, and reading
-history into chart series of a bounded number of points."""
+history into chart series of a bounded number of points (the queries are the store's,
+`adapters/store/history.py`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from hostkeeper.adapters.fs import atomic_write
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.metrics import points
-from hostkeeper.adapters.store.schema import check_results, runs, step_results
 from hostkeeper.config import Config
 from hostkeeper.core.metrics import FIVE_MINUTES, HOUR, RAW
 
@@ -63,92 +61,3 @@ def metric_series(
             pairs = [(p.at.timestamp(), p.value) for p in found]
             return downsample(pairs, start.timestamp(), end.timestamp())
     return []
-
-
-def step_durations(
-    store: Store, start: datetime, end: datetime
-) -> list[tuple[str, str, int, float, float]]:
-    """(procedure, step, runs, mean seconds, max seconds) over the period, slowest first."""
-    with store.read() as connection:
-        rows = connection.execute(
-            select(
-                runs.c.procedure,
-                step_results.c.label,
-                func.count(),
-                func.avg(step_results.c.duration_seconds),
-                func.max(step_results.c.duration_seconds),
-            )
-            .select_from(step_results.join(runs, step_results.c.run_id == runs.c.id))
-            .where(
-                runs.c.host == store.host,
-                runs.c.started_at >= start,
-                runs.c.started_at <= end,
-                step_results.c.duration_seconds.is_not(None),
-            )
-            .group_by(runs.c.procedure, step_results.c.label)
-        ).all()
-    found = [(p, s, int(n), float(mean), float(high)) for p, s, n, mean, high in rows]
-    return sorted(found, key=lambda row: row[3], reverse=True)
-
-
-def procedure_durations(
-    store: Store, start: datetime, end: datetime
-) -> list[tuple[str, int, float, float]]:
-    """(procedure, runs, mean seconds, max seconds) of runs that did work in the period."""
-    with store.read() as connection:
-        rows = connection.execute(
-            select(
-                runs.c.procedure,
-                func.count(),
-                func.avg(runs.c.duration_seconds),
-                func.max(runs.c.duration_seconds),
-            )
-            .where(
-                runs.c.host == store.host,
-                runs.c.started_at >= start,
-                runs.c.started_at <= end,
-                runs.c.duration_seconds.is_not(None),
-                runs.c.status.not_in(["missed", "skipped", "running"]),
-            )
-            .group_by(runs.c.procedure)
-            .order_by(runs.c.procedure)
-        ).all()
-    return [(p, int(n), float(mean), float(high)) for p, n, mean, high in rows]
-
-
-def check_durations(store: Store, start: datetime, end: datetime) -> list[tuple[str, int, float]]:
-    """(check, results, mean seconds) over the period."""
-    with store.read() as connection:
-        rows = connection.execute(
-            select(
-                check_results.c.check_name,
-                func.count(),
-                func.avg(check_results.c.duration_seconds),
-            )
-            .where(
-                check_results.c.host == store.host,
-                check_results.c.checked_at >= start,
-                check_results.c.checked_at <= end,
-                check_results.c.duration_seconds.is_not(None),
-            )
-            .group_by(check_results.c.check_name)
-            .order_by(check_results.c.check_name)
-        ).all()
-    return [(name, int(n), float(mean)) for name, n, mean in rows]
-
-
-def check_state_counts(store: Store, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
-    """check name -> state -> number of results over the period."""
-    counts: dict[str, dict[str, int]] = {}
-    with store.read() as connection:
-        for name, state, count in connection.execute(
-            select(check_results.c.check_name, check_results.c.state, func.count())
-            .where(
-                check_results.c.host == store.host,
-                check_results.c.checked_at >= start,
-                check_results.c.checked_at <= end,
-            )
-            .group_by(check_results.c.check_name, check_results.c.state)
-        ):
-            counts.setdefault(name, {})[state] = int(count)
-    return dict(sorted(counts.items()))

@@ -18,7 +18,7 @@ from hostkeeper.config import Config
 from hostkeeper.reports import page
 from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
-from hostkeeper.web.snapshot import take_snapshot
+from hostkeeper.status_service import build_status, next_runs_from_config
 
 PERIOD = timedelta(hours=24)
 KEY_METRICS = (
@@ -34,7 +34,10 @@ def build(
     config: Config, store: Store, now: datetime, period: timedelta = PERIOD
 ) -> tuple[str, dict[str, Any]]:
     start = now - period
-    snapshot = take_snapshot(store, config, now=now)
+    status = build_status(
+        store, config, now=now, next_runs=next_runs_from_config(config, store, now)
+    )
+    health, firing = status.health, status.alerts.firing
     day_runs = [
         run
         for run in list_runs(store, limit=MAX_RUNS)
@@ -52,15 +55,17 @@ def build(
         "host": store.host,
         "generated_at": now.isoformat(),
         "period": {"start": start.isoformat(), "end": now.isoformat()},
-        "health_score": snapshot.health_score,
-        "checks": {c["name"]: c["state"] for c in snapshot.checks},
+        "health_score": health.score,
+        "checks": {c.name: c.state for c in health.checks},
         "runs": [{"procedure": r.procedure, "status": r.status} for r in day_runs],
-        "firing_alerts": [a["rule"] for a in snapshot.firing],
-        "backups": {b["set"]: b["age_seconds"] for b in snapshot.backups},
+        "firing_alerts": [a.rule for a in firing],
+        "failing_procedures": [p.procedure for p in status.failing],
+        "backups": {b.set: b.newest.age_seconds if b.newest else None for b in status.backups},
+        "stale_backups": [b.set for b in status.stale_backups],
         "totals": {
             "runs": len(day_runs),
             "failed_runs": len(failed_runs),
-            "firing_alerts": len(snapshot.firing),
+            "firing_alerts": len(firing),
         },
     }
     charts = [
@@ -94,8 +99,8 @@ def build(
         {
             "title": f"Daily health report — {store.host}",
             "subtitle": f"{page.when(start)} to {page.when(now)}",
-            "snapshot": snapshot,
-            "score_state": page.state_of_score(snapshot.health_score),
+            "status": status,
+            "score_state": page.state_of_score(health.score),
             "runs": day_runs,
             "failed_runs": failed_runs,
             "period_hours": period.total_seconds() / 3600,

@@ -11,22 +11,21 @@ step's job: it scans the host and takes its time).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.baselines import active_baseline
 from hostkeeper.adapters.store.checks import score_history
+from hostkeeper.adapters.store.history import backup_history, check_state_counts
 from hostkeeper.adapters.store.metrics import linear_sums
-from hostkeeper.adapters.store.schema import backup_archives, restore_tests
 from hostkeeper.alerting.stats import effectiveness
 from hostkeeper.config import Config
 from hostkeeper.core.metrics import RAW
 from hostkeeper.reports import page
-from hostkeeper.reports.common import check_state_counts, report_path, write_text
+from hostkeeper.reports.common import report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
 from hostkeeper.tasks.analyze_trends import source_resolution
 
@@ -61,38 +60,8 @@ def _drift(config: Config, store: Store, start: datetime, now: datetime) -> list
 def _backup_history(
     store: Store, start: datetime
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    with store.read() as connection:
-        archives = [
-            dict(row)
-            for row in connection.execute(
-                select(
-                    backup_archives.c.backup_set,
-                    backup_archives.c.created_at,
-                    backup_archives.c.size_bytes,
-                    backup_archives.c.state,
-                    backup_archives.c.verify_ok,
-                )
-                .where(backup_archives.c.host == store.host, backup_archives.c.created_at >= start)
-                .order_by(backup_archives.c.created_at.desc())
-                .limit(MAX_ROWS)
-            ).mappings()
-        ]
-        tests = [
-            dict(row)
-            for row in connection.execute(
-                select(
-                    restore_tests.c.backup_set,
-                    restore_tests.c.tested_at,
-                    restore_tests.c.ok,
-                    restore_tests.c.files_checked,
-                    restore_tests.c.detail,
-                )
-                .where(restore_tests.c.host == store.host, restore_tests.c.tested_at >= start)
-                .order_by(restore_tests.c.tested_at.desc())
-                .limit(MAX_ROWS)
-            ).mappings()
-        ]
-    return archives, tests
+    archives, tests = backup_history(store, start, MAX_ROWS)
+    return [asdict(a) for a in archives], [asdict(t) for t in tests]
 
 
 def _security(config: Config) -> tuple[Path | None, dict[str, Any] | None]:

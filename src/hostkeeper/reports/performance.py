@@ -13,17 +13,15 @@ from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.baselines import active_baseline, active_version
+from hostkeeper.adapters.store.history import (
+    check_durations,
+    procedure_durations,
+    step_durations,
+)
 from hostkeeper.config import Config
 from hostkeeper.core.numbers import format_number
 from hostkeeper.reports import page
-from hostkeeper.reports.common import (
-    check_durations,
-    metric_series,
-    procedure_durations,
-    report_path,
-    step_durations,
-    write_text,
-)
+from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Band, Series, bar_chart, line_chart
 
 PERIOD = timedelta(days=7)

@@ -2,7 +2,8 @@
 
 The archive is verified, extracted into a fresh temporary directory under the state
 directory and every manifest entry is checked there (present, regular file, size,
-mode, sha256). The result is recorded and shown by `status`; the directory is removed.
+mode, sha256). The result is recorded and shown by every reader of the status model;
+the directory is removed.
 Whatever goes wrong (an unwritable state directory, an unforeseen error) is recorded as
 a failed test with its reason, so a broken restore is never silent.
 """
@@ -13,7 +14,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,57 +121,3 @@ def run(ctx: StepContext, argument: Any) -> StepOutcome:
             StepStatus.FAILED, summary, error="; ".join(test.problems[:5]), details=test.as_dict()
         )
     return StepOutcome(StepStatus.SUCCEEDED, summary, details=test.as_dict())
-
-
-# -- what the readers report -----------------------------------------------------------
-
-
-def restore_test_problems(config: Config, store: Store, host: str | None = None) -> dict[str, str]:
-    """By backup set, why its restore test is not in order: the newest one failed, or
-    a procedure with a `restore_test: SET` step ran and no test of SET was recorded
-    since that run started (it crashed or was never reached). Empty when all is well."""
-    from hostkeeper.adapters.store.files import last_restore_tests
-    from hostkeeper.adapters.store.runs import list_runs
-
-    tests = last_restore_tests(store, host)
-    problems: dict[str, str] = {}
-    for definition in config.backups:
-        test = tests.get(definition.name)
-        if test is not None and not test["ok"]:
-            problems[definition.name] = (
-                f"restore test FAILED at {_when(test['tested_at'])}: "
-                f"{test['detail'] or 'no reason recorded'}"
-            )
-            continue
-        tested_at = _aware(test["tested_at"]) if test else None
-        for procedure in _procedures_testing(config, definition.name):
-            runs = list_runs(store, procedure, limit=10, host=host, with_steps=False)
-            ran = next((r for r in runs if r.finished_at is not None and not r.dry_run), None)
-            if ran is None or (tested_at is not None and tested_at >= _aware(ran.started_at)):
-                continue
-            problems[definition.name] = (
-                f"restore test missing: procedure {procedure} ran at "
-                f"{_when(ran.started_at)} ({ran.status}) and recorded none since"
-            )
-            break
-    return problems
-
-
-def _procedures_testing(config: Config, name: str) -> list[str]:
-    return [
-        procedure_name
-        for procedure_name, procedure in config.procedures.items()
-        if procedure.enabled
-        and any(
-            step.name == "restore_test" and step.argument == name
-            for step in (*procedure.steps, *procedure.after)
-        )
-    ]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _when(moment: datetime) -> str:
-    return _aware(moment).strftime("%Y-%m-%d %H:%M UTC")

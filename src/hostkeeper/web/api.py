@@ -1,17 +1,18 @@
-"""The JSON API under /api/: status, schedule, runs, alerts, backups."""
+"""The JSON API under /api/: status, schedule, runs, alerts, backups.
+
+Every endpoint but `runs` is a part of the status model, printed with the same
+serialisation as `hostkeeper --json status`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.runs import list_runs
-from hostkeeper.config import Config
-from hostkeeper.web.snapshot import take_snapshot
+from hostkeeper.status_model import HostStatus, as_json
 
-NextRuns = Callable[[], Mapping[str, datetime | None]] | None
 MAX_RUNS = 500
 
 
@@ -19,9 +20,7 @@ def dispatch(
     endpoint: str,
     query: dict[str, list[str]],
     store: Store,
-    config: Config,
-    next_runs: NextRuns,
-    daemon_state: Mapping[str, Any] | None,
+    status: Callable[[], HostStatus],
 ) -> Any:
     """The response body for `endpoint`, or None when there is no such endpoint."""
     if endpoint == "runs":
@@ -38,22 +37,12 @@ def dispatch(
             }
             for run in list_runs(store, procedure, limit)
         ]
-    if endpoint not in ("status", "schedule", "alerts", "backups"):
-        return None
-    snapshot = take_snapshot(store, config, next_runs)
+    if endpoint == "status":
+        return as_json(status())
     if endpoint == "schedule":
-        return snapshot.procedures
+        return as_json(status().procedures)
     if endpoint == "alerts":
-        return {"firing": snapshot.firing, "last_7_days": snapshot.alert_counts}
+        return as_json(status().alerts)
     if endpoint == "backups":
-        return snapshot.backups
-    return {
-        "host": snapshot.host,
-        "generated_at": snapshot.generated_at,
-        "daemon": dict(daemon_state) if daemon_state else None,
-        "health_score": snapshot.health_score,
-        "checks": snapshot.checks,
-        "firing_alerts": snapshot.firing,
-        "procedures": snapshot.procedures,
-        "backups": snapshot.backups,
-    }
+        return as_json(status().backups)
+    return None

@@ -1,64 +1,51 @@
 """The maintenance dashboard: one server-rendered page that refreshes itself, and the
-index of the reports; both from the templates in web/templates/."""
+index of the reports; both from the templates in web/templates/, both fed from the
+status model (`hostkeeper.status_model`) and the store's history reads."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import select
 
 from hostkeeper.adapters.store import Store
-from hostkeeper.adapters.store.schema import health_scores
+from hostkeeper.adapters.store.checks import score_history
+from hostkeeper.adapters.store.history import metric_buckets
 from hostkeeper.reports import page
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
+from hostkeeper.status_model import BackupStatus, HostStatus
 from hostkeeper.web.report_files import ReportFile
-from hostkeeper.web.snapshot import Snapshot, metric_history
 
 PACKAGE = "hostkeeper.web"  # whose templates/ holds the dashboard's pages
 REFRESH_SECONDS = 30
 KEY_METRICS = (("cpu.percent", "%"), ("memory.percent", "%"), ("load.5m", ""))
 
 
-def _restore_test_cell(backup: dict[str, Any]) -> str:
+def _restore_test_cell(backup: BackupStatus) -> str:
     """`never`, `ok WHEN`, or `FAILED WHEN: why` (the reason is what the operator needs)."""
-    if backup["restore_tested_at"] is None:
+    test = backup.restore_test
+    if test is None:
         return "never"
-    when = page.when(backup["restore_tested_at"])
-    if backup["restore_ok"]:
+    when = page.when(test.tested_at)
+    if test.ok:
         return f"ok {when}"
-    return f"FAILED {when}: {backup.get('restore_detail') or 'no reason recorded'}"
+    return f"FAILED {when}: {test.detail or 'no reason recorded'}"
 
 
 def health_history(store: Store, since: datetime) -> list[tuple[float, float]]:
-    with store.read() as connection:
-        rows = connection.execute(
-            select(health_scores.c.computed_at, health_scores.c.score)
-            .where(
-                health_scores.c.host == store.host,
-                health_scores.c.computed_at >= since,
-                health_scores.c.score.is_not(None),
-            )
-            .order_by(health_scores.c.computed_at)
-        ).all()
-    return [(at.timestamp(), float(score)) for at, score in rows]
+    return [
+        (record.computed_at.timestamp(), float(record.score))
+        for record in score_history(store, since)
+        if record.score is not None
+    ]
 
 
 def render_dashboard(
     store: Store,
-    snapshot: Snapshot,
-    daemon_state: dict[str, Any] | None,
+    status: HostStatus,
     reports: dict[str, list[ReportFile]] | None = None,
 ) -> str:
-    now = snapshot.generated_at
+    now = status.generated_at
     day = (now - timedelta(hours=24), now)
-    failing = [p for p in snapshot.procedures if p["last_status"] in ("failed", "aborted")]
-    stale = [
-        b for b in snapshot.backups if b["age_seconds"] is None or b["age_seconds"] > 2 * 86400
-    ]
-    reload_error = None
-    if daemon_state and daemon_state.get("last_reload") not in (None, "ok"):
-        reload_error = daemon_state["last_reload"]
+    daemon = status.daemon
     health_chart = line_chart(
         "Health score, last 24 h",
         [Series("health score", health_history(store, day[0]))],
@@ -69,7 +56,7 @@ def render_dashboard(
     metric_charts = [
         line_chart(
             f"{name}, last 24 h",
-            [Series(name, metric_history(store, name, day[0]))],
+            [Series(name, metric_buckets(store, name, *day))],
             unit=unit,
             period=day,
         )
@@ -78,27 +65,27 @@ def render_dashboard(
     durations = bar_chart(
         "Last run duration per procedure (s)",
         [
-            (p["procedure"], p["last_duration_seconds"])
-            for p in snapshot.procedures
-            if p["last_duration_seconds"] is not None
+            (p.procedure, p.last_duration_seconds)
+            for p in status.procedures
+            if p.last_duration_seconds is not None
         ],
         unit="s",
     )
     counts = (
-        ", ".join(f"{count} {state}" for state, count in sorted(snapshot.alert_counts.items()))
+        ", ".join(f"{count} {state}" for state, count in sorted(status.alerts.last_7_days.items()))
         or "none"
     )
     return page.render(
         "dashboard.html",
         {
-            "title": f"hostkeeper — {snapshot.host}",
+            "title": f"hostkeeper — {status.host}",
             "subtitle": f"generated {page.when(now)}; refreshes every {REFRESH_SECONDS} s",
             "refresh_seconds": REFRESH_SECONDS,
-            "snapshot": snapshot,
-            "score_state": page.state_of_score(snapshot.health_score),
-            "failing": failing,
-            "stale": stale,
-            "reload_error": reload_error,
+            "status": status,
+            "score_state": page.state_of_score(status.health.score),
+            "failing": status.failing,
+            "stale": status.stale_backups,
+            "reload_error": None if daemon is None or daemon.last_reload_ok else daemon.last_reload,
             "health_chart": health_chart,
             "metric_charts": [*metric_charts, durations],
             "alert_counts": counts,

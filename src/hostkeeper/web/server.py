@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,11 @@ import structlog
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
+from hostkeeper.status_model import HostStatus
+from hostkeeper.status_service import build_status, next_runs_from_config
 from hostkeeper.web import api, prometheus
 from hostkeeper.web.dashboard import render_dashboard, render_report_index
 from hostkeeper.web.report_files import list_reports, read_report
-from hostkeeper.web.snapshot import take_snapshot
 
 log = structlog.get_logger("hostkeeper.web")
 
@@ -127,6 +128,17 @@ class DashboardServer:
         else:
             self.token = read_token(dashboard.token_file)
 
+    def status(self) -> HostStatus:
+        """The status model now, with the daemon's own next fire times when it has them."""
+        config = self.config()
+        now = datetime.now(UTC)
+        upcoming = (
+            self.next_runs() if self.next_runs else next_runs_from_config(config, self.store, now)
+        )
+        return build_status(
+            self.store, config, now=now, next_runs=upcoming, daemon_state=self.daemon_state()
+        )
+
     def authorized(self, header: str | None) -> bool:
         if self.token is None:
             return True
@@ -208,10 +220,8 @@ Response = tuple[int, bytes, str]
 def _render(server: DashboardServer, path: str, query: dict[str, list[str]]) -> Response:
     config = server.config()
     if path in ("/", "/index.html"):
-        snapshot = take_snapshot(server.store, config, server.next_runs)
-        state = server.daemon_state()
         reports = list_reports(config.paths.report_dir, per_folder=1)
-        page = render_dashboard(server.store, snapshot, dict(state) if state else None, reports)
+        page = render_dashboard(server.store, server.status(), reports)
         return 200, page.encode(), "text/html; charset=utf-8"
     if path in ("/reports", "/reports/"):
         page = render_report_index(list_reports(config.paths.report_dir), server.store.host)
@@ -223,18 +233,10 @@ def _render(server: DashboardServer, path: str, query: dict[str, list[str]]) -> 
             return 200, *report
         return 404, _dumps({"error": f"no such report {path}"}), "application/json"
     if path == "/metrics":
-        snapshot = take_snapshot(server.store, config, server.next_runs)
-        text = prometheus.render(snapshot, server.daemon_state())
+        text = prometheus.render(server.status())
         return 200, text.encode(), prometheus.CONTENT_TYPE
     if path.startswith("/api/"):
-        data = api.dispatch(
-            path.removeprefix("/api/"),
-            query,
-            server.store,
-            config,
-            server.next_runs,
-            server.daemon_state(),
-        )
+        data = api.dispatch(path.removeprefix("/api/"), query, server.store, server.status)
         if data is not None:
             return 200, _dumps(data), "application/json"
         return 404, _dumps({"error": f"no such endpoint {path}"}), "application/json"

@@ -10,12 +10,17 @@ from pathlib import Path
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
 from hostkeeper.config import Config
+from hostkeeper.status_model import HostStatus
+from hostkeeper.status_service import build_status
 from hostkeeper.tasks.rotate_logs import rotate
 from hostkeeper.web.prometheus import render
-from hostkeeper.web.snapshot import take_snapshot
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 _SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?P<labels>\{[^}]*\})? (?P<value>\S+)$")
+
+
+def _status(store: Store, config: Config) -> HostStatus:
+    return build_status(store, config, now=NOW, next_runs={})
 
 
 def _counters(exposition: str) -> dict[str, float]:
@@ -46,7 +51,7 @@ def test_compressing_a_tiny_log_never_makes_freed_bytes_negative(
     assert log.compressed == ["app.log.1"]
     assert log.bytes_freed == 0
     assert log.bytes_grown > 0  # recorded honestly, apart from what was freed
-    counters = _counters(render(take_snapshot(store, config, now=NOW), None))
+    counters = _counters(render(_status(store, config)))
     assert counters['hostkeeper_files_freed_bytes_total{kind="rotate"}'] == 0
     assert counters['hostkeeper_files_compressed_total{kind="rotate"}'] == 1
     assert all(value >= 0 for value in counters.values()), counters
@@ -64,5 +69,5 @@ def test_negative_freed_bytes_recorded_by_an_older_version_do_not_lower_the_coun
             at=NOW,
             counts=FileActionCounts(compressed=1, bytes_freed=freed),
         )
-    counters = _counters(render(take_snapshot(store, config, now=NOW), None))
+    counters = _counters(render(_status(store, config)))
     assert counters['hostkeeper_files_freed_bytes_total{kind="rotate"}'] == 1000
