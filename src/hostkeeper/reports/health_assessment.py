@@ -30,6 +30,8 @@ from hostkeeper.reports.common import check_state_counts, report_path, when, wri
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
 from hostkeeper.tasks.analyze_trends import source_resolution
 
+NAME = "health_assessment"
+TITLE = "Monthly health assessment"
 PERIOD = timedelta(days=30)
 SCORE_BUCKETS = ((0, 50), (50, 70), (70, 80), (80, 90), (90, 100.0001))
 MAX_ROWS = 200
@@ -271,6 +273,7 @@ def write(
     *,
     period: timedelta | None = None,
     output: Path | None = None,
+    config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     text, data = build(config, store, now, period or PERIOD)
     path = output or report_path(config, now, "monthly", "health_assessment", "html")

@@ -27,6 +27,8 @@ from hostkeeper.reports.common import (
 )
 from hostkeeper.reports.svg import Band, Series, bar_chart, line_chart
 
+NAME = "performance"
+TITLE = "Performance against the baselines"
 PERIOD = timedelta(days=7)
 SLOWEST = 10
 
@@ -137,6 +139,7 @@ def write(
     *,
     period: timedelta | None = None,
     output: Path | None = None,
+    config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     text, data = build(config, store, now, period or PERIOD)
     path = output or report_path(config, now, "performance", "weekly", "html")
