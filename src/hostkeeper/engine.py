@@ -6,7 +6,6 @@ per-procedure lock, so the two never run one procedure at the same time.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from hostkeeper.core.runs import (
     run_status,
     stops_run,
 )
-from hostkeeper.tasks import STEPS
+from hostkeeper.tasks import STEPS, load_module
 from hostkeeper.tasks.context import StepCancelled, StepContext, StepOutcome
 
 log = structlog.get_logger("hostkeeper.engine")
@@ -359,8 +358,7 @@ def execute_step(ctx: StepContext) -> StepOutcome:
         )
     try:
         ctx.check_cancelled()
-        module = importlib.import_module(definition.module)
-        outcome: StepOutcome = module.run(ctx, ctx.step.argument)
+        outcome: StepOutcome = load_module(ctx.step.name).run(ctx, ctx.step.argument)
     except StepCancelled as cancelled:
         status = StepStatus.ABORTED if ctx.cancel.is_set() else StepStatus.FAILED
         return StepOutcome(status, error=str(cancelled))

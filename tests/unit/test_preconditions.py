@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import typing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,8 +12,19 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.schema import alerts
 from hostkeeper.checks.disk_free import measure, usage
 from hostkeeper.config.checks import DiskFreeCheck
-from hostkeeper.config.procedures import DiskFreePrecondition, NoCriticalAlertsPrecondition
-from hostkeeper.preconditions import evaluate
+from hostkeeper.config.procedures import (
+    DiskFreePrecondition,
+    NoCriticalAlertsPrecondition,
+    Precondition,
+)
+from hostkeeper.core.contracts import PluginContractError, check_member
+from hostkeeper.preconditions import (
+    REGISTRY,
+    PreconditionKind,
+    PreconditionResult,
+    evaluate,
+    register,
+)
 
 
 def test_disk_free_of_zero_percent_is_always_met(store: Store, tmp_path: Path) -> None:
@@ -75,3 +87,38 @@ def test_disk_free_precondition_agrees_with_the_disk_free_check(
         DiskFreeCheck(name="disk", type="disk_free", path=str(tmp_path), warning=0, critical=0), 5
     )
     assert check.value == pytest.approx(percent, abs=0.01)
+
+
+def test_every_configurable_precondition_has_a_registered_kind() -> None:
+    members = typing.get_args(typing.get_args(Precondition)[0])
+    configurable = {typing.get_args(m.model_fields["require"].annotation)[0] for m in members}
+    assert configurable == set(REGISTRY)
+    for name, kind in REGISTRY.items():
+        check_member("precondition", name, kind, PreconditionKind)
+
+
+class _WithoutEvaluate:
+    NAME = "quiet_hours"
+    CONFIG = NoCriticalAlertsPrecondition
+
+
+class _WrongModel:
+    NAME = "quiet_hours"
+    CONFIG = NoCriticalAlertsPrecondition
+
+    def evaluate(self, precondition: object, store: Store) -> PreconditionResult:
+        return PreconditionResult(self.NAME, True, "")
+
+
+def test_a_precondition_without_evaluate_is_refused_naming_it() -> None:
+    with pytest.raises(PluginContractError) as refused:
+        register([_WithoutEvaluate()])
+    assert str(refused.value) == (
+        "precondition 'quiet_hours' (_WithoutEvaluate) does not provide evaluate, "
+        "required by PreconditionKind"
+    )
+
+
+def test_a_precondition_with_another_kinds_config_model_is_refused() -> None:
+    with pytest.raises(PluginContractError, match="is the model of require no_critical_alerts"):
+        register([_WrongModel()])

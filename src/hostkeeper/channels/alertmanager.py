@@ -21,6 +21,9 @@ from hostkeeper.channels.base import Message
 from hostkeeper.channels.http import post_json
 from hostkeeper.config.alerts import AlertmanagerChannel
 
+TYPE = "alertmanager"
+CONFIG = AlertmanagerChannel
+
 MAINTENANCE_ALERT = "hostkeeper_procedure_failed"
 MAINTENANCE_HOLD = timedelta(days=1)
 TEST_HOLD = timedelta(minutes=5)

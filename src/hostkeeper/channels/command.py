@@ -11,6 +11,9 @@ from hostkeeper.adapters.commands import run_command
 from hostkeeper.channels.base import Message, permanent, transient
 from hostkeeper.config.alerts import CommandChannel
 
+TYPE = "command"
+CONFIG = CommandChannel
+
 EX_TEMPFAIL = 75
 
 

@@ -16,6 +16,9 @@ from pathlib import Path
 from hostkeeper.channels.base import DeliveryError, Message, permanent, transient
 from hostkeeper.config.alerts import EmailChannel
 
+TYPE = "email"
+CONFIG = EmailChannel
+
 
 def build(channel: EmailChannel, message: Message) -> EmailMessage:
     mail = EmailMessage()

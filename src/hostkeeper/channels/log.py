@@ -7,6 +7,9 @@ import structlog
 from hostkeeper.channels.base import Message
 from hostkeeper.config.alerts import LogChannel
 
+TYPE = "log"
+CONFIG = LogChannel
+
 log = structlog.get_logger("hostkeeper.notify")
 
 _LEVELS = {"critical": "error", "warning": "warning"}

@@ -6,6 +6,9 @@ from hostkeeper.channels.base import Message
 from hostkeeper.channels.http import post_json
 from hostkeeper.config.alerts import WebhookChannel
 
+TYPE = "webhook"
+CONFIG = WebhookChannel
+
 
 def send(channel: WebhookChannel, message: Message) -> str:
     return post_json(

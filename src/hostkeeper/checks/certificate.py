@@ -17,6 +17,9 @@ from hostkeeper.checks import CheckUnavailable
 from hostkeeper.config.checks import CertificateCheck
 from hostkeeper.core.health import CheckState, Measurement, state_for_low
 
+TYPE = "certificate"
+CONFIG = CertificateCheck
+
 SECONDS_PER_DAY = 86400.0
 
 

@@ -16,6 +16,9 @@ from hostkeeper.checks.units import format_bytes
 from hostkeeper.config.checks import DiskFreeCheck
 from hostkeeper.core.health import Measurement, state_for_low
 
+TYPE = "disk_free"
+CONFIG = DiskFreeCheck
+
 
 def usage(stats: os.statvfs_result) -> tuple[int, int, float | None]:
     """(used bytes, available bytes, free percent) as df counts them; the percent is

@@ -17,6 +17,9 @@ from hostkeeper.checks.units import format_age
 from hostkeeper.config.checks import FileAgeCheck
 from hostkeeper.core.health import CheckState, Measurement, state_for_high
 
+TYPE = "file_age"
+CONFIG = FileAgeCheck
+
 
 def measure(check: FileAgeCheck, timeout: float) -> Measurement:
     try:

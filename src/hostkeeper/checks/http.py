@@ -23,6 +23,9 @@ from hostkeeper.checks import CheckUnavailable
 from hostkeeper.config.checks import HttpCheck
 from hostkeeper.core.health import CheckState, Measurement
 
+TYPE = "http"
+CONFIG = HttpCheck
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:

@@ -10,6 +10,9 @@ from hostkeeper.checks import CheckUnavailable
 from hostkeeper.config.checks import LoadCheck
 from hostkeeper.core.health import Measurement, state_for_high
 
+TYPE = "load"
+CONFIG = LoadCheck
+
 
 def measure(check: LoadCheck, timeout: float) -> Measurement:
     try:

@@ -8,6 +8,9 @@ from hostkeeper.checks.units import format_bytes
 from hostkeeper.config.checks import MemoryAvailableCheck
 from hostkeeper.core.health import Measurement, state_for_low
 
+TYPE = "memory_available"
+CONFIG = MemoryAvailableCheck
+
 
 def measure(check: MemoryAvailableCheck, timeout: float) -> Measurement:
     memory = psutil.virtual_memory()

@@ -14,6 +14,9 @@ import psutil
 from hostkeeper.config.checks import ProcessCheck
 from hostkeeper.core.health import CheckState, Measurement
 
+TYPE = "process"
+CONFIG = ProcessCheck
+
 
 def measure(check: ProcessCheck, timeout: float) -> Measurement:
     pids = matching_pids(check.match)

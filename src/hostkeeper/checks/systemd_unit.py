@@ -12,6 +12,9 @@ from hostkeeper.checks import CheckUnavailable
 from hostkeeper.config.checks import SystemdUnitCheck
 from hostkeeper.core.health import CheckState, Measurement
 
+TYPE = "systemd_unit"
+CONFIG = SystemdUnitCheck
+
 PROPERTIES = ("LoadState", "ActiveState", "SubState", "Result")
 # Active states that are on their way somewhere: worth a look, not yet a failure.
 _TRANSITIONAL = {"activating", "deactivating", "reloading"}

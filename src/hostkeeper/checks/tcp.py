@@ -14,6 +14,9 @@ from hostkeeper.checks import CheckUnavailable
 from hostkeeper.config.checks import TcpCheck
 from hostkeeper.core.health import CheckState, Measurement
 
+TYPE = "tcp"
+CONFIG = TcpCheck
+
 
 def measure(check: TcpCheck, timeout: float) -> Measurement:
     target = f"{check.host}:{check.port}"

@@ -29,11 +29,10 @@ def register(verbs: Any) -> None:
             "write a report now: " + ", ".join(NAMES),
             """
             Write one report now, as a `report: NAME` step does: a self-contained HTML
-            file (inline charts, no scripts) or, for alert_effectiveness and security,
-            JSON, written atomically under report_dir/ with the date in its name, unless
-            --output says otherwise. Default periods: daily 24h, performance 7d, trends
-            30d, alert_effectiveness 7d, health_assessment 30d, capacity 90d; security
-            runs the audit and has none.
+            file (inline charts, no scripts) or a JSON file, written atomically under
+            report_dir/ with the date in its name, unless --output says otherwise. Each
+            report looks back over its own default period (docs/reports.md lists them);
+            --period sets another.
             """,
             [(0, "the report was written"), (1, f"it could not be made, or {CONFIG_ERROR}")],
         ),
@@ -49,7 +48,7 @@ def register(verbs: Any) -> None:
         "--period",
         type=_duration,
         metavar="DURATION",
-        help="how far back the report looks, e.g. 24h, 7d, 90d (default: per report, above)",
+        help="how far back the report looks, e.g. 24h, 7d, 90d (default: the report's own)",
     )
     parser.set_defaults(handler=report)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from hostkeeper.config.base import Section
+from hostkeeper.config.base import Section, sample
 from hostkeeper.config.units import Duration
 from hostkeeper.core.expressions import parse_comparison
 
@@ -27,25 +27,50 @@ class CheckState(StrEnum):
 
 
 class Rule(Section):
-    name: str
-    when: str | None = Field(None, description="health_score or a metric name, < <= > >=, a number")
+    """A rule has exactly one of `when:`, `check:` or `metric:` (with `above_baseline:`)."""
+
+    name: str = Field(description="unique name; alerts, silences and `alert_test` name the rule")
+    when: str | None = Field(
+        None,
+        description="health_score or a metric name, < <= > >=, a number",
+        examples=["health_score < 50", "load.5m > 4"],
+    )
     check: str | None = Field(None, description="fires while the check is in one of `states`")
     states: list[CheckState] = Field(
-        default_factory=lambda: [CheckState.WARNING, CheckState.CRITICAL]
+        default_factory=lambda: [CheckState.WARNING, CheckState.CRITICAL],
+        description="check states that make a `check:` rule fire: ok | warning | critical "
+        "| unknown",
     )
-    metric: str | None = Field(None, description="metric compared with its baseline")
+    metric: str | None = Field(
+        None, description="metric compared with its baseline", examples=["cpu.percent"]
+    )
     above_baseline: float | None = Field(
-        None, gt=0, description="z-score above the current baseline mean"
+        None,
+        gt=0,
+        description="z-score above the current baseline mean (with `metric:`)",
+        examples=[3.0],
     )
     for_: Duration = Field(
-        timedelta(0), alias="for", description="must hold this long before firing"
+        timedelta(0),
+        alias="for",
+        description="must hold this long before firing (0: at once)",
+        examples=["5m"],
     )
     clear_for: Duration = Field(
-        timedelta(0), description="must be clear this long before resolving (hysteresis)"
+        timedelta(0),
+        description="must be clear this long before resolving (hysteresis; 0: at once)",
+        examples=["5m"],
     )
-    severity: Severity = Severity.WARNING
-    channels: list[str] = Field(default_factory=list)
-    summary: str | None = Field(None, description="text of the notification; a default is built")
+    severity: Severity = Field(Severity.WARNING, description="info | warning | critical")
+    channels: list[str] = Field(
+        default_factory=list,
+        description="names of alerts.channels notified; none: the alert is only recorded",
+    )
+    summary: str | None = Field(
+        None,
+        description="text of the notification, {value} substituted; unset: one is built",
+        examples=["CPU far above normal ({value}%)"],
+    )
 
     @field_validator("when")
     @classmethod
@@ -67,36 +92,67 @@ class Rule(Section):
 
 
 class ChannelBase(Section):
-    name: str
-    timeout: Duration = timedelta(seconds=10)
+    name: str = Field(description="unique name, used in a rule's and notify's `channels`")
+    timeout: Duration = Field(
+        timedelta(seconds=10),
+        description="one delivery attempt gives up after this (a transient failure, retried)",
+        examples=["10s"],
+    )
 
 
 class LogChannel(ChannelBase):
-    type: Literal["log"]
+    """The notification as a structured event in hostkeeper's log (the journal)."""
+
+    type: Literal["log"] = Field(description="log: selects this kind of channel")
 
 
 class EmailChannel(ChannelBase):
-    type: Literal["email"]
-    smtp_host: str = "localhost"
-    smtp_port: int = Field(25, ge=1, le=65535)
-    sender: str = Field(alias="from", description="From: address")
-    to: list[str] = Field(min_length=1)
-    starttls: bool = False
-    username: str | None = None
-    password_file: str | None = Field(None, description="file holding the SMTP password")
+    """One plain-text mail per notification."""
+
+    type: Literal["email"] = Field(description="email: selects this kind of channel")
+    smtp_host: str = Field("localhost", description="SMTP server")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port (587 with starttls)")
+    sender: str = Field(
+        alias="from", description="From: address", examples=["hostkeeper@example.net"]
+    )
+    to: list[str] = Field(min_length=1, description="recipients", examples=[["ops@example.net"]])
+    starttls: bool = Field(False, description="upgrade the connection with STARTTLS first")
+    username: str | None = Field(None, description="SMTP login; unset: no login")
+    password_file: str | None = Field(
+        None,
+        description="file holding the SMTP password (with username)",
+        examples=["/etc/hostkeeper/smtp.password"],
+    )
 
 
 class WebhookChannel(ChannelBase):
-    type: Literal["webhook"]
-    url: str = Field(pattern=r"^https?://")
-    headers: dict[str, str] = Field(default_factory=dict)
+    """The notification as a JSON POST; 5xx and timeouts are retried."""
+
+    type: Literal["webhook"] = Field(description="webhook: selects this kind of channel")
+    url: str = Field(
+        pattern=r"^https?://",
+        description="http:// or https:// URL the JSON is POSTed to",
+        examples=["https://hooks.example.net/hostkeeper"],
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="extra HTTP headers sent with each POST",
+        examples=[{"Authorization": "Bearer ..."}],
+    )
 
 
 class AlertmanagerChannel(ChannelBase):
-    type: Literal["alertmanager"]
-    url: str = Field(pattern=r"^https?://", description="base URL; /api/v2/alerts is added")
+    """Alerts posted to Prometheus Alertmanager (v2 API)."""
+
+    type: Literal["alertmanager"] = Field(description="alertmanager: selects this kind of channel")
+    url: str = Field(
+        pattern=r"^https?://",
+        description="base URL; /api/v2/alerts is added",
+        examples=["http://alertmanager.example.net:9093"],
+    )
     resend: Duration = Field(
         timedelta(minutes=5),
+        examples=["5m"],
         description="re-post firing alerts this often; each post stays valid for 3x this, "
         "so Alertmanager resolves them by itself if hostkeeper stops",
     )
@@ -110,9 +166,13 @@ class AlertmanagerChannel(ChannelBase):
 
 
 class CommandChannel(ChannelBase):
-    type: Literal["command"]
+    """A program run per notification; exit status 75 (EX_TEMPFAIL) is retried."""
+
+    type: Literal["command"] = Field(description="command: selects this kind of channel")
     argv: list[str] = Field(
-        min_length=1, description="no shell; {rule} {severity} {state} {summary} substituted"
+        min_length=1,
+        description="no shell; {rule} {severity} {state} {summary} substituted",
+        examples=[["/usr/local/bin/page", "{severity}", "{rule}", "{summary}"]],
     )
 
 
@@ -123,13 +183,43 @@ Channel = Annotated[
 
 
 class Alerts(Section):
-    repeat: Duration = Field(timedelta(hours=4), description="re-notify a firing alert this often")
+    repeat: Duration = Field(
+        timedelta(hours=4),
+        description="re-notify a still-firing, unacknowledged alert this often; 0: never",
+        examples=["4h"],
+    )
     evaluate_every: Duration = Field(
         timedelta(seconds=30),
         description="the daemon evaluates every rule this often, besides the evaluate_alerts step",
+        examples=["30s"],
     )
-    rules: list[Rule] = Field(default_factory=list)
-    channels: list[Channel] = Field(default_factory=list)
+    rules: list[Rule] = Field(
+        default_factory=list,
+        description="alert rules: a condition on the health score, a check or a metric",
+        json_schema_extra=sample(
+            [
+                {
+                    "name": "critical_health_score",
+                    "when": "health_score < 50",
+                    "for": "5m",
+                    "severity": "critical",
+                    "channels": ["journal"],
+                },
+                {
+                    "name": "disk_low",
+                    "check": "root_disk",
+                    "states": ["warning", "critical"],
+                    "severity": "warning",
+                    "channels": ["journal"],
+                },
+            ]
+        ),
+    )
+    channels: list[Channel] = Field(
+        default_factory=list,
+        description="where notifications go: log, email, webhook, alertmanager, command",
+        json_schema_extra=sample([{"name": "journal", "type": "log"}]),
+    )
 
     @field_validator("evaluate_every")
     @classmethod

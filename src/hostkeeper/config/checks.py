@@ -15,14 +15,21 @@ _DEFAULT_TIMEOUT = timedelta(seconds=10)
 
 class CheckBase(Section):
     name: str = Field(description="unique name, used by rules and health_score.weights")
-    timeout: Duration = Field(_DEFAULT_TIMEOUT, description="the check is unknown past this")
+    timeout: Duration = Field(
+        _DEFAULT_TIMEOUT, description="the check is unknown past this", examples=["10s"]
+    )
 
 
 class DiskFreeCheck(CheckBase):
-    type: Literal["disk_free"]
+    type: Literal["disk_free"] = Field(description="disk_free: selects this kind of check")
     path: str = Field(description="any path on the filesystem to watch")
-    warning: Percent = Field(description="free space below this")
-    critical: Percent
+    warning: Percent = Field(
+        description="warning when free space (as df counts it) is below this",
+        examples=["20%"],
+    )
+    critical: Percent = Field(
+        description="critical when free space is below this (at most warning)", examples=["10%"]
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> DiskFreeCheck:
@@ -32,9 +39,17 @@ class DiskFreeCheck(CheckBase):
 
 
 class MemoryAvailableCheck(CheckBase):
-    type: Literal["memory_available"]
-    warning: Percent = Field(description="available memory below this")
-    critical: Percent
+    type: Literal["memory_available"] = Field(
+        description="memory_available: selects this kind of check"
+    )
+    warning: Percent = Field(
+        description="warning when available memory is below this share of the total",
+        examples=["15%"],
+    )
+    critical: Percent = Field(
+        description="critical when available memory is below this (at most warning)",
+        examples=["5%"],
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> MemoryAvailableCheck:
@@ -44,9 +59,13 @@ class MemoryAvailableCheck(CheckBase):
 
 
 class LoadCheck(CheckBase):
-    type: Literal["load"]
-    warning: float = Field(gt=0, description="5-minute load average per core above this")
-    critical: float = Field(gt=0)
+    type: Literal["load"] = Field(description="load: selects this kind of check")
+    warning: float = Field(
+        gt=0, description="warning when the 5-minute load average per core is above this"
+    )
+    critical: float = Field(
+        gt=0, description="critical when the load per core is above this (at least warning)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> LoadCheck:
@@ -56,27 +75,42 @@ class LoadCheck(CheckBase):
 
 
 class SystemdUnitCheck(CheckBase):
-    type: Literal["systemd_unit"]
-    unit: str = Field(description="critical unless the unit is active")
+    type: Literal["systemd_unit"] = Field(description="systemd_unit: selects this kind of check")
+    unit: str = Field(
+        description="critical unless the unit is active", examples=["postgresql.service"]
+    )
 
 
 class HttpCheck(CheckBase):
-    type: Literal["http"]
-    url: str = Field(pattern=r"^https?://", description="http:// or https:// URL to GET")
-    expect_status: int = Field(200, ge=100, le=599)
+    type: Literal["http"] = Field(description="http: selects this kind of check")
+    url: str = Field(
+        pattern=r"^https?://",
+        description="http:// or https:// URL to GET",
+        examples=["http://127.0.0.1:8080/health"],
+    )
+    expect_status: int = Field(
+        200, ge=100, le=599, description="critical when the response has another status"
+    )
 
 
 class TcpCheck(CheckBase):
-    type: Literal["tcp"]
-    host: str
-    port: int = Field(ge=1, le=65535)
+    type: Literal["tcp"] = Field(description="tcp: selects this kind of check")
+    host: str = Field(description="name or address to connect to", examples=["127.0.0.1"])
+    port: int = Field(
+        ge=1, le=65535, description="critical unless a TCP connection to it opens in time"
+    )
 
 
 class CertificateCheck(CheckBase):
-    type: Literal["certificate"]
-    path: str = Field(description="PEM file; the value is days until notAfter")
-    warning: Duration = Field(description="expires within this")
-    critical: Duration
+    type: Literal["certificate"] = Field(description="certificate: selects this kind of check")
+    path: str = Field(
+        description="PEM file; the value is days until notAfter",
+        examples=["/etc/ssl/certs/example.pem"],
+    )
+    warning: Duration = Field(description="warning when it expires within this", examples=["30d"])
+    critical: Duration = Field(
+        description="critical when it expires within this (at most warning)", examples=["7d"]
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> CertificateCheck:
@@ -86,10 +120,14 @@ class CertificateCheck(CheckBase):
 
 
 class FileAgeCheck(CheckBase):
-    type: Literal["file_age"]
+    type: Literal["file_age"] = Field(description="file_age: selects this kind of check")
     path: str = Field(description="file, or directory whose newest file is looked at")
-    warning: Duration = Field(description="newest file older than this")
-    critical: Duration
+    warning: Duration = Field(
+        description="warning when the newest file is older than this", examples=["2d"]
+    )
+    critical: Duration = Field(
+        description="critical when it is older than this (at least warning)", examples=["8d"]
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> FileAgeCheck:
@@ -99,8 +137,10 @@ class FileAgeCheck(CheckBase):
 
 
 class ProcessCheck(CheckBase):
-    type: Literal["process"]
-    match: str = Field(min_length=1, description="substring of the command line")
+    type: Literal["process"] = Field(description="process: selects this kind of check")
+    match: str = Field(
+        min_length=1, description="substring of the command line", examples=["nginx: master"]
+    )
     min: int = Field(1, ge=0, description="critical when fewer processes match")
     max: int | None = Field(None, ge=0, description="critical when more processes match")
 

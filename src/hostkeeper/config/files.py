@@ -23,12 +23,20 @@ class RotateMode(StrEnum):
 
 
 class LogPolicy(Section):
-    name: str
-    paths: list[str] = Field(min_length=1, description="files or globs")
-    rotate: RotateEvery = RotateEvery.DAILY
-    max_size: Size | None = Field(None, description="also rotate when larger than this")
-    keep: int = Field(7, ge=0, description="rotated generations kept")
-    compress: bool = True
+    name: str = Field(description="unique name (`rotate NAME`, `rotate_logs: NAME`)")
+    paths: list[str] = Field(
+        min_length=1, description="files or globs", examples=[["/var/log/app/*.log"]]
+    )
+    rotate: RotateEvery = Field(
+        RotateEvery.DAILY,
+        description="daily | weekly | monthly (calendar periods in `timezone`) | size "
+        "(on max_size alone)",
+    )
+    max_size: Size | None = Field(
+        None, description="also rotate when larger than this", examples=["100M"]
+    )
+    keep: int = Field(7, ge=0, description="rotated generations kept (0: deleted at once)")
+    compress: bool = Field(True, description="gzip rotated generations")
     delay_compress: bool = Field(False, description="leave the newest rotated file uncompressed")
     mode: RotateMode = Field(
         RotateMode.CREATE, description="create (rename) | copytruncate (lossy window, opt-in)"
@@ -37,9 +45,11 @@ class LogPolicy(Section):
         "numbered", pattern="^(numbered|dated)$", description="app.log.1 or app.log-YYYYmmdd"
     )
     after_rotate: str | list[str] = Field(
-        "none", description="reload (hostkeeper itself) | none | [argv...]"
+        "none",
+        description="reload (hostkeeper itself) | none | [argv...]",
+        examples=["reload", ["/usr/bin/systemctl", "reload", "nginx"]],
     )
-    missing_ok: bool = True
+    missing_ok: bool = Field(True, description="a path or glob matching nothing is not an error")
 
     @field_validator("after_rotate")
     @classmethod
@@ -58,12 +68,26 @@ class LogPolicy(Section):
 
 
 class CleanupPolicy(Section):
-    name: str
-    path: str = Field(description="root of the policy; nothing outside it is touched")
-    match: str | list[str] = Field("*", description="glob(s) on file names")
-    compress_after: Duration | None = Field(None, description="gzip files older than this")
-    delete_after: Duration | None = Field(None, description="delete files older than this")
-    recursive: bool = True
+    """A policy needs compress_after, delete_after or both (compress_after shorter)."""
+
+    name: str = Field(description="unique name (`cleanup NAME`, `cleanup: NAME`)")
+    path: str = Field(
+        description="root of the policy; nothing outside it is touched", examples=["/var/log/app"]
+    )
+    match: str | list[str] = Field(
+        "*", description="glob(s) on file names", examples=["*.log", ["*.html", "*.json"]]
+    )
+    compress_after: Duration | None = Field(
+        None,
+        description="gzip files modified longer ago than this; unset: never compressed",
+        examples=["7d"],
+    )
+    delete_after: Duration | None = Field(
+        None,
+        description="delete files modified longer ago than this; unset: never deleted",
+        examples=["30d"],
+    )
+    recursive: bool = Field(True, description="also look in subdirectories (same filesystem)")
 
     @model_validator(mode="after")
     def _has_action(self) -> CleanupPolicy:
@@ -79,13 +103,35 @@ class CleanupPolicy(Section):
 
 
 class Keep(Section):
-    daily: int = Field(0, ge=0)
-    weekly: int = Field(0, ge=0)
-    monthly: int = Field(0, ge=0)
+    daily: int = Field(
+        0, ge=0, description="keep the newest archive of each of the N most recent days with one"
+    )
+    weekly: int = Field(
+        0,
+        ge=0,
+        description="keep the newest archive of each of the N most recent ISO weeks with one",
+    )
+    monthly: int = Field(
+        0, ge=0, description="keep the newest archive of each of the N most recent months with one"
+    )
 
 
 class BackupSet(Section):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    sources: list[str] = Field(min_length=1)
-    exclude: list[str] = Field(default_factory=list, description="globs")
-    keep: Keep = Field(default_factory=lambda: Keep(daily=7))
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="unique name (`backup: NAME`); letters, digits, . _ -",
+    )
+    sources: list[str] = Field(
+        min_length=1,
+        description="absolute paths: directories or files",
+        examples=[["/etc/hostkeeper", "/etc/nginx"]],
+    )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="globs on names or absolute paths left out",
+        examples=[["*.swp", "/etc/nginx/cache"]],
+    )
+    keep: Keep = Field(
+        default_factory=lambda: Keep(daily=7),
+        description="retention tiers; an archive any tier keeps stays (default: daily 7)",
+    )

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from hostkeeper.config.alerts import Alerts
-from hostkeeper.config.base import Section
+from hostkeeper.config.base import Section, sample
 from hostkeeper.config.checks import Check
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
 from hostkeeper.config.procedures import Procedure
@@ -20,19 +20,37 @@ from hostkeeper.config.units import Duration, Percent
 
 
 class Paths(Section):
-    state_dir: str = Field("/var/lib/hostkeeper", description="database, baselines, locks")
-    report_dir: str = "/var/lib/hostkeeper/reports"
-    backup_dir: str = "/var/backups/hostkeeper"
-    log_dir: str = Field("/var/log/hostkeeper", description="hostkeeper's own log files, if any")
+    state_dir: str = Field(
+        "/var/lib/hostkeeper",
+        description="database, baselines, locks, the daemon's state file; created if missing",
+    )
+    report_dir: str = Field(
+        "/var/lib/hostkeeper/reports",
+        description="reports are written under it, one folder per report (daily/, security/...)",
+    )
+    backup_dir: str = Field(
+        "/var/backups/hostkeeper",
+        description="archives of the backup sets (one folder per set) and of `db backup`",
+    )
+    log_dir: str = Field(
+        "/var/log/hostkeeper",
+        description="hostkeeper's own log files, if any (the journal is the primary log)",
+    )
 
 
 class Database(Section):
     url: str = Field(
         "sqlite:////var/lib/hostkeeper/hostkeeper.db",
         description="sqlite:///relative.db, sqlite:////absolute.db or postgresql+psycopg://...",
+        examples=[
+            "sqlite:////var/lib/hostkeeper/hostkeeper.db",
+            "postgresql+psycopg://hostkeeper@db.example.net/hostkeeper",
+        ],
     )
     slow_query: Duration = Field(
-        timedelta(milliseconds=200), description="statements slower than this are recorded"
+        timedelta(milliseconds=200),
+        description="statements slower than this are recorded for `db slow-queries`",
+        examples=["200ms", "1s"],
     )
     backup_keep: int = Field(
         7,
@@ -56,22 +74,47 @@ class LogFormat(StrEnum):
 
 
 class Daemon(Section):
-    watchdog: bool = Field(True, description="ping WATCHDOG=1 only while scheduler and store live")
-    shutdown_timeout: Duration = Field(
-        timedelta(seconds=60), description="a stop waits this long for running steps"
+    watchdog: bool = Field(
+        True,
+        description="ping WATCHDOG=1 only while scheduler and store live (with the unit's "
+        "WatchdogSec=); false never pings",
     )
-    log_format: LogFormat = LogFormat.AUTO
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    shutdown_timeout: Duration = Field(
+        timedelta(seconds=60),
+        description="a stop waits this long for running steps, then aborts them",
+        examples=["60s", "5m"],
+    )
+    log_format: LogFormat = Field(
+        LogFormat.AUTO,
+        description="auto: json under journald, console on a terminal | json | console",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="least severe event logged: debug | info | warning | error"
+    )
     misfire_grace_time: Duration = Field(
-        timedelta(hours=1), description="a run starting later than this after its time is missed"
+        timedelta(hours=1),
+        description="a run starting later than this after its time is missed",
+        examples=["1h", "10m"],
     )
     catch_up: bool = Field(True, description="run once at start what was due while stopped")
 
 
 class Retention(Section):
-    raw: Duration = timedelta(days=7)
-    five_minute: Duration = Field(timedelta(days=90), alias="5m")
-    hourly: Duration = Field(timedelta(days=730), alias="1h")
+    raw: Duration = Field(
+        timedelta(days=7), description="raw samples are deleted after this", examples=["7d"]
+    )
+    five_minute: Duration = Field(
+        timedelta(days=90),
+        alias="5m",
+        description="5-minute rollups (mean, min, max) are deleted after this",
+        examples=["90d"],
+    )
+    hourly: Duration = Field(
+        timedelta(days=730),
+        alias="1h",
+        description="hourly rollups are deleted after this",
+        examples=["730d"],
+    )
 
 
 MetricGroup = Literal["cpu", "memory", "swap", "load", "disk", "disk_io", "net_io", "processes"]
@@ -79,31 +122,84 @@ ALL_METRIC_GROUPS: tuple[MetricGroup, ...] = typing.get_args(MetricGroup)
 
 
 class Metrics(Section):
-    interval: Duration = Field(timedelta(seconds=10), description="continuous collection")
-    collect: list[MetricGroup] = Field(default_factory=lambda: list(ALL_METRIC_GROUPS))
-    disks: list[str] = Field(default_factory=lambda: ["/"])
-    retention: Retention = Field(default_factory=Retention)
+    interval: Duration = Field(
+        timedelta(seconds=10),
+        description="the daemon samples the host this often, independent of procedures",
+        examples=["10s", "1m"],
+    )
+    collect: list[MetricGroup] = Field(
+        default_factory=lambda: list(ALL_METRIC_GROUPS),
+        description="metric groups collected; every group by default",
+    )
+    disks: list[str] = Field(
+        default_factory=lambda: ["/"],
+        description="mount points whose usage is collected (disk./.used_percent, ...)",
+        examples=[["/", "/var"]],
+    )
+    retention: Retention = Field(
+        default_factory=Retention,
+        description="how long raw samples and their 5-minute and hourly rollups are kept",
+    )
 
 
 class HealthScore(Section):
     weights: dict[str, float] = Field(
-        default_factory=dict, description="per check; unlisted checks weigh 1"
+        default_factory=dict,
+        description="weight of a check (by name) in the 0-100 health score; unlisted checks "
+        "weigh 1",
+        examples=[{"root_disk": 3, "memory": 2}],
+        json_schema_extra=sample({"root_disk": 3, "memory": 2}),
     )
 
 
 class Baselines(Section):
-    window: Duration = timedelta(days=7)
-    min_samples: int = Field(1000, ge=1)
-    metrics: list[str] = Field(default_factory=lambda: ["cpu.percent", "memory.percent", "load.5m"])
-    drift_threshold: Percent = 25.0
-    keep_versions: int = Field(10, ge=1)
+    window: Duration = Field(
+        timedelta(days=7),
+        description="`baseline: update` computes each metric's statistics over this past span",
+        examples=["7d", "14d"],
+    )
+    min_samples: int = Field(
+        1000, ge=1, description="a metric with fewer samples in the window keeps its old baseline"
+    )
+    metrics: list[str] = Field(
+        default_factory=lambda: ["cpu.percent", "memory.percent", "load.5m"],
+        description="metric names given a baseline (see `hostkeeper metrics list`)",
+        examples=[["cpu.percent", "disk./.used_percent"]],
+        json_schema_extra=sample(
+            ["cpu.percent", "memory.percent", "load.5m", "disk./.used_percent"]
+        ),
+    )
+    drift_threshold: Percent = Field(
+        25.0,
+        description="`baseline: validate` rejects a new baseline whose mean moved more than this",
+        examples=["25%"],
+    )
+    keep_versions: int = Field(
+        10, ge=1, description="baseline versions kept for `baseline rollback`"
+    )
 
 
 class Security(Section):
-    scan_paths: list[str] = Field(default_factory=list)
-    private_paths: list[str] = Field(default_factory=list)
-    certificates: list[str] = Field(default_factory=list)
-    warn_days: int = Field(30, ge=0)
+    scan_paths: list[str] = Field(
+        default_factory=list,
+        description="files and directories whose text files the audit scans for secrets",
+        json_schema_extra=sample(["/etc/hostkeeper"]),
+    )
+    private_paths: list[str] = Field(
+        default_factory=list,
+        description="trees that must be owned by root (or hostkeeper) and not readable by "
+        "others; the audit reports every entry that is",
+        json_schema_extra=sample(["/etc/hostkeeper", "/var/backups/hostkeeper"]),
+    )
+    certificates: list[str] = Field(
+        default_factory=list,
+        description="PEM certificates whose expiry the audit reports, besides those of "
+        "`certificate` checks",
+        examples=[["/etc/ssl/certs/example.pem"]],
+    )
+    warn_days: int = Field(
+        30, ge=0, description="the audit reports a certificate expiring within this many days"
+    )
 
 
 class NotifyEvent(StrEnum):
@@ -113,14 +209,30 @@ class NotifyEvent(StrEnum):
 
 
 class Notify(Section):
-    on: list[NotifyEvent] = Field(default_factory=lambda: [NotifyEvent.FAILURE])
-    channels: list[str] = Field(default_factory=list)
+    on: list[NotifyEvent] = Field(
+        default_factory=lambda: [NotifyEvent.FAILURE],
+        description="procedure events notified: start | success | failure",
+    )
+    channels: list[str] = Field(
+        default_factory=list,
+        description="names of alerts.channels that carry them; none: not notified",
+        json_schema_extra=sample(["journal"]),
+    )
 
 
 class Dashboard(Section):
-    enabled: bool = True
-    listen: str = Field("127.0.0.1:8081", description="host:port (port 0: any free port)")
-    token_file: str | None = Field(None, description="required when listen is not loopback")
+    enabled: bool = Field(True, description="false: no dashboard, /api or /metrics")
+    listen: str = Field(
+        "127.0.0.1:8081",
+        description="host:port (port 0: any free port)",
+        examples=["127.0.0.1:8081", "[::1]:8081", "0.0.0.0:8081"],
+    )
+    token_file: str | None = Field(
+        None,
+        description="file holding the bearer token every request must carry; required when "
+        "listen is not loopback; unset: no token on loopback",
+        examples=["/etc/hostkeeper/dashboard.token"],
+    )
 
     @model_validator(mode="after")
     def _public_needs_token(self) -> Dashboard:
@@ -154,23 +266,171 @@ def is_loopback(host: str) -> bool:
 
 
 class Config(Section):
-    version: Literal[1] = 1
-    timezone: str = Field("UTC", description="zone in which schedules are evaluated")
-    paths: Paths = Field(default_factory=Paths)
-    database: Database = Field(default_factory=Database)
-    daemon: Daemon = Field(default_factory=Daemon)
-    metrics: Metrics = Field(default_factory=Metrics)
-    checks: list[Check] = Field(default_factory=list)
-    health_score: HealthScore = Field(default_factory=HealthScore)
-    baselines: Baselines = Field(default_factory=Baselines)
-    alerts: Alerts = Field(default_factory=Alerts)
-    logs: list[LogPolicy] = Field(default_factory=list)
-    cleanup: list[CleanupPolicy] = Field(default_factory=list)
-    backups: list[BackupSet] = Field(default_factory=list)
-    procedures: dict[str, Procedure] = Field(default_factory=dict)
-    security: Security = Field(default_factory=Security)
-    notify: Notify = Field(default_factory=Notify)
-    dashboard: Dashboard = Field(default_factory=Dashboard)
+    version: Literal[1] = Field(1, description="format of this file; 1 is the only one so far")
+    timezone: str = Field(
+        "UTC",
+        description="zone in which schedules are evaluated (an IANA name), and report dates",
+        examples=["UTC", "Europe/Berlin"],
+    )
+    paths: Paths = Field(default_factory=Paths, description="where hostkeeper keeps its files")
+    database: Database = Field(
+        default_factory=Database, description="the store of runs, metrics, alerts and baselines"
+    )
+    daemon: Daemon = Field(default_factory=Daemon, description="the long-running service")
+    metrics: Metrics = Field(
+        default_factory=Metrics, description="continuous collection of host metrics"
+    )
+    checks: list[Check] = Field(
+        default_factory=list,
+        description="health checks, run by the health_check step; each yields ok, warning, "
+        "critical or unknown and a value",
+        # Only checks that make sense on any host; units, URLs and certificates are the
+        # operator's to add (the reference configuration shows them).
+        json_schema_extra=sample(
+            [
+                {
+                    "name": "root_disk",
+                    "type": "disk_free",
+                    "path": "/",
+                    "warning": "20%",
+                    "critical": "10%",
+                },
+                {"name": "memory", "type": "memory_available", "warning": "15%", "critical": "5%"},
+                {"name": "load", "type": "load", "warning": 2.0, "critical": 4.0},
+                {
+                    "name": "backups_fresh",
+                    "type": "file_age",
+                    "path": "/var/backups/hostkeeper",
+                    "warning": "2d",
+                    "critical": "8d",
+                },
+            ]
+        ),
+    )
+    health_score: HealthScore = Field(
+        default_factory=HealthScore, description="how the checks add up to a 0-100 score"
+    )
+    baselines: Baselines = Field(
+        default_factory=Baselines, description="per-metric statistics of normal behaviour"
+    )
+    alerts: Alerts = Field(
+        default_factory=Alerts, description="rules that raise alerts, and the channels"
+    )
+    logs: list[LogPolicy] = Field(
+        default_factory=list,
+        description="log files rotated by the rotate_logs step; hostkeeper's own logs belong "
+        "to the packaged logrotate snippet (one rotator per file set)",
+        examples=[
+            [
+                {
+                    "name": "app",
+                    "paths": ["/var/log/app/*.log"],
+                    "rotate": "daily",
+                    "keep": 14,
+                    "after_rotate": ["/usr/bin/systemctl", "reload", "app.service"],
+                }
+            ]
+        ],
+        json_schema_extra=sample([]),
+    )
+    cleanup: list[CleanupPolicy] = Field(
+        default_factory=list,
+        description="old files compressed or deleted by the cleanup step",
+        json_schema_extra=sample(
+            [
+                {
+                    "name": "old-reports",
+                    "path": "/var/lib/hostkeeper/reports",
+                    "match": ["*.html", "*.json"],
+                    "delete_after": "400d",
+                }
+            ]
+        ),
+    )
+    backups: list[BackupSet] = Field(
+        default_factory=list,
+        description="backup sets archived by `backup: SET` into backup_dir/SET/",
+        json_schema_extra=sample(
+            [
+                {
+                    "name": "config",
+                    "sources": ["/etc/hostkeeper"],
+                    "exclude": ["*.swp"],
+                    "keep": {"daily": 30, "weekly": 8, "monthly": 12},
+                }
+            ]
+        ),
+    )
+    procedures: dict[str, Procedure] = Field(
+        default_factory=dict,
+        description="maintenance procedures by name (letters, digits, - and _)",
+        # The seed schedule, all UTC: daily 02:00, weekly Sunday 03:00, monthly first
+        # Saturday 01:00, quarterly first Saturday of Jan/Apr/Jul/Oct 01:00.
+        json_schema_extra=sample(
+            {
+                "daily": {
+                    "schedule": {"hour": 2, "minute": 0},
+                    # back up, then verify what was just made; the report comes last so
+                    # that it shows this run's checks, alerts and backups
+                    "steps": [
+                        "rotate_logs",
+                        "cleanup",
+                        {"backup": "config"},
+                        "verify_backups",
+                        "collect_metrics",
+                        "health_check",
+                        "evaluate_alerts",
+                        "resource_report",
+                        {"report": "daily"},
+                    ],
+                },
+                "weekly": {
+                    "schedule": {"cron": "0 3 * * sun"},
+                    "before": [
+                        {"require": "disk_free", "path": "/", "min": "20%"},
+                        {"require": "no_critical_alerts"},
+                    ],
+                    "steps": [
+                        {"backup": "config"},
+                        {"report": "performance"},
+                        {"analyze_trends": "7d"},
+                        {"baseline": "update"},
+                        # a rejected baseline is reported, and the reports and cleanup
+                        # still run
+                        {"baseline": "validate", "on_failure": "continue"},
+                        {"report": "alert_effectiveness"},
+                        "cleanup",
+                    ],
+                    "after": ["health_check", {"alert_test": "critical_health_score"}],
+                },
+                "monthly": {
+                    "schedule": {"day": "1st sat", "hour": 1, "minute": 0},
+                    # the audit comes first: the assessment summarises it
+                    "steps": [
+                        "security_audit",
+                        {"report": "health_assessment"},
+                        "suggest_thresholds",
+                        {"db": ["integrity_check", "reindex", "vacuum", "analyze", "optimize"]},
+                    ],
+                },
+                "quarterly": {
+                    "schedule": {"month": "1,4,7,10", "day": "1st sat", "hour": 1, "minute": 0},
+                    "steps": [
+                        {"report": "capacity"},
+                        {"db": ["backup", "migrate"]},
+                        {"restore_test": "config"},
+                    ],
+                },
+            }
+        ),
+    )
+    security: Security = Field(
+        default_factory=Security, description="what the security_audit step looks at"
+    )
+    notify: Notify = Field(default_factory=Notify, description="notifications about procedure runs")
+    dashboard: Dashboard = Field(
+        default_factory=Dashboard, description="the web dashboard, JSON API and /metrics"
+    )
 
     @field_validator("timezone")
     @classmethod

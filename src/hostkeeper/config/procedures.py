@@ -26,22 +26,36 @@ CronField = int | str | None
 
 
 class Schedule(Section):
-    """When a procedure runs: APScheduler cron fields, a crontab line, or an interval."""
+    """When a procedure runs: APScheduler cron fields, a crontab line, or an interval.
+
+    Cron fields below the largest one given default to their minimum (`{hour: 2}` is
+    02:00:00 every day), in the configured `timezone`.
+    """
 
     cron: str | None = Field(
         None, description='crontab line; 0 and 7 are Sunday: "0 3 * * sun"', examples=["0 2 * * *"]
     )
     every: Duration | None = Field(
-        None, description="fixed interval: 30s, 10m, 1h; counted from the last scheduled run"
+        None,
+        description="fixed interval: 30s, 10m, 1h; counted from the last scheduled run",
+        examples=["6h"],
     )
-    year: CronField = None
-    month: CronField = Field(None, description='month(s): 1-12, "1,4,7,10", "jan-mar"')
-    day: CronField = Field(None, description='day of month, or "1st sat", "last fri", "last"')
-    week: CronField = None
-    day_of_week: CronField = Field(None, description='mon..sun or "mon-fri" (APScheduler names)')
-    hour: CronField = None
-    minute: CronField = None
-    second: CronField = None
+    year: CronField = Field(None, description="cron field: 4-digit year(s)", examples=["2030"])
+    month: CronField = Field(
+        None, description='month(s): 1-12, "1,4,7,10", "jan-mar"', examples=["1,4,7,10"]
+    )
+    day: CronField = Field(
+        None,
+        description='day of month, or "1st sat", "last fri", "last"',
+        examples=[1, "1st sat"],
+    )
+    week: CronField = Field(None, description="ISO week(s) of the year, 1-53", examples=["*/2"])
+    day_of_week: CronField = Field(
+        None, description='mon..sun or "mon-fri" (APScheduler names)', examples=["mon-fri"]
+    )
+    hour: CronField = Field(None, description="hour(s) 0-23", examples=[2, "*/6"])
+    minute: CronField = Field(None, description="minute(s) 0-59", examples=[0, 30])
+    second: CronField = Field(None, description="second(s) 0-59", examples=[0])
 
     @field_validator("cron")
     @classmethod
@@ -106,12 +120,35 @@ class Schedule(Section):
 class Step(Section):
     """One step: a name, or `{name: argument}`, or `{run: [argv...]}`, plus options."""
 
-    name: str
-    argument: Any = None
-    timeout: Duration | None = None
-    on_failure: OnFailure = OnFailure.ABORT
-    cwd: str | None = None
-    env: dict[str, str] | None = None
+    name: str = Field(
+        description="a built-in step (an unknown name is an error that lists them) or `run`; "
+        "written as the item itself or as the key of `{name: argument}`",
+        examples=["cleanup", "backup"],
+    )
+    argument: Any = Field(
+        None,
+        description="the value of `{name: argument}`: a backup set, report name, period, "
+        "db operations, or the argv of `run:`",
+        examples=["config", ["vacuum", "analyze"], ["/usr/local/bin/app-maintenance", "--quiet"]],
+    )
+    timeout: Duration | None = Field(
+        None,
+        description="the step is aborted past this; unset: no limit for built-in steps, 1h "
+        "for `run:`",
+        examples=["30m"],
+    )
+    on_failure: OnFailure = Field(
+        OnFailure.ABORT,
+        description="abort: the rest of the procedure is skipped | continue: the next step runs",
+    )
+    cwd: str | None = Field(
+        None, description="`run:` only: working directory of the command", examples=["/srv/app"]
+    )
+    env: dict[str, str] | None = Field(
+        None,
+        description="`run:` only: environment variables added to the command's",
+        examples=[{"APP_ENV": "production"}],
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -186,13 +223,19 @@ class Step(Section):
 
 
 class DiskFreePrecondition(Section):
-    require: Literal["disk_free"]
+    require: Literal["disk_free"] = Field(
+        description="disk_free: enough free space on a filesystem"
+    )
     path: str = Field(description="filesystem to look at")
-    min: Percent = Field(description="free space needed, as a percentage of the filesystem")
+    min: Percent = Field(
+        description="free space needed, as a percentage of the filesystem", examples=["20%"]
+    )
 
 
 class NoCriticalAlertsPrecondition(Section):
-    require: Literal["no_critical_alerts"]
+    require: Literal["no_critical_alerts"] = Field(
+        description="no_critical_alerts: no critical alert of this host is firing"
+    )
 
 
 Precondition = Annotated[
@@ -204,9 +247,16 @@ class Procedure(Section):
     schedule: Schedule = Field(description="when the procedure runs")
     enabled: bool = Field(True, description="false keeps the procedure for manual runs only")
     before: list[Precondition] = Field(
-        default_factory=list, description="unmet precondition: run skipped, recorded, alerted"
+        default_factory=list,
+        description="preconditions checked first; one unmet: the run is skipped, recorded and "
+        "alerted",
     )
-    steps: list[Step] = Field(min_length=1, description="run in order")
+    steps: list[Step] = Field(
+        min_length=1,
+        description="run in order; a step is a name (`cleanup`), `{name: argument}` "
+        "(`backup: config`) or `{run: [argv...]}`, with optional timeout and on_failure",
+    )
     after: list[Step] = Field(
-        default_factory=list, description="verification steps; they always run"
+        default_factory=list,
+        description="verification steps, run after `steps` even when one of them failed",
     )

@@ -1,11 +1,15 @@
 """`hostkeeper config sample`: a commented configuration generated from the models.
 
-The descriptions and examples on the pydantic fields are the documentation; this module
-only lays them out as YAML, so the sample can never drift from what is accepted.
+The fields are the only source: each key's comment is its `description`, and its value
+is its sample (`json_schema_extra=sample(...)`, written as in the YAML) or else its
+default; a section's fields are laid out in order. The sample is also the shipped
+configuration (etc/hostkeeper/hostkeeper.yaml), so it can never drift from what is
+accepted.
 """
 
 from __future__ import annotations
 
+import textwrap
 import types
 import typing
 from typing import Any
@@ -14,6 +18,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from hostkeeper.config.base import SAMPLE_KEY
 from hostkeeper.config.models import Config
 
 HEADER = """\
@@ -21,6 +26,7 @@ HEADER = """\
 # `hostkeeper config sample`. Unknown keys are errors.
 # Durations: 30s, 10m, 2h, 7d, 2w. Sizes: 512K, 100M, 2G. Percentages: "20%".
 """
+WIDTH = 100  # a comment that does not fit after its key goes on lines above it
 
 
 class _SampleDumper(yaml.SafeDumper):
@@ -36,13 +42,33 @@ _SampleDumper.add_representer(list, _represent_list)
 
 
 def render_sample() -> str:
-    return HEADER + "".join(_render_model(Config, _example_config(), 0))
+    return HEADER + "".join(_render_model(Config, sample_values(Config), 0))
 
 
-def _example_config() -> dict[str, Any]:
-    from hostkeeper.config.sample_values import SAMPLE
+def field_sample(info: FieldInfo) -> tuple[bool, Any]:
+    """(True, value) when the field names its sample value, (False, None) otherwise."""
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and SAMPLE_KEY in extra:
+        return True, extra[SAMPLE_KEY]
+    return False, None
 
-    return SAMPLE
+
+def sample_values(model: type[BaseModel]) -> dict[str, Any]:
+    """The sample of a mapping section, as YAML data: each field's sample, else its nested
+    section's sample, else its default (serialized as `config show` writes it)."""
+    defaults = model.model_construct().model_dump(mode="json", by_alias=True)
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        has_sample, value = field_sample(info)
+        nested = nested_model(info.annotation)
+        if has_sample:
+            values[key] = value
+        elif nested is not None:
+            values[key] = sample_values(nested)
+        else:
+            values[key] = defaults[key]
+    return values
 
 
 def _render_model(model: type[BaseModel], values: dict[str, Any], indent: int) -> list[str]:
@@ -53,35 +79,151 @@ def _render_model(model: type[BaseModel], values: dict[str, Any], indent: int) -
         if key not in values:
             continue
         value = values[key]
-        comment = f"  # {info.description}" if info.description else ""
-        nested = _nested_model(info)
+        description = info.description or ""
+        nested = nested_model(info.annotation)
+        items = item_models(info.annotation)
+        entries = mapped_model(info.annotation)
         if nested is not None and isinstance(value, dict):
-            lines.append(f"{pad}{key}:{comment}\n")
-            lines.extend(_render_model(nested, value, indent + 1))
+            lines += _commented(f"{pad}{key}:", description, pad)
+            lines += _render_model(nested, value, indent + 1)
+        elif entries is not None and isinstance(value, dict) and value:
+            lines += _commented(f"{pad}{key}:", description, pad)
+            for entry, entry_values in value.items():
+                lines.append(f"{pad}  {entry}:\n")
+                lines += _render_model(entries, entry_values, indent + 2)
+        elif items and isinstance(value, list) and value and _all_fit(items, value):
+            lines += _commented(f"{pad}{key}:", description, pad)
+            for item in value:
+                lines += _render_item(_model_of(items, item), item, indent)
         elif isinstance(value, dict | list) and value:
             dumped = yaml.dump(
                 {key: value},
                 Dumper=_SampleDumper,
                 sort_keys=False,
                 default_flow_style=False,
-                width=100,
+                width=WIDTH,
             )
-            if comment:
-                lines.append(f"{pad}{comment.strip()}\n")
-            lines.extend(f"{pad}{line}\n" for line in dumped.splitlines())
+            dumped_lines = dumped.splitlines()
+            if len(dumped_lines) == 1:  # a flow list: `disks: [/]`
+                lines += _commented(f"{pad}{dumped_lines[0]}", description, pad)
+            else:
+                lines += _comment_lines(description, pad)
+                lines += [f"{pad}{line}\n" for line in dumped_lines]
+        elif items and value == [] and info.examples:
+            lines += _commented(f"{pad}{key}: []", description, pad)
+            lines += _example_block(key, info.examples[0], pad)
         else:
-            scalar = yaml.dump(value, Dumper=_SampleDumper, default_flow_style=True).strip()
-            scalar = scalar.removesuffix("\n...").removesuffix("...").strip()
-            lines.append(f"{pad}{key}: {scalar}{comment}\n")
+            hint = _example_hint(info) if value in (None, [], {}) else ""
+            lines += _commented(f"{pad}{key}: {_scalar(value)}", description + hint, pad)
     return lines
 
 
-def _nested_model(info: FieldInfo) -> type[BaseModel] | None:
-    annotation = info.annotation
-    candidates = (
-        typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+def _example_block(key: str, example: Any, pad: str) -> list[str]:
+    """A section the sample leaves empty, shown filled in, commented out."""
+    dumped = yaml.dump(
+        {key: example}, Dumper=_SampleDumper, sort_keys=False, default_flow_style=False
     )
-    for candidate in candidates:
+    return [f"{pad}# for example:\n"] + [f"{pad}# {line}\n" for line in dumped.splitlines()]
+
+
+def _render_item(model: type[BaseModel], item: dict[str, Any], indent: int) -> list[str]:
+    """One list item whose keys are fields of `model`: `- key: value  # description`."""
+    lines = _render_model(model, item, indent + 1)
+    pad, dash = "  " * (indent + 1), "  " * indent
+    first = next(index for index, line in enumerate(lines) if not line.lstrip().startswith("#"))
+    # The first key's comment, when above it, goes above the dash.
+    above = [dash + line.removeprefix(pad) for line in lines[:first]]
+    return [*above, dash + "- " + lines[first].removeprefix(pad), *lines[first + 1 :]]
+
+
+def _commented(line: str, description: str, pad: str) -> list[str]:
+    """`line  # description` when that fits in WIDTH, else the comment above the line."""
+    if not description:
+        return [f"{line}\n"]
+    inline = f"{line}  # {description}"
+    if len(inline) <= WIDTH:
+        return [f"{inline}\n"]
+    return [*_comment_lines(description, pad), f"{line}\n"]
+
+
+def _comment_lines(description: str, pad: str) -> list[str]:
+    if not description:
+        return []
+    width = WIDTH - len(pad) - 2
+    return [f"{pad}# {line}\n" for line in textwrap.wrap(description, width)]
+
+
+def _example_hint(info: FieldInfo) -> str:
+    """`; e.g. VALUE` from the field's first example, for a key whose sample is empty."""
+    if not info.examples:
+        return ""
+    return f"; e.g. {_scalar(info.examples[0])}"
+
+
+def _scalar(value: Any) -> str:
+    dumped = yaml.dump(value, Dumper=_SampleDumper, default_flow_style=True, width=10_000)
+    return dumped.strip().removesuffix("...").strip()
+
+
+def nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The section model of a field typed `Model` or `Model | None`, else None."""
+    for candidate in _union_members(annotation):
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
+
+
+def item_models(annotation: Any) -> tuple[type[BaseModel], ...]:
+    """The models of the items of a field typed `list[Model]` or `list[A | B]`, else ()."""
+    if typing.get_origin(annotation) is not list:
+        return ()
+    (item,) = typing.get_args(annotation)
+    return tuple(
+        member
+        for member in _union_members(item)
+        if isinstance(member, type) and issubclass(member, BaseModel)
+    )
+
+
+def mapped_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of the values of a field typed `dict[str, Model]`, else None."""
+    if typing.get_origin(annotation) is not dict:
+        return None
+    return nested_model(typing.get_args(annotation)[1])
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return tuple(
+            member for arg in typing.get_args(annotation) for member in _union_members(arg)
+        )
+    return (annotation,)
+
+
+def _all_fit(models: tuple[type[BaseModel], ...], items: list[Any]) -> bool:
+    return all(isinstance(item, dict) and _fits(models, item) is not None for item in items)
+
+
+def _fits(models: tuple[type[BaseModel], ...], item: dict[str, Any]) -> type[BaseModel] | None:
+    """The model among `models` whose keys cover the item's and whose discriminator (a
+    one-value Literal field such as `type: log`) matches, or None."""
+    for model in models:
+        keys = {info.alias or name: info for name, info in model.model_fields.items()}
+        if not set(item) <= set(keys):
+            continue
+        literals = {
+            key: typing.get_args(info.annotation)
+            for key, info in keys.items()
+            if typing.get_origin(info.annotation) is typing.Literal
+        }
+        if all(item.get(key) in values for key, values in literals.items() if key in item):
+            return model
+    return None
+
+
+def _model_of(models: tuple[type[BaseModel], ...], item: dict[str, Any]) -> type[BaseModel]:
+    model = _fits(models, item)
+    assert model is not None  # _all_fit said so
+    return model

@@ -18,6 +18,8 @@ from hostkeeper.alerting.stats import effectiveness
 from hostkeeper.config import Config
 from hostkeeper.config.units import format_duration
 
+NAME = "alert_effectiveness"
+TITLE = "Alert effectiveness per rule"
 PERIOD = timedelta(days=7)
 
 
@@ -49,8 +51,16 @@ def report_path(config: Config, now: datetime) -> Path:
     return Path(config.paths.report_dir) / "alerting" / f"weekly_{local:%Y%m%d}.json"
 
 
-def write(config: Config, store: Store, now: datetime) -> tuple[Path, dict[str, Any]]:
-    data = build(config, store, now)
-    path = report_path(config, now)
-    atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
+def write(
+    config: Config,
+    store: Store,
+    now: datetime,
+    *,
+    period: timedelta | None = None,
+    output: Path | None = None,
+    config_path: str | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    data = build(config, store, now, period or PERIOD)
+    path = output or report_path(config, now)
+    atomic_write(path, (json.dumps(data, indent=2, default=str) + "\n").encode(), 0o640)
     return path, data

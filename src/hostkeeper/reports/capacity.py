@@ -23,6 +23,8 @@ from hostkeeper.reports.svg import Band, Series, line_chart
 from hostkeeper.reports.trends import data_start, fitted_line, full_on, projection
 from hostkeeper.tasks.analyze_trends import RESOLUTION_NAMES, source_resolution
 
+NAME = "capacity"
+TITLE = "Capacity planning"
 PERIOD = timedelta(days=90)
 HORIZON = timedelta(days=90)
 SOON = 30  # days: a limit reached sooner than this is flagged
@@ -100,6 +102,7 @@ def write(
     *,
     period: timedelta | None = None,
     output: Path | None = None,
+    config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     text, data = build(config, store, now, period or PERIOD)
     path = output or report_path(config, now, "capacity", "capacity", "html")

@@ -20,6 +20,8 @@ from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
 from hostkeeper.status_service import build_status, next_runs_from_config
 
+NAME = "daily"
+TITLE = "Daily health report"
 PERIOD = timedelta(hours=24)
 KEY_METRICS = (
     ("cpu.percent", "%"),
@@ -118,6 +120,7 @@ def write(
     *,
     period: timedelta | None = None,
     output: Path | None = None,
+    config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     text, data = build(config, store, now, period or PERIOD)
     path = output or report_path(config, now, "daily", "health_report", "html")

@@ -29,6 +29,8 @@ from hostkeeper.reports.common import report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
 from hostkeeper.tasks.analyze_trends import source_resolution
 
+NAME = "health_assessment"
+TITLE = "Monthly health assessment"
 PERIOD = timedelta(days=30)
 SCORE_BUCKETS = ((0, 50), (50, 70), (70, 80), (80, 90), (90, 100.0001))
 MAX_ROWS = 200
@@ -154,6 +156,7 @@ def write(
     *,
     period: timedelta | None = None,
     output: Path | None = None,
+    config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     text, data = build(config, store, now, period or PERIOD)
     path = output or report_path(config, now, "monthly", "health_assessment", "html")

@@ -24,6 +24,8 @@ from hostkeeper.reports import page
 from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Band, Series, bar_chart, line_chart
 
+NAME = "performance"
+TITLE = "Performance against the baselines"
 PERIOD = timedelta(days=7)
 SLOWEST = 10
 
@@ -116,6 +118,7 @@ def write(
     *,
     period: timedelta | None = None,
     output: Path | None = None,
+    config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     text, data = build(config, store, now, period or PERIOD)
     path = output or report_path(config, now, "performance", "weekly", "html")

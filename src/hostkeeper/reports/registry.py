@@ -1,23 +1,24 @@
 """Every report by name, written on demand (`report NAME`) or by a `report: NAME` step.
 
-HTML reports live in `hostkeeper.reports.<name>` with
-`write(config, store, now, *, period=None, output=None) -> (path, data)`; the JSON
-reports (alert_effectiveness, security) are adapted here to the same call.
+NAMES is the one list of reports: the `report:` step's argument, the `report` verb's
+choices and the documentation derive from it. Report NAME is the module
+`hostkeeper.reports.NAME`, loaded (and checked against `reports.contract.ReportModule`)
+only when it is written, so knowing the names needs neither SQLAlchemy nor the reports.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from hostkeeper.adapters.fs import atomic_write
-from hostkeeper.config import Config
+from hostkeeper.core.contracts import check_declared_name, check_member
 
-if TYPE_CHECKING:  # SQLAlchemy is not needed to know the report names (`report --help`)
+if TYPE_CHECKING:
     from hostkeeper.adapters.store import Store
+    from hostkeeper.config import Config
+    from hostkeeper.reports.contract import ReportModule
 
 NAMES = (
     "daily",
@@ -28,11 +29,26 @@ NAMES = (
     "capacity",
     "security",
 )
-DEFAULT_CONFIG_PATH = "/etc/hostkeeper/hostkeeper.yaml"
 
 
 class UnknownReport(LookupError):
     pass
+
+
+def load_module(name: str) -> ReportModule:
+    """The module of report `name`, checked against the ReportModule contract.
+
+    Raises UnknownReport for a name not in NAMES, PluginContractError for a module that
+    lacks part of the contract.
+    """
+    from hostkeeper.reports.contract import ReportModule
+
+    if name not in NAMES:
+        raise UnknownReport(f"no report named {name!r}; reports: {', '.join(NAMES)}")
+    module = importlib.import_module(f"hostkeeper.reports.{name}")
+    check_member("report", name, module, ReportModule)
+    check_declared_name("report", name, module, "NAME")
+    return cast("ReportModule", module)
 
 
 def generate(
@@ -46,35 +62,8 @@ def generate(
     config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Write report `name`; its path and a summary of what it holds."""
-    if name not in NAMES:
-        raise UnknownReport(f"no report named {name!r}; reports: {', '.join(NAMES)}")
-    if name == "alert_effectiveness":
-        from hostkeeper.reports import alert_effectiveness
-
-        data = alert_effectiveness.build(config, store, now, period or alert_effectiveness.PERIOD)
-        path = output or alert_effectiveness.report_path(config, now)
-        return _write_json(path, data), data
-    if name == "security":
-        from hostkeeper.audit import run_audit, write_report
-
-        report = run_audit(config, config_path or DEFAULT_CONFIG_PATH, now)
-        data = report.as_dict()
-        if output is None:
-            return write_report(config, report, now), data
-        return _write_json(output, data), data
-    module_name = f"hostkeeper.reports.{name}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        raise UnknownReport(
-            f"the {name!r} report is not available yet in this version of hostkeeper"
-        ) from None
-    path, data = module.write(config, store, now, period=period, output=output)
+    module = load_module(name)
+    path, data = module.write(
+        config, store, now, period=period, output=output, config_path=config_path
+    )
     return Path(path), data
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> Path:
-    atomic_write(path, (json.dumps(data, indent=2, default=str) + "\n").encode(), 0o640)
-    return path

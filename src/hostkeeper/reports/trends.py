@@ -19,6 +19,8 @@ from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Series, line_chart
 from hostkeeper.tasks.analyze_trends import RESOLUTION_NAMES, trends
 
+NAME = "trends"
+TITLE = "Trends of the baseline metrics"
 PERIOD = timedelta(days=30)
 
 
@@ -110,6 +112,7 @@ def write(
     *,
     period: timedelta | None = None,
     output: Path | None = None,
+    config_path: str | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     text, data = build(config, store, now, period or PERIOD)
     path = output or report_path(config, now, "trends", "trends", "html")

@@ -1,16 +1,21 @@
 """The registry of built-in steps: one line per step name.
 
 Each entry names the module that implements the step (imported only when the step runs,
-so start-up stays fast) and the argument it accepts. A module exposes
-`run(ctx: StepContext, argument) -> StepOutcome`. An entry whose module is None is a
+so start-up stays fast) and the argument it accepts. A module provides what
+`tasks.contract.StepModule` states (`NAME`, `run(ctx, argument) -> StepOutcome`);
+`load` checks it when the module is imported. An entry whose module is None is a
 documented step that this version does not implement: configs that use it validate, and
 running it fails with a clear message instead of pretending to succeed.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
+from hostkeeper.core.contracts import check_declared_name, check_member
+from hostkeeper.reports.registry import NAMES as REPORTS
 from hostkeeper.tasks.arguments import (
     ArgumentSpec,
     ChoiceArgument,
@@ -19,15 +24,9 @@ from hostkeeper.tasks.arguments import (
     NameArgument,
 )
 
-REPORTS = (
-    "daily",
-    "performance",
-    "trends",
-    "alert_effectiveness",
-    "health_assessment",
-    "capacity",
-    "security",
-)
+if TYPE_CHECKING:
+    from hostkeeper.tasks.contract import StepModule
+
 DB_OPERATIONS = (
     "optimize",
     "analyze",
@@ -117,3 +116,20 @@ STEPS: dict[str, StepDefinition] = {
         "database maintenance operations",
     ),
 }
+
+
+def load_module(name: str) -> StepModule:
+    """The module of step `name`, checked against the StepModule contract.
+
+    Raises KeyError for an unknown step, LookupError for a step without a module in this
+    version, PluginContractError for a module that lacks part of the contract.
+    """
+    from hostkeeper.tasks.contract import StepModule
+
+    definition = STEPS[name]
+    if definition.module is None:
+        raise LookupError(f"step {name!r} has no implementation in this version")
+    module = importlib.import_module(definition.module)
+    check_member("step", name, module, StepModule)
+    check_declared_name("step", name, module, "NAME")
+    return cast("StepModule", module)

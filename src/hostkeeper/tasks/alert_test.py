@@ -19,6 +19,8 @@ from hostkeeper.config import Config
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "alert_test"
+
 DEFAULT_TIMEOUT = 120.0
 
 

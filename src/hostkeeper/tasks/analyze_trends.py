@@ -26,6 +26,8 @@ from hostkeeper.core.runs import StepStatus
 from hostkeeper.core.trends import LinearSums, Trend, shortfall, trend
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "analyze_trends"
+
 RESOLUTION_NAMES = {RAW: "raw", FIVE_MINUTES: "5m", HOUR: "1h"}
 
 

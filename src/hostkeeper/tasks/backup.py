@@ -34,6 +34,8 @@ from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 from hostkeeper.tasks.file_locks import backup_lock_path, waiting_lock
 
+NAME = "backup"
+
 
 def backup_set(config: Config, name: str) -> BackupSet:
     for candidate in config.backups:

@@ -24,6 +24,8 @@ from hostkeeper.core.baselines import BaselineStatus, VersionRef, plan_update, r
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "baseline"
+
 
 def export_dir(config: Config) -> Path:
     return Path(config.paths.state_dir) / "baselines"

@@ -48,6 +48,8 @@ from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 from hostkeeper.tasks.file_locks import DEFAULT_WAIT_SECONDS, files_lock_path, waiting_lock
 
+NAME = "cleanup"
+
 GZIP_LEVEL = 6
 
 

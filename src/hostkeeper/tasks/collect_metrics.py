@@ -15,6 +15,8 @@ from hostkeeper.config import Config
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "collect_metrics"
+
 SAMPLING_SECONDS = 1.0
 
 

@@ -8,6 +8,8 @@ from hostkeeper.adapters.commands import run_command
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "run"
+
 
 def run(ctx: StepContext, argument: Any) -> StepOutcome:
     argv: list[str] = argument

@@ -9,6 +9,8 @@ from hostkeeper.adapters.store import maintenance
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "db"
+
 
 def run_operation(ctx: StepContext, operation: str) -> maintenance.MaintenanceResult:
     store = ctx.store

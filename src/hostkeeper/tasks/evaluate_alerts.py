@@ -13,6 +13,8 @@ from hostkeeper.alerting.service import sender_for
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "evaluate_alerts"
+
 
 def run(ctx: StepContext, argument: Any) -> StepOutcome:
     rules = ctx.config.alerts.rules

@@ -26,6 +26,8 @@ from hostkeeper.core.health import CheckResult, CheckState, score_of, worst_stat
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepCancelled, StepContext, StepOutcome
 
+NAME = "health_check"
+
 
 @dataclass(frozen=True)
 class HealthRound:

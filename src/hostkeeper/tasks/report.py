@@ -8,6 +8,8 @@ from hostkeeper.core.runs import StepStatus
 from hostkeeper.reports.registry import UnknownReport, generate
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "report"
+
 
 def run(ctx: StepContext, argument: Any) -> StepOutcome:
     name: str = argument

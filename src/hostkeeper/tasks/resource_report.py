@@ -32,6 +32,8 @@ from hostkeeper.config.units import format_size
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "resource_report"
+
 TOP_PROCESSES = 10
 LARGEST_DIRECTORIES = 10
 MAX_ENTRIES_PER_PATH = 200_000

@@ -27,6 +27,8 @@ from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.backup import backup_set, sync_archives
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "restore_test"
+
 
 @dataclass
 class RestoreTest:

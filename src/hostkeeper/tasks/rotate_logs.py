@@ -54,6 +54,8 @@ from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 from hostkeeper.tasks.file_locks import DEFAULT_WAIT_SECONDS, files_lock_path, waiting_lock
 
+NAME = "rotate_logs"
+
 AFTER_ROTATE_TIMEOUT = 120.0
 # After the reload, writers get this long to reopen before a rotated file they still
 # hold open is left uncompressed (it is compressed by a later run instead).

@@ -8,6 +8,8 @@ from hostkeeper.audit import run_audit, write_report
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "security_audit"
+
 
 def run(ctx: StepContext, argument: Any) -> StepOutcome:
     now = ctx.now()

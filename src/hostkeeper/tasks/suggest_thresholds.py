@@ -37,6 +37,8 @@ from hostkeeper.core.expressions import parse_comparison
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "suggest_thresholds"
+
 DEFAULT_PERIOD = timedelta(days=7)
 HEALTH_SCORE_DOMAIN = th.Domain(lowest=0.0, highest=100.0, min_spread=10.0, relative_spread=0.0)
 LOAD_DOMAIN = th.Domain(lowest=0.0, min_spread=0.1, relative_spread=0.25)

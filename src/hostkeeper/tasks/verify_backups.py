@@ -20,6 +20,8 @@ from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.backup import backup_set, sync_archives
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
+NAME = "verify_backups"
+
 
 @dataclass
 class Verified:
