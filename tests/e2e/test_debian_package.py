@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -239,6 +240,8 @@ def host() -> Iterator[Host]:
         # Build machines and containers forbid service starts with policy-rc.d; a host
         # does not. Removing it only touches the sandbox's overlay.
         booted.sh("rm -f /usr/sbin/policy-rc.d")
+        # A stock host has no hostkeeper yet, whatever this machine has (overlay only).
+        booted.sh("rm -rf " + " ".join(OWN_PATHS))
         yield booted
     finally:
         for step, result in booted.journal_of_the_week:
@@ -319,9 +322,11 @@ def restore_test(host: Host) -> None:
 def reload_valid_and_invalid(host: Host) -> None:
     original = host.read_config()
     pid = host.main_pid()
-    valid = original.replace(
-        "\nprocedures:\n",
-        "\nprocedures:\n  e2e_pulse:\n    schedule: {every: 1h}\n    steps: [health_check]\n",
+    valid = re.sub(
+        r"(?m)^(procedures:.*\n)",
+        r"\1  e2e_pulse:\n    schedule: {every: 1h}\n    steps: [health_check]\n",
+        original,
+        count=1,
     )
     assert valid != original
     host.write_config(valid)
