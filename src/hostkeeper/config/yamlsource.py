@@ -85,15 +85,14 @@ class _Yaml12BoolLoader(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
-                raise YamlLimitError(
-                    f"nested more than {MAX_DEPTH} levels deep", mark.line + 1 if mark else None
-                )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise YamlLimitError(f"nested more than {MAX_DEPTH} levels deep", line)
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -155,6 +154,7 @@ class _Converter:
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node, path)
+            assert isinstance(node, yaml.SequenceNode)
             return self.sequence(node, path)
         finally:
             self.open.discard(id(node))
