@@ -143,13 +143,18 @@ class _Converter:
     def convert(self, node: yaml.Node, path: Location) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
+            # Named at the top-level key it happened under: the path inside is noise.
+            top = path[:1]
             raise YamlLimitError(
-                f"more than {MAX_NODES} values once aliases are expanded", _line(node), path
+                f"more than {MAX_NODES} values once aliases are expanded",
+                self.lines.get(top, _line(node)),
+                top,
             )
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if id(node) in self.open:
-            raise YamlLimitError("an alias refers to a node that contains it", _line(node), path)
+            line = self.lines.get(path, _line(node))  # where the alias is, not its anchor
+            raise YamlLimitError("an alias refers to a node that contains it", line, path)
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
