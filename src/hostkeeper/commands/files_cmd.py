@@ -662,6 +662,8 @@ def rollback_verb(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(outcome.as_dict())
     else:
+        for note in outcome.skipped:
+            print(note)
         if outcome.archive:
             print(f"archive: {outcome.archive}")
         for item in outcome.files:
