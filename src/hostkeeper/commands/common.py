@@ -50,6 +50,27 @@ def load_running_if_invalid(path: str) -> LoadedConfig:
         return running.loaded
 
 
+def describe_failure(error: BaseException) -> str:
+    """One line for an error a verb did not expect: the database's own words for
+    database errors (a garbage, truncated or read-only file), the path for file errors."""
+    original = getattr(error, "orig", None)  # sqlalchemy.exc.DBAPIError
+    if isinstance(original, BaseException):
+        return f"database error: {original}"
+    if type(error).__module__.startswith(("sqlalchemy", "sqlite3")):
+        return (
+            f"database error: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+        )
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return f"{where}{error.strerror or error}"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return (
+        f"unexpected {type(error).__name__}"
+        + (f": {text}" if text else "")
+        + (" (--verbose shows the traceback)")
+    )
+
+
 def store_for(config: Config) -> Store:
     from hostkeeper.app import prepare_store
 
