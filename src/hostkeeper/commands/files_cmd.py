@@ -15,7 +15,7 @@ from typing import Any
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.config import Config
-from hostkeeper.output import emit_json, table
+from hostkeeper.output import emit_json, printable, table
 
 
 def register(verbs: Any) -> None:
@@ -344,7 +344,7 @@ def rotate_verb(args: argparse.Namespace) -> int:
             if outcome.after_rotate:
                 print(f"{outcome.policy}: after_rotate: {outcome.after_rotate}")
             for error in outcome.all_errors:
-                print(f"{outcome.policy}: ERROR {error}", file=sys.stderr)
+                print(f"{outcome.policy}: ERROR {printable(error)}", file=sys.stderr)
     return 1 if any(outcome.all_errors for outcome in outcomes) else 0
 
 
@@ -377,7 +377,7 @@ def cleanup_verb(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         plan = outcome.plan
         if args.dry_run and plan is not None:
-            print(f"{outcome.policy} ({outcome.path}): {len(plan.actions)} action(s)")
+            print(f"{outcome.policy} ({printable(outcome.path)}): {len(plan.actions)} action(s)")
             if plan.actions:
                 print(
                     table(
@@ -390,13 +390,13 @@ def cleanup_verb(args: argparse.Namespace) -> int:
             )
         else:
             print(
-                f"{outcome.policy} ({outcome.path}): deleted {outcome.deleted}, compressed "
-                f"{outcome.compressed}, freed {_mb(outcome.bytes_freed)}"
+                f"{outcome.policy} ({printable(outcome.path)}): deleted {outcome.deleted}, "
+                f"compressed {outcome.compressed}, freed {_mb(outcome.bytes_freed)}"
             )
         for relpath, reason in outcome.skipped[:20]:
-            print(f"  skipped {relpath}: {reason}")
+            print(f"  skipped {printable(relpath)}: {printable(reason)}")
         for error in outcome.errors:
-            print(f"{outcome.policy}: ERROR {error}", file=sys.stderr)
+            print(f"{outcome.policy}: ERROR {printable(error)}", file=sys.stderr)
     return 1 if any(o.errors for o in outcomes) else 0
 
 
