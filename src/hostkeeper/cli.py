@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as error:  # one line for the operator; --verbose keeps the traceback
-        if args.verbose:
+        if args.verbose or args.verb == "daemon":  # the journal keeps a daemon's traceback
             raise
         from hostkeeper.commands.common import describe_failure
 
