@@ -91,3 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as error:  # one line for the operator; --verbose keeps the traceback
+        if args.verbose or args.verb == "daemon":  # the journal keeps a daemon's traceback
+            raise
+        from hostkeeper.commands.common import describe_failure
+
+        print(f"{parser.prog} {args.verb}: {describe_failure(error)}", file=sys.stderr)
+        return 1

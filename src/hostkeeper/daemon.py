@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ from hostkeeper.adapters.systemd import Notifier, monotonic_usec, watchdog_inter
 from hostkeeper.alerting.service import AlertService
 from hostkeeper.app import prepare_store
 from hostkeeper.collector import MetricsCollector
-from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
+from hostkeeper.config import Config, ConfigError, ConfigIssue, LoadedConfig, load_config
 from hostkeeper.daemon_state import DaemonState, ReloadAttempt, write_state
 from hostkeeper.engine import Engine, RunReport, lock_path
 from hostkeeper.logsetup import configure_logging
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("hostkeeper.daemon")
 
 STATUS_REFRESH_SECONDS = 60.0
+INSTANCE_LOCK = "daemon.lock"
 MIGRATION_EXTEND_SECONDS = 60.0
 
 
@@ -64,6 +66,7 @@ class Daemon:
         self.metrics: MetricsCollector | None = None
         self.alerting: AlertService | None = None
         self.dashboard: DashboardServer | None = None
+        self._instance_lock: FileLock | None = None
 
     @property
     def config(self) -> Config:
@@ -98,6 +101,15 @@ class Daemon:
             self.notifier.send(f"STATUS=invalid configuration: {error.first_line}")
             return 1
         configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
+        # Before anything is touched: a second daemon on the same state would run every
+        # schedule twice and overwrite daemon.json.
+        try:
+            self._instance_lock = hold_instance_lock(self.config.paths.state_dir)
+        except (LockHeld, OSError) as error:
+            reason = str(error) if isinstance(error, LockHeld) else describe_start_failure(error)
+            log.error("not starting", error=reason)
+            self.notifier.status(f"not starting: {reason}")
+            return 1
         log.info("starting", version=__version__, config=self.config_path)
         try:
             interval = self._start()
@@ -272,7 +284,7 @@ class Daemon:
         self.notifier.reloading(started[1])
         log.info("reloading", config=self.config_path, attempt=self._reload_sequence)
         try:
-            loaded = load_config(self.config_path)
+            loaded = load_reload_candidate(self.config_path)
             self._refuse_restart_only_changes(loaded)
         except ConfigError as error:
             self._reload_error = error.first_line
@@ -311,8 +323,6 @@ class Daemon:
         return changes
 
     def _refuse_restart_only_changes(self, new: LoadedConfig) -> None:
-        from hostkeeper.config.issues import ConfigIssue
-
         if new.config.database.url != self.config.database.url:
             # The line in the file as it is now, not as it was when last loaded.
             line = new.source.line_of(("database", "url"))
@@ -389,6 +399,8 @@ class Daemon:
             self.metrics.stop()
         if self.store is not None:
             self.store.dispose()
+        if self._instance_lock is not None:
+            self._instance_lock.release()
 
     # -- status ----------------------------------------------------------------------------
 
@@ -415,6 +427,32 @@ def describe_start_failure(error: BaseException) -> str:
         return f"{error.filename}: {error.strerror or error}"
     text = str(error).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def hold_instance_lock(state_dir: str) -> FileLock:
+    """The exclusive lock of the one daemon per state directory (state_dir/daemon.lock);
+    raises LockHeld naming the holder's pid. The kernel drops it when the holder dies."""
+    lock = FileLock(Path(state_dir) / INSTANCE_LOCK)
+    try:
+        lock.acquire()
+    except LockHeld as held:
+        raise LockHeld(
+            held.path, f"another hostkeeper daemon ({held.holder or 'pid unknown'})"
+        ) from None
+    return lock
+
+
+def load_reload_candidate(path: str) -> LoadedConfig:
+    """The file for a reload, every failure a ConfigError: whatever is wrong with the
+    new file, the running daemon keeps its configuration and carries on."""
+    try:
+        return load_config(path)
+    except ConfigError:
+        raise
+    except Exception as error:  # a loader bug must cost the reload, never the daemon
+        log.exception("reading the configuration failed unexpectedly")
+        problem = f"cannot be loaded: {type(error).__name__}: {error}"[:300]
+        raise ConfigError([ConfigIssue(path, None, (), problem)]) from None
 
 
 def run_daemon(config_path: str) -> int:

@@ -39,7 +39,31 @@ def _cell(value: Any) -> str:
         return when(value)
     if isinstance(value, float):
         return f"{value:.1f}"
-    return str(value)
+    return printable(str(value))
+
+
+# Escaped like repr() does: a newline would forge a table row, ESC a terminal command,
+# a bidi override (Cf) would show a name other than the one on disk.
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\"}
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters escaped (`\\n`, `\\x1b`, `\\u202e`) and
+    backslashes doubled, so a name that holds `\\n` itself cannot pass for a newline."""
+    if "\\" not in text and all(ch.isprintable() or ch == " " for ch in text):
+        return text
+    return "".join(_escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    if ch == " " or ch.isprintable():
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def when(value: datetime | None) -> str:

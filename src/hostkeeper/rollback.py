@@ -123,6 +123,7 @@ class RollbackOutcome:
     undone: bool = False
     reload: str | None = None
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # newer archives that did not verify
 
     @property
     def ok(self) -> bool:
@@ -148,6 +149,7 @@ class RollbackOutcome:
             "undone": self.undone,
             "reload": self.reload,
             "errors": self.errors,
+            "skipped": self.skipped,
             "ok": self.ok,
         }
 
@@ -191,6 +193,7 @@ def rollback(
     if path is None:
         outcome.errors.extend(notes)
         return outcome
+    outcome.skipped = notes
     outcome.archive = str(path)
     # Private scratch space: under the state directory when it exists, else the system's.
     parent = target.state_dir if target.state_dir.is_dir() else None

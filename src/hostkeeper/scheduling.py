@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -33,6 +33,15 @@ def _cron(spec: CronSpec, zone: ZoneInfo) -> CronTrigger:
         return CronTrigger(timezone=zone, **dict(spec.fields))
     except ValueError as error:
         raise ValueError(f"invalid cron fields {dict(spec.fields)}: {error}") from None
+
+
+def never_fires_problem(trigger: BaseTrigger, now: datetime | None = None) -> str | None:
+    """Why `trigger` will never fire after `now` (`{month: 2, day: 30}`, a past
+    `year:`), or None. A procedure on such a schedule would silently never run."""
+    moment = now or datetime.now(UTC)
+    if trigger.get_next_fire_time(None, moment) is not None:
+        return None
+    return f"this schedule never fires: no date after {moment:%Y-%m-%d} matches every field"
 
 
 def next_fire_time(trigger: BaseTrigger, after: datetime) -> datetime | None:

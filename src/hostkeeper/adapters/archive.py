@@ -45,6 +45,7 @@ from hostkeeper.adapters.fs import (
     walk_files_at,
 )
 from hostkeeper.adapters.gzipstream import GzipWriter, StreamWriter
+from hostkeeper.adapters.manifest import MAX_MANIFEST_BYTES, ManifestError, parse_manifest
 
 MANIFEST = "MANIFEST.json"
 LEVEL = 6
@@ -466,6 +467,7 @@ def verify_archive(path: Path, expected_sha256: str | None = None) -> VerifyResu
     if expected_sha256 and expected_sha256 != result.sha256:
         result.problems.append("archive sha256 differs from the one recorded at creation")
     members: dict[str, tuple[int, str]] = {}
+    manifest_found = False
     vetting = MemberVetting()
     try:
         with tarfile.open(path, mode="r|gz") as tar:
@@ -479,7 +481,11 @@ def verify_archive(path: Path, expected_sha256: str | None = None) -> VerifyResu
                 handle = tar.extractfile(member)
                 assert handle is not None
                 if member.name == MANIFEST:
-                    result.manifest = json.loads(handle.read())
+                    manifest_found = True
+                    try:
+                        result.manifest = parse_manifest(handle.read(MAX_MANIFEST_BYTES + 1))
+                    except ManifestError as error:
+                        result.problems.append(f"{MANIFEST} is malformed: {error}")
                     continue
                 digest = hashlib.sha256()
                 size = 0
@@ -490,14 +496,17 @@ def verify_archive(path: Path, expected_sha256: str | None = None) -> VerifyResu
     except (tarfile.TarError, OSError, EOFError, ValueError) as error:
         result.problems.append(f"corrupt archive: {error}")
         return result
-    _compare_manifest(result, members)
+    _compare_manifest(result, members, manifest_found)
     result.ok = not result.problems
     return result
 
 
-def _compare_manifest(result: VerifyResult, members: dict[str, tuple[int, str]]) -> None:
+def _compare_manifest(
+    result: VerifyResult, members: dict[str, tuple[int, str]], manifest_found: bool = False
+) -> None:
     if result.manifest is None:
-        result.problems.append(f"no {MANIFEST} in the archive")
+        if not manifest_found:  # a malformed one was reported as such
+            result.problems.append(f"no {MANIFEST} in the archive")
         return
     listed = {entry["path"]: entry for entry in result.manifest.get("files", [])}
     for name, entry in listed.items():

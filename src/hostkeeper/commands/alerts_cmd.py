@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.common import id_type, limit_type, load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.core.numbers import format_seconds
 from hostkeeper.output import emit_json, table, when
@@ -52,7 +52,11 @@ def register(verbs: Any) -> None:
         "or firing (default: all)",
     )
     listing.add_argument(
-        "--limit", "-n", type=int, default=50, help="at most this many (default: %(default)s)"
+        "--limit",
+        "-n",
+        type=limit_type,
+        default=50,
+        help="at most this many (default: %(default)s)",
     )
     listing.set_defaults(handler=list_alerts)
 
@@ -68,7 +72,7 @@ def register(verbs: Any) -> None:
             [(0, "acknowledged"), (1, f"no such alert, it is not active, or {CONFIG_ERROR}")],
         ),
     )
-    ack.add_argument("id", type=int, metavar="ID", help="the alert's number in `alerts list`")
+    ack.add_argument("id", type=id_type, metavar="ID", help="the alert's number in `alerts list`")
     ack.set_defaults(handler=acknowledge)
 
     silence = actions.add_parser(
@@ -128,7 +132,7 @@ def register(verbs: Any) -> None:
         ),
     )
     false_positive.add_argument(
-        "id", type=int, metavar="ID", help="the alert's number in `alerts list`"
+        "id", type=id_type, metavar="ID", help="the alert's number in `alerts list`"
     )
     false_positive.set_defaults(handler=mark_false_positive)
 

@@ -10,7 +10,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.common import load, load_for_reading, store_for, version_type
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.metrics_cmd import print_outcome
 from hostkeeper.output import emit_json, table
@@ -50,7 +50,11 @@ def register(verbs: Any) -> None:
         ),
     )
     show.add_argument(
-        "version", nargs="?", type=int, metavar="VERSION", help="version to show (default: active)"
+        "version",
+        nargs="?",
+        type=version_type,
+        metavar="VERSION",
+        help="version to show (default: active)",
     )
     show.add_argument(
         "--host", help="another host's baselines (shared PostgreSQL store; default: this host)"
@@ -115,7 +119,7 @@ def register(verbs: Any) -> None:
     rollback.add_argument(
         "version",
         nargs="?",
-        type=int,
+        type=version_type,
         metavar="VERSION",
         help="the version to activate (default: the newest earlier one once active)",
     )

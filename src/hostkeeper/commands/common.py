@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
@@ -49,7 +50,59 @@ def load_running_if_invalid(path: str) -> LoadedConfig:
         return running.loaded
 
 
+def describe_failure(error: BaseException) -> str:
+    """One line for an error a verb did not expect: the database's own words for
+    database errors (a garbage, truncated or read-only file), the path for file errors."""
+    original = getattr(error, "orig", None)  # sqlalchemy.exc.DBAPIError
+    if isinstance(original, BaseException):
+        return f"database error: {original}"
+    if type(error).__module__.startswith(("sqlalchemy", "sqlite3")):
+        return (
+            f"database error: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+        )
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename is not None else ""
+        return f"{where}{error.strerror or error}"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return (
+        f"unexpected {type(error).__name__}"
+        + (f": {text}" if text else "")
+        + (" (--verbose shows the traceback)")
+    )
+
+
 def store_for(config: Config) -> Store:
     from hostkeeper.app import prepare_store
 
     return prepare_store(config)
+
+
+# An id the store could hold: SQLite's INTEGER is a signed 64-bit number.
+MAX_ID = 2**63 - 1
+MAX_LIMIT = 1_000_000
+MAX_PID = 2**22  # the kernel's largest pid_max
+
+
+def bounded_int(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse `type`: an integer in [low, high], else a usage error naming the range
+    (a limit of 10**20 would otherwise overflow SQLite deep inside a query)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{what} must be a whole number, not {text!r}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}, not {text}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+limit_type = bounded_int(1, MAX_LIMIT, "a limit")
+id_type = bounded_int(1, MAX_ID, "an id")
+version_type = bounded_int(1, MAX_ID, "a version")
+pid_type = bounded_int(1, MAX_PID, "a pid")

@@ -10,7 +10,8 @@ import yaml
 
 from hostkeeper.commands.common import load_for_reading
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
-from hostkeeper.config import ConfigError, load_config
+from hostkeeper.config import Config, ConfigError, load_config
+from hostkeeper.config.crossref import Problem
 from hostkeeper.output import emit_json
 
 
@@ -86,6 +87,14 @@ def config_validate(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_config(args.config)
+        unusable = host_errors(loaded.config)
+        if unusable:
+            raise ConfigError(
+                [
+                    ConfigIssue(args.config, loaded.source.line_of(location), location, message)
+                    for location, message in unusable
+                ]
+            )
     except ConfigError as error:
         if args.json:
             emit_json(
@@ -126,6 +135,19 @@ def config_validate(args: argparse.Namespace) -> int:
             f"{len(warnings)} warning(s))"
         )
     return 1 if failed else 0
+
+
+def host_errors(config: Config) -> list[Problem]:
+    """What validates but can never work on this host: a token file that is missing or
+    too short, a listen address that is not this host's."""
+    from hostkeeper.adapters.listen import bind_problem
+    from hostkeeper.config.environment import unusable_problems
+
+    problems = unusable_problems(config)
+    dashboard = config.dashboard
+    if dashboard.enabled and (problem := bind_problem(dashboard.host, dashboard.port)):
+        problems.append((("dashboard", "listen"), problem))
+    return problems
 
 
 def config_show(args: argparse.Namespace) -> int:

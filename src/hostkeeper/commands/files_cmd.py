@@ -16,7 +16,7 @@ from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.config import Config
 from hostkeeper.core.numbers import format_bytes
-from hostkeeper.output import emit_json, table, when
+from hostkeeper.output import emit_json, printable, table, when
 from hostkeeper.status_model import BackupStatus
 
 
@@ -337,7 +337,7 @@ def rotate_verb(args: argparse.Namespace) -> int:
             if outcome.after_rotate:
                 print(f"{outcome.policy}: after_rotate: {outcome.after_rotate}")
             for error in outcome.all_errors:
-                print(f"{outcome.policy}: ERROR {error}", file=sys.stderr)
+                print(f"{outcome.policy}: ERROR {printable(error)}", file=sys.stderr)
     return 1 if any(outcome.all_errors for outcome in outcomes) else 0
 
 
@@ -370,7 +370,7 @@ def cleanup_verb(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         plan = outcome.plan
         if args.dry_run and plan is not None:
-            print(f"{outcome.policy} ({outcome.path}): {len(plan.actions)} action(s)")
+            print(f"{outcome.policy} ({printable(outcome.path)}): {len(plan.actions)} action(s)")
             if plan.actions:
                 print(
                     table(
@@ -384,13 +384,13 @@ def cleanup_verb(args: argparse.Namespace) -> int:
             )
         else:
             print(
-                f"{outcome.policy} ({outcome.path}): deleted {outcome.deleted}, compressed "
-                f"{outcome.compressed}, freed {format_bytes(outcome.bytes_freed)}"
+                f"{outcome.policy} ({printable(outcome.path)}): deleted {outcome.deleted}, "
+                f"compressed {outcome.compressed}, freed {format_bytes(outcome.bytes_freed)}"
             )
         for relpath, reason in outcome.skipped[:20]:
-            print(f"  skipped {relpath}: {reason}")
+            print(f"  skipped {printable(relpath)}: {printable(reason)}")
         for error in outcome.errors:
-            print(f"{outcome.policy}: ERROR {error}", file=sys.stderr)
+            print(f"{outcome.policy}: ERROR {printable(error)}", file=sys.stderr)
     return 1 if any(o.errors for o in outcomes) else 0
 
 
@@ -656,6 +656,8 @@ def rollback_verb(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(outcome.as_dict())
     else:
+        for note in outcome.skipped:
+            print(note)
         if outcome.archive:
             print(f"archive: {outcome.archive}")
         for item in outcome.files:

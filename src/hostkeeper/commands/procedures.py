@@ -9,7 +9,7 @@ import textwrap
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.common import limit_type, load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.core.numbers import format_seconds
 from hostkeeper.output import emit_json, table, when
@@ -103,7 +103,11 @@ def register(verbs: Any) -> None:
         "--procedure", "-p", metavar="NAME", help="only the runs of this procedure (default: all)"
     )
     runs_parser.add_argument(
-        "--limit", "-n", type=int, default=10, help="at most this many runs (default: %(default)s)"
+        "--limit",
+        "-n",
+        type=limit_type,
+        default=10,
+        help="at most this many runs (default: %(default)s)",
     )
     runs_parser.add_argument(
         "--host", help="another host's history (shared PostgreSQL store; default: this host)"

@@ -8,6 +8,7 @@ import argparse
 import sys
 from typing import Any
 
+from hostkeeper.commands.common import pid_type
 from hostkeeper.commands.helppage import page
 from hostkeeper.output import emit_json
 
@@ -42,7 +43,7 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument(
         "--pid",
-        type=int,
+        type=pid_type,
         help="the daemon's pid (the unit passes $MAINPID); default: the one in "
         "state_dir/daemon.json",
     )

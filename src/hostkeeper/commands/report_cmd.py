@@ -56,6 +56,13 @@ def register(verbs: Any) -> None:
 def report(args: argparse.Namespace) -> int:
     from hostkeeper.reports.registry import UnknownReport, generate
 
+    if args.output is not None and args.output.is_dir():
+        # Checked first: the report would be made, then fail to replace a directory.
+        print(
+            f"hostkeeper report: --output {args.output} is a directory; name a file",
+            file=sys.stderr,
+        )
+        return 1
     loaded = load(args)
     if loaded is None:
         return 1
@@ -72,6 +79,12 @@ def report(args: argparse.Namespace) -> int:
         )
     except UnknownReport as error:
         print(error, file=sys.stderr)
+        return 1
+    except OSError as error:  # --output in a missing or read-only directory, a full disk
+        where = error.filename or args.output or loaded.config.paths.report_dir
+        print(
+            f"hostkeeper report: cannot write {where}: {error.strerror or error}", file=sys.stderr
+        )
         return 1
     finally:
         store.dispose()

@@ -8,11 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from hostkeeper.config.units import is_size, number_problem
 
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """No plain number anywhere beyond MAX_NUMBER, nor inf or nan: a limit of 10**20
+        would overflow SQLite, a timer or a timestamp long after validation passed."""
+        if isinstance(value, Section) or info.field_name is None:
+            return value  # checked by its own fields
+        if is_size(cls.model_fields[info.field_name].annotation):
+            return value
+        problem = number_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 def sample(value: Any) -> dict[str, Any]:

@@ -69,6 +69,42 @@ def environment_problems(config: Config) -> list[Problem]:
     return problems
 
 
+# The dashboard refuses a shorter token (web/server.py): guessable, and likely a mistake.
+MIN_TOKEN_LENGTH = 16
+
+
+def unusable_problems(config: Config) -> list[Problem]:
+    """What can never work on this host, whatever `--strict` says: errors, not warnings.
+
+    A token file that is missing or too short leaves the dashboard down at the next start
+    or reload, while the file validated.
+    """
+    dashboard = config.dashboard
+    if not dashboard.enabled or dashboard.token_file is None:
+        return []
+    problem = token_file_problem(dashboard.token_file)
+    return [(("dashboard", "token_file"), problem)] if problem else []
+
+
+def token_file_problem(path: str) -> str | None:
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return f"{path} does not exist"
+    except PermissionError:
+        return None  # run without the daemon's rights: the daemon may well read it
+    except OSError as error:
+        return f"{path} cannot be read: {error.strerror or error}"
+    except UnicodeDecodeError:
+        return f"{path} is not UTF-8 text"
+    if len(token) < MIN_TOKEN_LENGTH:
+        return (
+            f"{path} holds a token of {len(token)} characters; "
+            f"the dashboard needs at least {MIN_TOKEN_LENGTH}"
+        )
+    return None
+
+
 def created_on_demand(config: Config) -> list[Path]:
     """The directories hostkeeper creates, with their parents, when it first writes there."""
     # Not log_dir: hostkeeper only reads and rotates what other programs write there.

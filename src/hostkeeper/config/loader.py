@@ -11,7 +11,12 @@ from pydantic import ValidationError
 from hostkeeper.config.crossref import reference_problems
 from hostkeeper.config.issues import ConfigError, ConfigIssue
 from hostkeeper.config.models import Config
-from hostkeeper.config.yamlsource import DuplicateKeyError, YamlSource, parse_yaml
+from hostkeeper.config.ranges import range_problems
+from hostkeeper.config.yamlsource import DuplicateKeyError, YamlLimitError, YamlSource, parse_yaml
+
+# The reference configuration is about 20 KiB; a file fifty times that is a mistake (or
+# an attack) and is refused before the parser spends time and memory on it.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 _FRIENDLY = {
     "extra_forbidden": "unknown key (not allowed here)",
@@ -32,18 +37,47 @@ def load_config(path: str | Path) -> LoadedConfig:
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:  # read at most one byte past the limit
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise ConfigError([ConfigIssue(file, None, (), f"cannot read: {error.strerror}")]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError([_too_large(file)])
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError([ConfigIssue(file, None, (), f"not UTF-8 text: {error}")]) from None
     return parse_config(text, file, path)
 
 
 def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig:
+    """Validate `text` as the content of `file`; raise ConfigError listing every problem.
+
+    Whatever the text, the outcome is a LoadedConfig or a ConfigError: an exception
+    from a library on input nobody foresaw becomes one top-level problem, so neither
+    `config validate` nor a reload ever ends with a traceback.
+    """
+    try:
+        return _parse_config(text, file, path)
+    except ConfigError:
+        raise
+    except (RecursionError, MemoryError, ValueError, TypeError, ArithmeticError) as error:
+        problem = f"cannot be read as a configuration: {type(error).__name__}: {error}"
+        raise ConfigError([ConfigIssue(file, None, (), problem[:300])]) from None
+
+
+def _too_large(file: str) -> ConfigIssue:
+    return ConfigIssue(
+        file, None, (), f"larger than {MAX_CONFIG_BYTES // 1024} KiB; not read as a configuration"
+    )
+
+
+def _parse_config(text: str, file: str, path: Path | None) -> LoadedConfig:
+    if len(text) > MAX_CONFIG_BYTES:  # characters: a lower bound of the UTF-8 size
+        raise ConfigError([_too_large(file)])
     try:
         source = parse_yaml(text)
-    except DuplicateKeyError as error:
+    except (DuplicateKeyError, YamlLimitError) as error:
         raise ConfigError([ConfigIssue(file, error.line, error.location, str(error))]) from None
     except yaml.YAMLError as error:
         line, problem = _yaml_problem(error)
@@ -54,7 +88,7 @@ def parse_config(text: str, file: str, path: Path | None = None) -> LoadedConfig
         config = Config.model_validate(source.data)
     except ValidationError as error:
         raise ConfigError(_structural_issues(error, source, file)) from None
-    problems = reference_problems(config)
+    problems = reference_problems(config) + range_problems(config)
     if problems:
         raise ConfigError(
             [

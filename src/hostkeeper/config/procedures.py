@@ -90,9 +90,11 @@ class Schedule(Section):
         spec = self.trigger_spec()
         # Building the trigger once here turns a bad field ("day: 1st sunday") into a
         # config error with a line number instead of a failure at start.
-        from hostkeeper.scheduling import build_trigger
+        from hostkeeper.scheduling import build_trigger, never_fires_problem
 
-        build_trigger(spec, "UTC")
+        problem = never_fires_problem(build_trigger(spec, "UTC"))
+        if problem:
+            raise ValueError(problem)
         return self
 
     def cron_fields(self) -> dict[str, object]:

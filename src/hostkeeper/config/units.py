@@ -6,7 +6,9 @@ Each is a pydantic annotated type that accepts the human spelling used in the YA
 
 from __future__ import annotations
 
+import math
 import re
+import typing
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -25,6 +27,13 @@ _SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
 _PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
+# Sane ranges: past these a value is a typo or an attack, and would overflow a timer, a
+# timestamp or an SQLite integer somewhere downstream. Ten years covers every retention,
+# expiry warning and schedule interval that makes sense on one host.
+MAX_DURATION = timedelta(days=3650)
+MAX_SIZE = 1024**5  # 1 PiB
+MAX_NUMBER = 1_000_000_000  # counts, ports, limits: any plain number in the file
+
 
 def parse_duration(value: Any) -> timedelta:
     """Turn `30s`, `10m`, `2h`, `7d`, `2w`, `200ms` or a number of seconds into a timedelta."""
@@ -33,17 +42,19 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 10m, 2h, 7d or 2w")
     if isinstance(value, int | float):
-        seconds = float(value)
+        # min(): an int such as 10**400 does not fit a float; inf and nan pass through.
+        seconds = float(min(value, MAX_DURATION.days * 86400 + 1))
     elif isinstance(value, str) and (match := _DURATION_RE.match(value)):
         seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     else:
         raise ValueError(f"{value!r} is not a duration; use 30s, 10m, 2h, 7d or 2w")
+    if not math.isfinite(seconds):  # .inf, .nan
+        raise ValueError(f"{value!r} is not a usable duration")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
-    try:
-        return timedelta(seconds=seconds)
-    except (OverflowError, ValueError):  # inf, nan, or beyond timedelta's range
-        raise ValueError(f"{value!r} is not a usable duration") from None
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is not a usable duration: longer than 3650d (ten years)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:
@@ -63,17 +74,16 @@ def parse_size(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a size such as 512K, 100M or 2G")
     if isinstance(value, int):
-        size = value
+        size = float(value) if abs(value) <= MAX_SIZE else float("inf")
     elif isinstance(value, str) and (match := _SIZE_RE.match(value)):
-        scaled = float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
-        if scaled == float("inf"):
-            raise ValueError(f"{value!r} is too large a size")
-        size = int(scaled)
+        size = float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
     else:
         raise ValueError(f"{value!r} is not a size; use 512K, 100M or 2G")
     if size < 0:
         raise ValueError("a size cannot be negative")
-    return size
+    if size > MAX_SIZE:
+        raise ValueError(f"{value!r} is too large a size; at most 1024T")
+    return int(size)
 
 
 def format_size(value: int) -> str:
@@ -101,6 +111,32 @@ def parse_percent(value: Any) -> float:
 
 def format_percent(value: float) -> str:
     return f"{value:g}%"
+
+
+def number_problem(value: Any) -> str | None:
+    """Why a plain number (or one inside a list or mapping) is out of any sane range."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a usable number"
+    if isinstance(value, int | float) and abs(value) > MAX_NUMBER:
+        return f"{value!r} is out of range; at most {MAX_NUMBER}"
+    children = value.values() if isinstance(value, dict) else value
+    if isinstance(value, list | tuple | dict):
+        for child in children:
+            if problem := number_problem(child):
+                return problem
+    return None
+
+
+def is_size(annotation: Any) -> bool:
+    """Whether a field's annotation is Size (or Size | None): sizes have their own range."""
+    if any(
+        getattr(part, "func", None) is parse_size
+        for part in getattr(annotation, "__metadata__", ())
+    ):
+        return True
+    return any(is_size(arg) for arg in typing.get_args(annotation))
 
 
 Duration = Annotated[

@@ -149,6 +149,7 @@ def live_logs(policy: LogPolicy) -> tuple[list[str], list[str]]:
                 problems.append(f"{path}: is a symlink, not rotated")
             elif stat.S_ISREG(info.st_mode) and path not in candidates:
                 candidates.append(path)
+    candidates = _in_safe_directories(candidates, problems)
     names = {(os.path.dirname(path), Path(path).name) for path in candidates}
     live = []
     for path in candidates:
@@ -160,6 +161,22 @@ def live_logs(policy: LogPolicy) -> tuple[list[str], list[str]]:
             continue  # a generation of another matched log
         live.append(path)
     return live, problems
+
+
+def _in_safe_directories(paths: list[str], problems: list[str]) -> list[str]:
+    """The paths whose directory the rotation can open (`open_root`: not a symlink, a
+    directory); one problem per refused directory, not one per log in it. A dry run
+    calls this too, so it plans exactly the logs that a real run rotates."""
+    refused: dict[str, str] = {}
+    for directory in dict.fromkeys(os.path.dirname(path) for path in paths):
+        try:
+            os.close(open_root(directory or "."))
+        except UnsafeRoot as error:
+            refused[directory] = str(error)
+    for directory, reason in refused.items():
+        count = sum(1 for path in paths if os.path.dirname(path) == directory)
+        problems.append(f"{reason}; its {count} log(s) are not rotated")
+    return [path for path in paths if os.path.dirname(path) not in refused]
 
 
 def log_states(policy: LogPolicy, paths: list[str], store: Store) -> list[LogState]:
