@@ -202,8 +202,12 @@ def test_failed_attempt_waits_for_its_retry_on_the_worker_thread(
     notification_id = worker.submit("hook", message())
     assert notification_id is not None
     row = wait_until(
-        lambda: (r := alert_store.get_notification(store, notification_id)).attempts and r,
-        what="the first attempt",
+        lambda: (
+            (r := alert_store.get_notification(store, notification_id)).attempts
+            and r.state != "sending"
+            and r
+        ),
+        what="the first attempt to end",
     )
     assert row.state == "queued"  # waiting 30 s for its retry, on the worker's thread
     assert "transient" in (row.last_error or "")

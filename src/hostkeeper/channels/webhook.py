@@ -9,5 +9,9 @@ from hostkeeper.config.alerts import WebhookChannel
 
 def send(channel: WebhookChannel, message: Message) -> str:
     return post_json(
-        channel.url, message.to_json(), channel.timeout.total_seconds(), channel.headers
+        channel.url,
+        message.to_json(),
+        channel.timeout.total_seconds(),
+        channel.headers,
+        secret_path=channel.secret_path,
     )

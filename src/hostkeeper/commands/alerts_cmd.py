@@ -406,6 +406,7 @@ def alerts_status(store: Any, host: str) -> dict[str, Any]:
     """Firing and pending alerts, current silences and recent failed deliveries of `host`."""
     from hostkeeper.adapters.store import Store
     from hostkeeper.adapters.store import alerts as alert_store
+    from hostkeeper.core.redact import redact_text
 
     view = store if host == store.host else Store(store.engine, host=host)
     active = alert_store.list_alerts(view, ["pending", "firing"], limit=1000)
@@ -415,9 +416,15 @@ def alerts_status(store: Any, host: str) -> dict[str, Any]:
         "pending": [_alert_dict(a) for a in active if a.state.value == "pending"],
         "silences": [vars(s) for s in alert_store.silence_rows(view, datetime.now(UTC))],
         "failed_deliveries": [
-            {"id": n.id, "channel": n.channel, "kind": n.kind, "error": n.last_error}
+            {
+                "id": n.id,
+                "channel": n.channel,
+                "kind": n.kind,
+                "error": redact_text(n.last_error) if n.last_error else None,
+            }
             for n in failed[:10]
         ],
+        "dropped_deliveries": alert_store.dropped_notification_counts(view),
     }
 
 
@@ -435,6 +442,8 @@ def print_alerts_status(data: dict[str, Any]) -> None:
         print(f"alert pending #{alert['id']} {alert['rule']}: {alert['summary']}")
     for silence in data["silences"]:
         print(f"silenced: {silence['rule']} until {when(silence['until'])}")
+    for channel, count in sorted(data["dropped_deliveries"].items()):
+        print(f"notifications: {count} dropped for channel {channel} (its queue was full)")
     if data["failed_deliveries"]:
         newest = data["failed_deliveries"][0]
         print(

@@ -11,6 +11,7 @@ from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.core.redact import redact_text
 from hostkeeper.output import emit_json, table, when
 
 
@@ -376,7 +377,8 @@ def status(args: argparse.Namespace) -> int:
                 "next_run": next_fire_time(trigger, now) if procedure.enabled else None,
                 "last_status": last.status if last else None,
                 "last_started_at": last.started_at if last else None,
-                "last_error": last.error if last else None,
+                # redacted again on the way out: rows stored before redaction existed
+                "last_error": redact_text(last.error) if last and last.error else None,
             }
         )
     data = {"host": host, "daemon": state, "procedures": procedures}

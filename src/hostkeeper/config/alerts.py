@@ -86,13 +86,21 @@ class EmailChannel(ChannelBase):
     password_file: str | None = Field(None, description="file holding the SMTP password")
 
 
-class WebhookChannel(ChannelBase):
+class SecretPath(Section):
+    secret_path: bool = Field(
+        False,
+        description="the URL's path is a credential (Slack, Discord, Teams webhooks): "
+        "shown as /*** in errors, logs and status",
+    )
+
+
+class WebhookChannel(ChannelBase, SecretPath):
     type: Literal["webhook"]
     url: str = Field(pattern=r"^https?://")
     headers: dict[str, str] = Field(default_factory=dict)
 
 
-class AlertmanagerChannel(ChannelBase):
+class AlertmanagerChannel(ChannelBase, SecretPath):
     type: Literal["alertmanager"]
     url: str = Field(pattern=r"^https?://", description="base URL; /api/v2/alerts is added")
     resend: Duration = Field(

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from hostkeeper.config.base import Section
 from hostkeeper.config.units import Duration, Size
+from hostkeeper.core.names import safe_path_name
 
 
 class RotateEvery(StrEnum):
@@ -89,3 +90,8 @@ class BackupSet(Section):
     sources: list[str] = Field(min_length=1)
     exclude: list[str] = Field(default_factory=list, description="globs")
     keep: Keep = Field(default_factory=lambda: Keep(daily=7))
+
+    @field_validator("name")
+    @classmethod
+    def _one_path_element(cls, value: str) -> str:
+        return safe_path_name(value)

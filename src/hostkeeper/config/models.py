@@ -17,6 +17,7 @@ from hostkeeper.config.checks import Check
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
+from hostkeeper.core.names import path_name_problem
 
 
 class Paths(Section):
@@ -24,6 +25,10 @@ class Paths(Section):
     report_dir: str = "/var/lib/hostkeeper/reports"
     backup_dir: str = "/var/backups/hostkeeper"
     log_dir: str = Field("/var/log/hostkeeper", description="hostkeeper's own log files, if any")
+    credentials_file: str = Field(
+        "/etc/hostkeeper/credentials.env",
+        description="NAME=value lines (mode 0600) for the `secret_env` of `run:` steps",
+    )
 
 
 class Database(Section):
@@ -121,12 +126,21 @@ class Dashboard(Section):
     enabled: bool = True
     listen: str = Field("127.0.0.1:8081", description="host:port (port 0: any free port)")
     token_file: str | None = Field(None, description="required when listen is not loopback")
+    auth: Literal["token", "none"] = Field(
+        "token",
+        description="token: every request shows the token (token_file, else "
+        "state_dir/dashboard.token, made 0600 on first start); none: loopback only",
+    )
 
     @model_validator(mode="after")
     def _public_needs_token(self) -> Dashboard:
         host, _, port = self.listen.rpartition(":")
         if not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"listen must be host:port, got {self.listen!r}")
+        if self.auth == "none" and not is_loopback(host):
+            raise ValueError(
+                f"auth: none is allowed on a loopback listen address only, not {self.listen!r}"
+            )
         if not is_loopback(host) and self.token_file is None:
             raise ValueError(
                 f"listen {self.listen!r} is not loopback: set token_file so the dashboard "
@@ -189,4 +203,7 @@ class Config(Section):
         for name in value:
             if not name.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"procedure name {name!r} may use letters, digits, - and _ only")
+            problem = path_name_problem(name)  # it names the procedure's lock file
+            if problem is not None:
+                raise ValueError(f"procedure name: {problem}")
         return value

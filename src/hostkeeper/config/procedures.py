@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_serializer, m
 
 from hostkeeper.config.base import Section
 from hostkeeper.config.units import Duration, Percent, format_duration
+from hostkeeper.core.envfile import ENV_NAME
 from hostkeeper.core.runs import OnFailure
 from hostkeeper.core.schedules import (
     CRON_FIELDS,
@@ -20,7 +21,7 @@ from hostkeeper.core.schedules import (
 
 DEFAULT_COMMAND_TIMEOUT = timedelta(hours=1)
 _STEP_OPTIONS = ("timeout", "on_failure")
-_COMMAND_OPTIONS = ("cwd", "env")
+_COMMAND_OPTIONS = ("cwd", "env", "secret_env")
 
 CronField = int | str | None
 
@@ -112,6 +113,19 @@ class Step(Section):
     on_failure: OnFailure = OnFailure.ABORT
     cwd: str | None = None
     env: dict[str, str] | None = None
+    secret_env: list[str] | None = Field(
+        None,
+        description="names of variables read from paths.credentials_file at each run and "
+        "passed to the command; their values are never stored, logged or shown",
+    )
+
+    @field_validator("secret_env")
+    @classmethod
+    def _variable_names(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if not ENV_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -142,8 +156,10 @@ class Step(Section):
         definition = STEPS.get(self.name)
         if definition is None:
             raise ValueError(f"unknown step {self.name!r}; known steps: {', '.join(sorted(STEPS))}")
-        if self.name != "run" and (self.cwd is not None or self.env is not None):
-            raise ValueError("`cwd` and `env` apply to `run:` steps only")
+        if self.name != "run" and (
+            self.cwd is not None or self.env is not None or self.secret_env is not None
+        ):
+            raise ValueError("`cwd`, `env` and `secret_env` apply to `run:` steps only")
         parsed = definition.argument.parse(self.argument)
         object.__setattr__(self, "argument", parsed)
         return self
@@ -177,6 +193,8 @@ class Step(Section):
             options["cwd"] = self.cwd
         if self.env is not None:
             options["env"] = dict(self.env)
+        if self.secret_env is not None:
+            options["secret_env"] = list(self.secret_env)
         argument = self.argument
         if isinstance(argument, timedelta):
             argument = format_duration(argument)

@@ -9,6 +9,7 @@ from typing import Any
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.runs import list_runs
 from hostkeeper.config import Config
+from hostkeeper.web.params import int_parameter, name_parameter
 from hostkeeper.web.snapshot import take_snapshot
 
 NextRuns = Callable[[], Mapping[str, datetime | None]] | None
@@ -23,10 +24,13 @@ def dispatch(
     next_runs: NextRuns,
     daemon_state: Mapping[str, Any] | None,
 ) -> Any:
-    """The response body for `endpoint`, or None when there is no such endpoint."""
+    """The response body for `endpoint`, or None when there is no such endpoint.
+
+    Raises params.BadParameter for a malformed query parameter.
+    """
     if endpoint == "runs":
-        procedure = query["procedure"][0] if query.get("procedure") else None
-        limit = min(int((query.get("limit") or ["20"])[0]), MAX_RUNS)
+        procedure = name_parameter(query, "procedure")
+        limit = int_parameter(query, "limit", default=20, minimum=1, maximum=MAX_RUNS)
         return [
             {
                 **{k: v for k, v in vars(run).items() if k != "steps"},
