@@ -156,10 +156,10 @@ class Step(Section):
         definition = STEPS.get(self.name)
         if definition is None:
             raise ValueError(f"unknown step {self.name!r}; known steps: {', '.join(sorted(STEPS))}")
-        if self.name != "run" and (
-            self.cwd is not None or self.env is not None or self.secret_env is not None
-        ):
-            raise ValueError("`cwd`, `env` and `secret_env` apply to `run:` steps only")
+        if self.name != "run" and (self.cwd is not None or self.env is not None):
+            raise ValueError("`cwd` and `env` apply to `run:` steps only")
+        if self.name != "run" and self.secret_env is not None:
+            raise ValueError("`secret_env` applies to `run:` steps only")
         parsed = definition.argument.parse(self.argument)
         object.__setattr__(self, "argument", parsed)
         return self

@@ -291,7 +291,7 @@ def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:
                 self._unauthorized()
                 return
             try:
-                self._route(url.path, parse_qs(url.query))
+                self._route(url.path, parse_qs(url.query, keep_blank_values=True))
             except BadParameter as error:
                 self._json(400, {"error": str(error)})
             except Exception:
