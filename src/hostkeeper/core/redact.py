@@ -56,7 +56,7 @@ _OPTION_IN_TEXT = re.compile(
 )
 _ASSIGNMENT_IN_TEXT = re.compile(
     rf"(?i)(?<![\w/.-])([a-z0-9_]*(?:{_SENSITIVE_WORD})[a-z0-9_]*)(\s*=\s*)"
-    r"(?![\s\"']|\*\*\*)([^\s\"',;&}]+)"
+    r"(?![\s\"']|\*\*\*|(?:true|false|none|null)\b)([^\s\"',;&}]+)"
 )
 _TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9]{20,}|[A-Za-z0-9_-]{16,}")
 
@@ -80,9 +80,7 @@ def redact_url(url: str, secrets: Iterable[str] = ()) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
-    path = "/".join(
-        REDACTED if looks_like_token(segment) else segment for segment in parts.path.split("/")
-    )
+    path = "/".join(_redact_segment(segment) for segment in parts.path.split("/"))
     query = "&".join(_redact_pair(pair) for pair in parts.query.split("&")) if parts.query else ""
     fragment = REDACTED if parts.fragment else ""
     try:
@@ -90,6 +88,11 @@ def redact_url(url: str, secrets: Iterable[str] = ()) -> str:
     except ValueError:
         rebuilt = url
     return _hide_literals(rebuilt, secrets)
+
+
+def _redact_segment(segment: str) -> str:
+    # Teams puts two ids in one segment: GUID@TENANT.
+    return "@".join(REDACTED if looks_like_token(part) else part for part in segment.split("@"))
 
 
 def _redact_pair(pair: str) -> str:
@@ -158,6 +161,29 @@ def redact_argv(argv: Sequence[str], secrets: Iterable[str] = ()) -> list[str]:
             continue
         result.append(redact_text(argument, hidden))
     return result
+
+
+def argv_secrets(argv: Sequence[str]) -> list[str]:
+    """The secret values `redact_argv` hides in `argv`, so that the same values can be
+    hidden wherever else they turn up (a command that prints its own arguments)."""
+    found: list[str] = []
+    for original, shown in zip(argv, redact_argv(argv), strict=True):
+        if original == shown:
+            continue
+        if shown == REDACTED:
+            found.append(original)
+        elif "://" in original:  # URLs: the pieces that disappeared
+            pieces = re.split(r"[\s:@/?&=#]+", original)
+            found += [piece for piece in pieces if len(piece) >= 4 and piece not in shown]
+        elif shown.endswith("=" + REDACTED):
+            found.append(original.partition("=")[2])
+        elif shown.endswith(": " + REDACTED):
+            value = original.partition(":")[2].strip()
+            found += [value, value.split()[-1]] if value else []
+        else:  # other text: the pieces that disappeared
+            pieces = re.split(r"[\s:@/?&=#]+", original)
+            found += [piece for piece in pieces if len(piece) >= 4 and piece not in shown]
+    return found
 
 
 def redact_value(value: object, secrets: Iterable[str] = ()) -> object:

@@ -6,7 +6,7 @@ from typing import Any
 
 from hostkeeper.adapters.commands import run_command
 from hostkeeper.adapters.credentials import CredentialsError, read_credentials
-from hostkeeper.core.redact import redact_argv, redact_text
+from hostkeeper.core.redact import argv_secrets, redact_argv, redact_text
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
 
@@ -30,7 +30,7 @@ def run(ctx: StepContext, argument: Any) -> StepOutcome:
     )
     # What is stored and shown: neither the secrets (should the command print them) nor
     # secret-looking arguments.
-    hidden = list(secrets.values())
+    hidden = [*secrets.values(), *argv_secrets(argv)]
     details: dict[str, Any] = {
         "argv": redact_argv(argv, hidden),
         "returncode": result.returncode,
