@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,9 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.config import Config
 from hostkeeper.config.procedures import Procedure, Step
+from hostkeeper.core.names import safe_path_name
 from hostkeeper.core.output import truncate_output
+from hostkeeper.core.redact import redact_text, redact_value
 from hostkeeper.core.runs import (
     OnFailure,
     RunStatus,
@@ -63,8 +65,21 @@ class RunReport:
     steps: list[StepReport] = field(default_factory=list)
 
 
+def redact_outcome(outcome: StepOutcome) -> StepOutcome:
+    """The outcome as it may be stored, logged and served: no secret-looking argument,
+    URL credential or token in it (core.redact)."""
+    details = redact_value(outcome.details) if outcome.details else outcome.details
+    return replace(
+        outcome,
+        summary=redact_text(outcome.summary) if outcome.summary else outcome.summary,
+        error=redact_text(outcome.error) if outcome.error else outcome.error,
+        output=redact_text(outcome.output) if outcome.output else outcome.output,
+        details=details if isinstance(details, dict) or details is None else outcome.details,
+    )
+
+
 def lock_path(config: Config, procedure: str) -> Path:
-    return Path(config.paths.state_dir) / "locks" / f"procedure-{procedure}.lock"
+    return Path(config.paths.state_dir) / "locks" / f"procedure-{safe_path_name(procedure)}.lock"
 
 
 class Engine:
@@ -136,7 +151,8 @@ class Engine:
                 self._execute(config, name, procedure, run_id, dry_run, report)
             except Exception as error:  # the engine itself must never leave a run open
                 log.exception("run crashed")
-                report.status, report.error = RunStatus.FAILED, f"internal error: {error}"
+                report.status = RunStatus.FAILED
+                report.error = redact_text(f"internal error: {error}")
             run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
             if report.status is RunStatus.WARNING:
@@ -257,7 +273,7 @@ class Engine:
                 deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
             )
             log.info("step started")
-            outcome = execute_step(ctx)
+            outcome = redact_outcome(execute_step(ctx))
             self._record(run_id, position, phase, step.name, step.label(), outcome, started, report)
             fields = {"status": outcome.status.value, "seconds": report.steps[-1].seconds}
             if outcome.status in (StepStatus.FAILED, StepStatus.ABORTED):

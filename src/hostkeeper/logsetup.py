@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from hostkeeper.core.redact import redact_argv, redact_text, redact_value
+
 # syslog priorities, as sd-daemon(3) prefixes expect them
 _PRIORITIES = {"critical": 2, "error": 3, "warning": 4, "info": 6, "debug": 7}
 _LIBRARY_LOGGERS = ("apscheduler", "sqlalchemy", "alembic")
@@ -49,6 +51,22 @@ def _journal_json(logger: Any, method: str, event: dict[str, Any]) -> str:
     return f"<{priority}>" + _json(logger, method, event)
 
 
+def redact_event(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The last processor before rendering: no URL credential, token or secret-looking
+    argument reaches the journal, whoever logged it (see core.redact)."""
+    return {key: _redacted(value) for key, value in event.items()}
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return redact_argv(value)
+    if isinstance(value, dict):
+        return redact_value(value)
+    return value
+
+
 def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     """Set up structlog and the stdlib root logger; safe to call again on reload."""
     chosen = choose_format(log_format)
@@ -60,6 +78,8 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     ]
     if chosen == "json":
         shared.append(structlog.processors.format_exc_info)
+    shared.append(redact_event)  # after the traceback is text, so it is redacted too
+    if chosen == "json":
         # the `<N>` prefix means something to journald only; elsewhere (a file, a pipe
         # into a log shipper) every line stays plain JSON
         renderer: Any = _journal_json if under_journald() else _json

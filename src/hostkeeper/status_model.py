@@ -112,6 +112,7 @@ class AlertsStatus(_Model):
     last_7_days: dict[str, int]  # alerts that became pending in the last 7 days, by state
     silences: list[SilenceStatus]
     failed_deliveries: list[FailedDelivery]  # newest first, at most 10
+    dropped_deliveries: dict[str, int]  # channel -> notifications dropped, its queue full
 
 
 class ArchiveStatus(_Model):

@@ -22,6 +22,7 @@ from hostkeeper.adapters.store.metrics import latest_values
 from hostkeeper.config import Config
 from hostkeeper.core.health import worst_state
 from hostkeeper.core.metrics import disk_metric
+from hostkeeper.core.redact import redact_text
 from hostkeeper.scheduler import procedure_trigger
 from hostkeeper.scheduling import build_trigger, next_fire_time
 from hostkeeper.status_model import (
@@ -233,9 +234,15 @@ def alerts_status(store: Store, host: str, now: datetime) -> AlertsStatus:
             for s in alert_store.silence_rows(view, now)
         ],
         failed_deliveries=[
-            FailedDelivery(id=n.id, channel=n.channel, kind=n.kind, error=n.last_error)
+            FailedDelivery(
+                id=n.id,
+                channel=n.channel,
+                kind=n.kind,
+                error=redact_text(n.last_error) if n.last_error else None,
+            )
             for n in failed[:MAX_FAILED_DELIVERIES]
         ],
+        dropped_deliveries=alert_store.dropped_notification_counts(view),
     )
 
 

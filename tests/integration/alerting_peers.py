@@ -3,6 +3,7 @@ Alertmanager. Each binds to loopback on a free port and is stopped by the test."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -235,3 +236,65 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+# -- hostile peers --------------------------------------------------------------------------
+
+
+@dataclass
+class SlowPeer:
+    """A TCP server on loopback that answers too slowly: `drip` bytes one by one, one
+    every `interval` seconds (nothing at all when `drip` is empty)."""
+
+    port: int
+    connections: int = 0
+    bytes_sent: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def slow_peer(drip: bytes = b"", interval: float = 2.0) -> Iterator[SlowPeer]:
+    listener = socket.create_server(("127.0.0.1", 0))
+    peer = SlowPeer(listener.getsockname()[1])
+    stop = threading.Event()
+    accepted: list[socket.socket] = []
+
+    def serve(connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            connection.settimeout(1.0)
+            with contextlib.suppress(TimeoutError):
+                connection.recv(65536)  # the request (or the start of it)
+            for byte in drip:
+                if stop.wait(interval):
+                    return
+                connection.sendall(bytes([byte]))
+                peer.bytes_sent += 1
+            stop.wait()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            peer.connections += 1
+            accepted.append(connection)
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield peer
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+        for connection in accepted:
+            with contextlib.suppress(OSError):
+                connection.close()

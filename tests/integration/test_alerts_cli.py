@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -173,3 +174,44 @@ def test_alert_test_step_fails_when_delivery_fails(cli: Cli, config_file: Config
     step = json.loads(result.stdout)["steps"][-1]
     assert step["status"] == "failed"
     assert step["error"].startswith("test notification not delivered: hook: permanent: HTTP 400")
+
+
+URL_SECRETS = ("hk-user", "s3cret-pass", "query-secret-value", "XXXXXXXXXXXXXXXXXXXXXXXX")
+
+
+def test_url_credentials_never_reach_the_cli_status_or_the_delivery_log(
+    cli: Cli, config_file: ConfigFile, tmp_path: Path
+) -> None:
+    from alerting_peers import free_port
+
+    # Nothing listens: every attempt fails with the URL in the error text.
+    url = (
+        f"http://hk-user:s3cret-pass@127.0.0.1:{free_port()}"
+        "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX?token=query-secret-value"
+    )
+    path = config_file(PROCEDURES, alerts=alerting(url))
+    for json_flag in ((), ("--json",)):
+        result = cli(
+            *json_flag,
+            "--verbose",
+            "--config",
+            str(path),
+            "alerts",
+            "test",
+            "unhealthy",
+            "--timeout",
+            "8",
+        )
+        assert result.returncode == 1
+        for secret in URL_SECRETS:
+            assert secret not in result.stdout + result.stderr, secret
+    status = cli("--json", "--config", str(path), "status")
+    assert status.returncode == 0, status.stderr
+    failed = json.loads(status.stdout)["alerts"]["failed_deliveries"]
+    assert failed and all("127.0.0.1" in entry["error"] for entry in failed)
+    text_status = cli("--config", str(path), "status")
+    database = load_config(str(path)).config.database.url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        stored = repr(connection.execute("SELECT last_error FROM notifications").fetchall())
+    for secret in URL_SECRETS:
+        assert secret not in status.stdout + text_status.stdout + stored, secret

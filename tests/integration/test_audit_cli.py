@@ -136,3 +136,31 @@ def test_a_clean_setup_has_no_findings(planted: dict[str, Path]) -> None:
     result = _audit(planted["config"])
     assert result.returncode == 0, result.stdout
     assert "no findings" in result.stdout
+
+
+BEARER = "eyJhbGciOiJIUzI1NiJ9.planted-bearer"
+ARGUMENT = "planted-arg-s3cret"
+URL_TOKEN = "planted-query-t0ken"
+
+
+def test_audit_finds_headers_arguments_and_url_tokens(planted: dict[str, Path]) -> None:
+    unit = planted["etc"] / "sync.service"
+    unit.write_text(
+        "[Service]\n"
+        f"ExecStart=/usr/bin/sync --password={ARGUMENT}\n"
+        f'ExecStartPost=/usr/bin/curl -H "Authorization: Bearer {BEARER}" https://api\n'
+        f"Environment=HOOK=https://hooks.example.org/x?token={URL_TOKEN}\n"
+    )
+    unit.chmod(0o600)
+    result = _audit(planted["config"], "--json")
+    assert result.returncode == 1, result.stderr
+    found = {
+        f["line"]: f["message"]
+        for f in json.loads(result.stdout)["findings"]
+        if f["path"] == str(unit)
+    }
+    assert "secret command-line argument" in found[2]
+    assert "authorization header" in found[3]
+    assert "token in URL" in found[4]
+    for secret in (BEARER, ARGUMENT, URL_TOKEN):
+        assert secret not in result.stdout + result.stderr

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alerting_peers import alertmanager, free_port, http_receiver, smtp_server, wait_until
+from alerting_peers import (
+    alertmanager,
+    free_port,
+    http_receiver,
+    slow_peer,
+    smtp_server,
+    wait_until,
+)
+from structlog.testing import capture_logs
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import alerts as alert_store
@@ -21,6 +31,7 @@ from hostkeeper.config.alerts import (
     AlertmanagerChannel,
     CommandChannel,
     EmailChannel,
+    LogChannel,
     WebhookChannel,
 )
 from hostkeeper.core.alerts import AlertRecord, AlertState
@@ -202,8 +213,12 @@ def test_failed_attempt_waits_for_its_retry_on_the_worker_thread(
     notification_id = worker.submit("hook", message())
     assert notification_id is not None
     row = wait_until(
-        lambda: (r := alert_store.get_notification(store, notification_id)).attempts and r,
-        what="the first attempt",
+        lambda: (
+            (r := alert_store.get_notification(store, notification_id)).attempts
+            and r.state != "sending"
+            and r
+        ),
+        what="the first attempt to end",
     )
     assert row.state == "queued"  # waiting 30 s for its retry, on the worker's thread
     assert "transient" in (row.last_error or "")
@@ -358,3 +373,175 @@ def test_alertmanager_maintenance_failure_fires_and_success_resolves(tmp_path: P
             ),
             what="the failure alert to resolve",
         )
+
+
+# -- credentials in URLs ----------------------------------------------------------------------
+
+SECRET_PARTS = ("s3cret-pass", "query-secret-value", "XXXXXXXXXXXXXXXXXXXXXXXX", "hk-user")
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_webhook_with_credentials_in_its_url_delivers_with_basic_auth() -> None:
+    with http_receiver() as receiver:
+        host = receiver.url.removeprefix("http://")
+        channel = webhook(f"http://hk-user:s3cret%40pass@{host}/hook?team=ops")
+        assert deliver(channel, message()) == "HTTP 200"
+    [request] = receiver.requests
+    assert request.path == "/hook?team=ops"
+    assert request.headers["Authorization"] == _basic("hk-user", "s3cret@pass")
+
+
+def test_alertmanager_with_credentials_in_its_url_delivers_with_basic_auth() -> None:
+    with http_receiver() as receiver:
+        host = receiver.url.removeprefix("http://")
+        deliver(am_channel(f"http://am:s3cret-pass@{host}/"), message())
+    [request] = receiver.requests
+    assert request.path == "/api/v2/alerts"
+    assert request.headers["Authorization"] == _basic("am", "s3cret-pass")
+
+
+SECRET_URLS = (
+    "http://hk-user:s3cret-pass@127.0.0.1:{port}/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    "http://127.0.0.1:{port}/hook?token=query-secret-value&team=ops",
+    "http://hk-user:s3cret-pass@127.0.0.1:{port}/x?token=query-secret-value",
+    "http://hk-user@127.0.0.1:{port}/hook/XXXXXXXXXXXXXXXXXXXXXXXX",
+)
+
+
+@pytest.mark.parametrize("template", SECRET_URLS)
+@pytest.mark.parametrize("status", [None, 503, 404])
+def test_no_error_or_log_names_a_url_secret(
+    store: Store, worker_for: Any, template: str, status: int | None
+) -> None:
+    # None: nothing listens (a connection error); else the receiver answers `status`.
+    with http_receiver(then=status or 200) as receiver:
+        port = receiver.url.rpartition(":")[2] if status else str(free_port())
+        worker = worker_for(webhook(template.format(port=port)))
+        with capture_logs() as events:
+            notification_id = worker.submit("hook", message())
+            assert worker.drain(20)
+    row = alert_store.get_notification(store, notification_id)
+    assert row.state == "failed" and row.last_error
+    shown = [row.last_error, *(json.dumps(event, default=str) for event in events)]
+    for text in shown:
+        for secret in SECRET_PARTS:
+            assert secret not in text, text
+    assert "127.0.0.1" in row.last_error  # still says where it went
+
+
+def test_secret_path_channel_never_shows_its_path(store: Store, worker_for: Any) -> None:
+    channel = WebhookChannel.model_validate(
+        {
+            "name": "hook",
+            "type": "webhook",
+            "url": f"http://127.0.0.1:{free_port()}/hooks/short1",
+            "secret_path": True,
+        }
+    )
+    worker = worker_for(channel)
+    notification_id = worker.submit("hook", message())
+    assert worker.drain(20)
+    row = alert_store.get_notification(store, notification_id)
+    assert row.last_error and "short1" not in row.last_error and "/***" in row.last_error
+
+
+# -- bounded waiting ----------------------------------------------------------------------------
+
+
+def test_a_dripping_webhook_is_cut_off_at_its_timeout_and_retried(
+    store: Store, worker_for: Any
+) -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+    drip_total = 2.0 * len(answer)  # 80 s if the attempt waited for the whole answer
+    with slow_peer(drip=answer, interval=2.0) as peer:
+        channel = WebhookChannel.model_validate(
+            {"name": "hook", "type": "webhook", "url": peer.url, "timeout": "3s"}
+        )
+        worker = worker_for(channel, backoff=Backoff(first=600, attempts=2))
+        started = time.monotonic()
+        notification_id = worker.submit("hook", message())
+        row = wait_until(
+            lambda: (
+                (r := alert_store.get_notification(store, notification_id)).last_error
+                and r.state == "queued"
+                and r
+            ),
+            timeout=drip_total,
+            what="the first attempt to end",
+        )
+        elapsed = time.monotonic() - started
+    assert elapsed < drip_total / 4, elapsed  # well under the drip, whatever the machine
+    assert peer.bytes_sent < len(answer)
+    assert row.attempts == 1
+    assert row.last_error.startswith("transient:") and "within 3s" in row.last_error
+
+
+def test_a_dripping_smtp_server_is_cut_off_at_its_timeout() -> None:
+    greeting = b"220 slow.example ESMTP ready, eventually\r\n"
+    with slow_peer(drip=greeting, interval=2.0) as peer:
+        channel = email_channel(peer.port, timeout="3s")
+        started = time.monotonic()
+        with pytest.raises(DeliveryError) as failure:
+            deliver(channel, message())
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.0 * len(greeting) / 4, elapsed
+    assert failure.value.transient and "within 3s" in str(failure.value)
+
+
+def test_one_hung_channel_does_not_delay_the_others(store: Store, tmp_path: Path) -> None:
+    import sys
+
+    with slow_peer() as hung_http, slow_peer() as hung_smtp:
+        channels: dict[str, Any] = {
+            "hook": WebhookChannel.model_validate(
+                {"name": "hook", "type": "webhook", "url": hung_http.url, "timeout": "20s"}
+            ),
+            "mail": email_channel(hung_smtp.port, timeout="20s").model_copy(
+                update={"name": "mail"}
+            ),
+            "pager": CommandChannel.model_validate(
+                {
+                    "name": "pager",
+                    "type": "command",
+                    "argv": [sys.executable, "-c", "import time; time.sleep(20)"],
+                    "timeout": "20s",
+                }
+            ),
+            "journal": LogChannel.model_validate({"name": "journal", "type": "log"}),
+        }
+        worker = DeliveryWorker(store, lambda: channels, FAST).start()  # default threads
+        try:
+            ids = {name: worker.submit(name, message()) for name in channels}
+            wait_until(
+                lambda: alert_store.get_notification(store, ids["journal"]).state == "sent",
+                timeout=15,
+                what="the log channel's delivery",
+            )
+            for name in ("hook", "mail", "pager"):
+                assert alert_store.get_notification(store, ids[name]).state == "sending", name
+        finally:
+            worker.stop(0.5)
+
+
+def test_a_full_channel_queue_drops_counts_and_reports_the_overflow(
+    store: Store, worker_for: Any
+) -> None:
+    from hostkeeper.config import Config
+    from hostkeeper.status_service import build_status
+    from hostkeeper.web import prometheus
+
+    hook = webhook("http://127.0.0.1:9/")
+    worker = DeliveryWorker(store, lambda: {"hook": hook}, FAST, max_queued=3)  # not started
+    ids = [worker.submit("hook", message()) for _ in range(5)]
+    states = [alert_store.get_notification(store, i).state for i in ids if i is not None]
+    assert states == ["queued"] * 3 + ["dropped"] * 2
+    dropped = alert_store.get_notification(store, ids[-1])  # type: ignore[arg-type]
+    assert "3 notifications already wait for channel 'hook'" in (dropped.last_error or "")
+    assert worker.dropped == {"hook": 2}
+    status = build_status(store, Config(), now=datetime.now(UTC), next_runs={})
+    assert status.alerts.dropped_deliveries == {"hook": 2}
+    text = prometheus.render(status)
+    assert 'hostkeeper_notifications_total{channel="hook",state="dropped"} 2' in text

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import socket
+import stat
 import subprocess
 import urllib.error
 import urllib.request
@@ -21,11 +24,13 @@ from history import BACKUP_SETS, CHECKS, PROCEDURES, PROCEDURES_YAML, History, c
 from pydantic import TypeAdapter
 from tests.peers import missing_peer
 
-from conftest import DaemonFactory, Site, wait_until
+from conftest import DaemonFactory, DaemonProcess, Site, wait_until
 from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
 from hostkeeper.status_model import AlertsStatus, BackupStatus, HostStatus, ProcedureStatus
 from hostkeeper.web import models
+from hostkeeper.web.auth import login_url
+from hostkeeper.web.server import MAX_CONNECTIONS
 
 TOKEN = "s3cret-token-for-the-dashboard-0123"
 
@@ -42,6 +47,8 @@ def _dashboard_config(site: Site, listen: str, token_file: Path | None = None) -
 class Served:
     url: str
     history: History
+    token: str  # the daemon's token: the configured file, or the one it made on start
+    daemon: DaemonProcess
 
 
 def _serve(site: Site, start_daemon: DaemonFactory, listen: str, token: bool = False) -> Served:
@@ -56,13 +63,14 @@ def _serve(site: Site, start_daemon: DaemonFactory, listen: str, token: bool = F
         history = fill(store, datetime.now(UTC))
     finally:
         store.dispose()
-    start_daemon()
+    daemon = start_daemon()
     state = wait_until(
         lambda: (site.daemon_state() or {}).get("dashboard_url"),
         timeout=30,
         what="dashboard_url in daemon.json",
     )
-    return Served(str(state), history)
+    served_token = (token_file or site.state_dir / "dashboard.token").read_text().strip()
+    return Served(str(state), history, served_token, daemon)
 
 
 @pytest.fixture
@@ -81,8 +89,8 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict[str, str], bytes
         return error.code, dict(error.headers), error.read()
 
 
-def _json(url: str) -> Any:
-    status, headers, body = _get(url)
+def _json(url: str, token: str) -> Any:
+    status, headers, body = _get(url, token)
     assert status == 200, body
     assert headers["Content-Type"] == "application/json"
     return json.loads(body)
@@ -133,7 +141,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     status, _, body = _get(served.url + "healthz")
     assert (status, json.loads(body)) == (200, {"ok": True})
 
-    schedule = _json(served.url + "api/schedule")
+    schedule = _json(served.url + "api/schedule", served.token)
     TypeAdapter(list[ProcedureStatus]).validate_python(schedule)
     assert [p["procedure"] for p in schedule] == list(PROCEDURES)
     for entry in schedule:
@@ -148,7 +156,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert by_name["weekly"]["failing"] is False
     assert _timestamp(by_name["weekly"]["last_success"]) is not None
 
-    runs = _json(served.url + "api/runs?limit=3")
+    runs = _json(served.url + "api/runs?limit=3", served.token)
     TypeAdapter(list[models.Run]).validate_python(runs)
     assert len(runs) == 3
     started = [_timestamp(run["started_at"]) for run in runs]
@@ -159,12 +167,19 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
         for step in run["steps"]:
             assert step["status"] in ("succeeded", "failed")
             assert isinstance(step["duration_seconds"], float)
-    weekly = _json(served.url + "api/runs?procedure=weekly")
+    weekly = _json(served.url + "api/runs?procedure=weekly", served.token)
     assert [run["procedure"] for run in weekly] == ["weekly"]
 
-    alerts = _json(served.url + "api/alerts")
+    alerts = _json(served.url + "api/alerts", served.token)
     AlertsStatus.model_validate(alerts)
-    assert set(alerts) == {"firing", "pending", "last_7_days", "silences", "failed_deliveries"}
+    assert set(alerts) == {
+        "firing",
+        "pending",
+        "last_7_days",
+        "silences",
+        "failed_deliveries",
+        "dropped_deliveries",
+    }
     assert [a["rule"] for a in alerts["firing"]] == served.history.firing_rules
     firing = alerts["firing"][0]
     assert set(firing) == {"id", "rule", "severity", "state", "since", "acknowledged", "summary"}
@@ -173,7 +188,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert alerts["last_7_days"] == {"firing": 1, "resolved": 1}
     assert [d["channel"] for d in alerts["failed_deliveries"]] == ["webhook"]
 
-    backups = _json(served.url + "api/backups")
+    backups = _json(served.url + "api/backups", served.token)
     TypeAdapter(list[BackupStatus]).validate_python(backups)
     assert [b["set"] for b in backups] == list(BACKUP_SETS)
     for backup in backups:
@@ -198,7 +213,7 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     assert config_set["stale_after_seconds"] == logs_set["stale_after_seconds"] == 2 * 86400
     assert (config_set["fresh"], logs_set["fresh"]) == (True, False)
 
-    status_doc = _json(served.url + "api/status")
+    status_doc = _json(served.url + "api/status", served.token)
     HostStatus.model_validate(status_doc)
     assert {
         "host",
@@ -223,9 +238,9 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
         assert check["state"] in ("ok", "warning", "critical", "unknown")
         assert _timestamp(check["checked_at"]) is not None
 
-    missing, _, _ = _get(served.url + "api/nothing")
+    missing, _, _ = _get(served.url + "api/nothing", served.token)
     assert missing == 404
-    page_missing, _, _ = _get(served.url + "nothing")
+    page_missing, _, _ = _get(served.url + "nothing", served.token)
     assert page_missing == 404
 
 
@@ -250,7 +265,7 @@ def _samples(text: str) -> dict[str, float]:
 
 def test_metrics_pass_promtool_and_hold_the_history(served: Served) -> None:
     promtool = _promtool()
-    status, headers, body = _get(served.url + "metrics")
+    status, headers, body = _get(served.url + "metrics", served.token)
     assert status == 200
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
     checked = subprocess.run(
@@ -305,11 +320,12 @@ def test_the_template_engine_loads_with_the_first_page_not_with_the_daemon(
         timeout=30,
         what="dashboard_url in daemon.json",
     )
+    token = (site.state_dir / "dashboard.token").read_text().strip()
     maps = Path(f"/proc/{daemon.pid}/maps")
     # Jinja2 brings MarkupSafe, whose compiled speedups show in the process's mappings.
-    assert _get(url + "api/status")[0] == 200 and _get(url + "metrics")[0] == 200
+    assert _get(url + "api/status", token)[0] == 200 and _get(url + "metrics", token)[0] == 200
     assert "markupsafe" not in maps.read_text(), "the daemon loaded the template engine"
-    assert _get(url)[0] == 200
+    assert _get(url, token)[0] == 200
     assert "markupsafe" in maps.read_text()
 
 
@@ -330,6 +346,201 @@ def test_a_non_loopback_listen_requires_the_bearer_token(
         assert _get(base + path, token=TOKEN + "extra")[0] == 401, path
         assert _get(base + path, token=TOKEN)[0] == 200, path
     assert _get(base + "healthz")[0] == 200  # liveness probes carry no token
+
+
+PROTECTED = ("", "api/status", "api/runs", "api/schedule", "metrics", "reports/")
+
+
+def test_loopback_dashboard_wants_the_token_it_made_on_first_start(served: Served) -> None:
+    token_file = served.daemon.site.state_dir / "dashboard.token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert len(served.token) >= 32
+    for path in PROTECTED:
+        assert _get(served.url + path)[0] == 401, path
+        assert _get(served.url + path, token=served.token[:-1] + "X")[0] == 401, path
+        assert _get(served.url + path, token=served.token)[0] == 200, path
+    assert _get(served.url + "healthz")[0] == 200
+
+
+def _no_redirects() -> urllib.request.OpenerDirector:
+    class Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    return urllib.request.build_opener(Keep())
+
+
+def _login(url: str) -> tuple[int, dict[str, str]]:
+    try:
+        with _no_redirects().open(url, timeout=30) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def test_dashboard_url_logs_a_browser_in_with_an_httponly_strict_cookie(
+    site: Site, served: Served
+) -> None:
+    site.cli_config.write_text(site.config.read_text(), encoding="utf-8")
+    printed = site.cli("dashboard", "url").stdout.strip()
+    assert printed == f"{served.url}login?token={served.token}"
+    status, headers = _login(printed)
+    assert status == 303 and headers["Location"] == "/"
+    cookie = headers["Set-Cookie"]
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "samesite=strict", "path=/"} <= attributes
+    assert served.token not in cookie  # the cookie is derived from the token, not it
+    pair = cookie.split(";")[0]
+    for path in PROTECTED:
+        request = urllib.request.Request(served.url + path, headers={"Cookie": pair})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            assert response.status == 200, path
+    assert _login(served.url + "login?token=wrong-token-0123456789")[0] == 401
+    assert _login(served.url + "login")[0] == 401
+    # the token must not reach the journal through the request log
+    assert served.token not in served.daemon.stderr
+
+
+def test_a_changed_or_removed_token_file_takes_effect(site: Site, served: Served) -> None:
+    token_file = site.state_dir / "dashboard.token"
+    old = served.token
+    new = "a-brand-new-token-0123456789abcdef"
+    token_file.write_text(new + "\n", encoding="utf-8")
+    assert _get(served.url + "api/status", token=old)[0] == 401
+    assert _get(served.url + "api/status", token=new)[0] == 200
+    # Removed: nothing is served until a reload makes a new token (never the old one).
+    token_file.unlink()
+    assert _get(served.url + "api/status", token=new)[0] == 401
+    served.daemon.send(signal.SIGHUP)
+    served.daemon.wait_for_event(
+        lambda e: e.get("event") == "configuration reloaded", what="the reload"
+    )
+    remade = token_file.read_text().strip()
+    assert remade not in (old, new) and stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert _get(served.url + "api/status", token=new)[0] == 401
+    assert _get(served.url + "api/status", token=remade)[0] == 200
+
+
+def test_a_removed_configured_token_file_refuses_every_request(
+    site: Site, start_daemon: DaemonFactory
+) -> None:
+    served = _serve(site, start_daemon, "127.0.0.1:0", token=True)
+    assert _get(served.url + "api/status", token=TOKEN)[0] == 200
+    (site.root / "dashboard.token").unlink()
+    for path in PROTECTED:
+        assert _get(served.url + path, token=TOKEN)[0] == 401, path
+    served.daemon.send(signal.SIGHUP)
+    served.daemon.wait_for_event(
+        lambda e: "reload" in str(e.get("event")), what="the reload's verdict"
+    )
+    assert _get(served.url + "api/status", token=TOKEN)[0] == 401
+
+
+def test_auth_none_serves_loopback_without_a_token_and_is_refused_elsewhere(
+    site: Site, start_daemon: DaemonFactory
+) -> None:
+    text = _dashboard_config(site, "127.0.0.1:0").replace(
+        "dashboard:\n", "dashboard:\n  auth: none\n", 1
+    )
+    site.write_text(text)
+    start_daemon()
+    url = wait_until(lambda: (site.daemon_state() or {}).get("dashboard_url"), timeout=30)
+    assert _get(url + "api/status")[0] == 200
+    assert not (site.state_dir / "dashboard.token").exists()
+    public = text.replace('listen: "127.0.0.1:0"', 'listen: "0.0.0.0:8081"')
+    public = public.replace("  auth: none\n", f"  auth: none\n  token_file: {site.root}/t\n")
+    site.cli_config.write_text(public, encoding="utf-8")
+    result = site.cli("config", "validate", check=False)
+    assert result.returncode == 1
+    assert (
+        "auth: none is allowed on a loopback listen address only" in result.stdout + result.stderr
+    )
+
+
+# -- hostile clients ----------------------------------------------------------------------
+
+BAD_LIMITS = (
+    "abc",
+    "1e3",
+    "%00",
+    "-1",
+    "0",
+    "501",
+    "99999999999999999999",
+    "1.5",
+    "",
+    "%205",
+    "%2B5",
+    "%D9%A3",
+)
+
+
+def test_malformed_api_parameters_get_400_with_a_reason(served: Served) -> None:
+    for value in BAD_LIMITS:
+        status, headers, body = _get(served.url + f"api/runs?limit={value}", served.token)
+        assert status == 400, (value, body)
+        assert headers["Content-Type"] == "application/json"
+        reason = json.loads(body)["error"]
+        assert "limit" in reason and "Traceback" not in reason, value
+    status, _, body = _get(served.url + "api/runs?limit=2&limit=3", served.token)
+    assert status == 400 and "once" in json.loads(body)["error"]
+    status, _, body = _get(served.url + "api/runs?procedure=%00", served.token)
+    assert status == 400 and "procedure" in json.loads(body)["error"]
+    # the bounds themselves are accepted
+    everything = _json(served.url + "api/runs?limit=500", served.token)
+    assert len(_json(served.url + "api/runs?limit=1", served.token)) == 1 < len(everything)
+
+
+def _threads(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    raise AssertionError("no Threads: line")
+
+
+def test_idle_clients_do_not_become_a_thread_each(served: Served) -> None:
+    port = int(served.url.rstrip("/").rpartition(":")[2])
+    pid = served.daemon.pid
+    before = _threads(pid)
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(300):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        # Each accepted connection would be a thread: the cap keeps them few, and the
+        # connections over it are answered 503 and closed.
+        wait_until(
+            lambda: _threads(pid) >= before + 20 or None, timeout=30, what="connections served"
+        )
+        assert _threads(pid) <= before + MAX_CONNECTIONS + 8
+        refused = wait_until(lambda: _busy_answers(idle), timeout=30, what="503 answers")
+        assert refused >= 300 - MAX_CONNECTIONS - 64  # the listen backlog may still hold some
+    finally:
+        for sock in idle:
+            sock.close()
+    # The slots come back once the idle clients are gone (or time out).
+    wait_until(
+        lambda: _get(served.url + "api/status", served.token)[0] == 200,
+        timeout=60,
+        what="a served request",
+    )
+
+
+def _busy_answers(sockets: list[socket.socket]) -> int:
+    answered = 0
+    for sock in sockets:
+        sock.setblocking(False)
+        try:
+            data = sock.recv(64, socket.MSG_PEEK)
+        except BlockingIOError:
+            continue
+        except OSError:
+            answered += 1
+            continue
+        finally:
+            sock.setblocking(True)
+        if data.startswith(b"HTTP/1.0 503") or data == b"":
+            answered += 1
+    return answered
 
 
 def test_config_validation_refuses_a_public_listen_without_token_file(site: Site) -> None:
@@ -384,9 +595,12 @@ def chromium(tmp_path: Path) -> Iterator[list[str]]:
 def test_dashboard_in_headless_chromium(
     served: Served, chromium: list[str], tmp_path: Path
 ) -> None:
+    # The browser logs in as a person does: the login address sets the cookie and
+    # leads to the dashboard.
+    login = login_url(served.url, served.token)
     screenshot = tmp_path / "page.png"
     shot = subprocess.run(
-        [*chromium, "--enable-logging=stderr", "--v=0", f"--screenshot={screenshot}", served.url],
+        [*chromium, "--enable-logging=stderr", "--v=0", f"--screenshot={screenshot}", login],
         capture_output=True,
         text=True,
         timeout=120,
@@ -401,7 +615,7 @@ def test_dashboard_in_headless_chromium(
     assert refused == [], "\n".join(refused)
 
     dom = subprocess.run(
-        [*chromium, "--dump-dom", served.url],
+        [*chromium, "--dump-dom", login],
         capture_output=True,
         text=True,
         timeout=120,
@@ -428,15 +642,17 @@ def test_reports_are_linked_from_the_dashboard_and_served_read_only(
     (daily / "health_report_20240630.html").write_text("<!DOCTYPE html><p>daily report</p>")
     (site.root / "secret.html").write_text("not for the dashboard")
 
-    _status, _headers, page = _get(served.url)
+    _status, _headers, page = _get(served.url, served.token)
     assert b'href="/reports/daily/health_report_20240630.html"' in page
     assert b'href="/reports/"' in page
-    status, _headers, index = _get(served.url + "reports/")
+    status, _headers, index = _get(served.url + "reports/", served.token)
     assert status == 200 and b"health_report_20240630.html" in index
-    status, headers, body = _get(served.url + "reports/daily/health_report_20240630.html")
+    status, headers, body = _get(
+        served.url + "reports/daily/health_report_20240630.html", served.token
+    )
     assert (status, body) == (200, b"<!DOCTYPE html><p>daily report</p>")
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert "default-src 'none'" in headers["Content-Security-Policy"]
     for path in ("reports/daily/../../secret.html", "reports/daily/%2e%2e%2fsecret.html"):
-        status, _headers, body = _get(served.url + path)
+        status, _headers, body = _get(served.url + path, served.token)
         assert status == 404 and b"not for the dashboard" not in body

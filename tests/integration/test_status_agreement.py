@@ -83,8 +83,9 @@ def _json(site: Site, *args: str, expect: int = 0) -> Any:
     return json.loads(_cli(site, "--json", *args, expect=expect).stdout)
 
 
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback)
+def _get(url: str, token: str) -> str:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
         body: bytes = response.read()
     return body.decode()
 
@@ -136,6 +137,7 @@ def readers(site: Site, start_daemon: DaemonFactory, notify: NotifySocket) -> di
     url = str(
         wait_until(lambda: (site.daemon_state() or {}).get("dashboard_url"), what="dashboard")
     )
+    token = (site.state_dir / "dashboard.token").read_text().strip()  # made on first start
     loaded = load_config(str(site.config)).config
     store = prepare_store(loaded)
     try:
@@ -148,11 +150,11 @@ def readers(site: Site, start_daemon: DaemonFactory, notify: NotifySocket) -> di
         "status_text": _cli(site, "status").stdout,
         "schedule": _json(site, "schedule"),
         "status_line": ready.status,
-        "api_status": json.loads(_get(url + "api/status")),
-        "api_schedule": json.loads(_get(url + "api/schedule")),
-        "api_backups": json.loads(_get(url + "api/backups")),
-        "metrics": _metrics(_get(url + "metrics")),
-        "page": _get(url),
+        "api_status": json.loads(_get(url + "api/status", token)),
+        "api_schedule": json.loads(_get(url + "api/schedule", token)),
+        "api_backups": json.loads(_get(url + "api/backups", token)),
+        "metrics": _metrics(_get(url + "metrics", token)),
+        "page": _get(url, token),
         "report": report_data,
         "backups_line": {i["item"]: i for i in validation["items"]}["backups"],
     }

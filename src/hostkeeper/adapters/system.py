@@ -28,6 +28,7 @@ from hostkeeper.core.metrics import (
     disk_metric,
     process_cpu_percent,
 )
+from hostkeeper.core.redact import redact_argv
 
 ALL_GROUPS = ("cpu", "memory", "swap", "load", "disk", "disk_io", "net_io", "processes")
 LOOPBACK_PREFIXES = ("lo",)
@@ -251,7 +252,9 @@ def process_usage(
         cpu_before = _cpu_seconds(before) if before else _cpu_seconds(info)
         memory = info.get("memory_info")
         rss = int(memory.rss) if memory is not None else 0
-        command = " ".join(info.get("cmdline") or []) or f"[{info.get('name') or '?'}]"
+        # Published in resource reports: other users' passwords and tokens stay out.
+        arguments = redact_argv([str(a) for a in info.get("cmdline") or []])
+        command = " ".join(arguments) or f"[{info.get('name') or '?'}]"
         usages.append(
             ProcessUsage(
                 pid=int(info["pid"]),

@@ -71,7 +71,12 @@ def alert_for(channel: AlertmanagerChannel, message: Message) -> dict[str, Any]:
 
 def send(channel: AlertmanagerChannel, message: Message) -> str:
     url = channel.url.rstrip("/") + "/api/v2/alerts"
-    return post_json(url, [alert_for(channel, message)], channel.timeout.total_seconds())
+    return post_json(
+        url,
+        [alert_for(channel, message)],
+        channel.timeout.total_seconds(),
+        secret_path=channel.secret_path,
+    )
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -1,7 +1,10 @@
 """The delivery worker: notifications leave on its own threads, never the caller's.
 
 `submit` records the notification as `queued` in the store's delivery log and returns at
-once; worker threads send it, retrying transient failures with exponential backoff
+once; each channel has its own queue and thread, so a channel that hangs (a webhook
+that never answers, a sleeping command) delays only its own notifications, and its
+queue is bounded (MAX_QUEUED_PER_CHANNEL; the overflow is recorded as `dropped`). The
+lane's thread sends each notification, retrying transient failures with exponential backoff
 within a budget (attempts and seconds). Every attempt updates the log (attempts,
 last_error, state). A notification is claimed in the store before each attempt, so the
 daemon and a CLI command never deliver the same one twice, and notifications left
@@ -28,10 +31,14 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.channels import deliver, wants
 from hostkeeper.channels.base import DeliveryError, Message, utc_now
+from hostkeeper.core.redact import redact_text
 
 log = structlog.get_logger("hostkeeper.delivery")
 
 ORPHAN_MAX_AGE = timedelta(days=1)  # queued notifications older than this are not adopted
+# A channel that cannot keep up gets at most this many notifications waiting; more are
+# recorded as dropped (status and /metrics count them) instead of piling up in memory.
+MAX_QUEUED_PER_CHANNEL = 1000
 
 
 @dataclass(frozen=True)
@@ -60,33 +67,45 @@ class _Job:
     attempts: int = field(compare=False, default=0)
 
 
+@dataclass
+class _Lane:
+    """One channel's queue and threads: a hung channel holds up only its own lane."""
+
+    channel: str
+    queue: list[_Job] = field(default_factory=list)
+    in_flight: int = 0
+    dropped: int = 0
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
 class DeliveryWorker:
     def __init__(
         self,
         store: Store,
         channels: Callable[[], Mapping[str, Any]],
         backoff: Backoff | None = None,
-        threads: int = 2,
+        threads: int = 1,
+        max_queued: int = MAX_QUEUED_PER_CHANNEL,
     ) -> None:
         self.store = store
         self.channels = channels  # name -> channel config; read at each attempt (reloads)
         self.backoff = backoff or Backoff()
-        self._threads_wanted = threads
-        self._threads: list[threading.Thread] = []
-        self._queue: list[_Job] = []
+        self.max_queued = max_queued
+        self._threads_per_lane = threads
+        self._lanes: dict[str, _Lane] = {}
         self._known: set[int] = set()
-        self._in_flight = 0
         self._sequence = itertools.count()
         self._condition = threading.Condition()
+        self._started = False
         self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> DeliveryWorker:
-        for number in range(self._threads_wanted):
-            thread = threading.Thread(target=self._work, name=f"delivery-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        with self._condition:
+            self._started = True
+            for lane in self._lanes.values():
+                self._start_threads(lane)
         return self
 
     def stop(self, timeout: float = 5.0) -> int:
@@ -94,10 +113,11 @@ class DeliveryWorker:
         store for the next start. Returns how many notifications were left queued."""
         with self._condition:
             self._stopping = True
-            left = len(self._queue)
+            left = sum(len(lane.queue) for lane in self._lanes.values())
+            threads = [thread for lane in self._lanes.values() for thread in lane.threads]
             self._condition.notify_all()
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        for thread in threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
         return left
 
@@ -105,12 +125,18 @@ class DeliveryWorker:
         """Wait until every submitted notification is sent or failed; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._condition:
-            while self._queue or self._in_flight:
+            while any(lane.queue or lane.in_flight for lane in self._lanes.values()):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
                 self._condition.wait(left)
         return True
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Notifications dropped by this worker because their channel's queue was full."""
+        with self._condition:
+            return {name: lane.dropped for name, lane in self._lanes.items() if lane.dropped}
 
     def __enter__(self) -> DeliveryWorker:
         return self.start()
@@ -121,10 +147,15 @@ class DeliveryWorker:
     # -- submitting ------------------------------------------------------------------------
 
     def submit(self, channel: str, message: Message) -> int | None:
-        """Queue `message` for `channel`; return the delivery log id (None when skipped)."""
+        """Queue `message` for `channel`; return the delivery log id (None when skipped).
+
+        When the channel already has `max_queued` notifications waiting, this one is
+        recorded as `dropped` (counted in status and /metrics) instead of queued.
+        """
         config = self.channels().get(channel)
         if config is not None and not wants(config, message):
             return None
+        overflow = self._overflow(channel)
         try:
             notification_id = alert_store.queue_notification(
                 self.store,
@@ -134,11 +165,17 @@ class DeliveryWorker:
                 message.to_json(),
                 utc_now(),
                 alert_id=message.alert_id,
+                state="queued" if overflow is None else "dropped",
+                error=overflow,
             )
         except Exception:
             log.exception("could not record a notification; it is not sent", channel=channel)
             return None
-        self._push(notification_id, channel, message)
+        if overflow is None and not self._push(notification_id, channel, message):
+            overflow = self._overflow(channel) or "the channel's queue is full"
+            alert_store.finish_attempt(self.store, notification_id, "dropped", utc_now(), overflow)
+        if overflow is not None:
+            self._count_drop(channel, notification_id, overflow)
         return notification_id
 
     def adopt_orphans(self, older_than: timedelta, now: datetime | None = None) -> int:
@@ -167,47 +204,92 @@ class DeliveryWorker:
                     self.store, row.id, "failed", now, "unreadable payload; not sent"
                 )
                 continue
-            self._push(row.id, row.channel, message, attempts=row.attempts)
+            if not self._push(row.id, row.channel, message, attempts=row.attempts):
+                reason = self._overflow(row.channel) or "the channel's queue is full"
+                alert_store.finish_attempt(self.store, row.id, "dropped", now, reason)
+                self._count_drop(row.channel, row.id, reason)
+                continue
             adopted += 1
         if adopted:
             log.info("resuming notifications left queued", count=adopted)
         return adopted
 
+    def _overflow(self, channel: str) -> str | None:
+        """Why `channel` takes no more notifications now, or None when it has room."""
+        with self._condition:
+            lane = self._lanes.get(channel)
+            waiting = len(lane.queue) if lane is not None else 0
+        if waiting < self.max_queued:
+            return None
+        return f"dropped: {waiting} notifications already wait for channel {channel!r}"
+
+    def _count_drop(self, channel: str, notification_id: int, reason: str) -> None:
+        with self._condition:
+            self._lane(channel).dropped += 1
+        log.warning(
+            "notification dropped", channel=channel, notification_id=notification_id, error=reason
+        )
+
     def _push(
         self, notification_id: int, channel: str, message: Message, attempts: int = 0
-    ) -> None:
+    ) -> bool:
         now = time.monotonic()
         job = _Job(now, next(self._sequence), notification_id, channel, message, now, attempts)
         with self._condition:
+            lane = self._lane(channel)
+            if len(lane.queue) >= self.max_queued:
+                return False
             self._known.add(notification_id)
-            heapq.heappush(self._queue, job)
-            self._condition.notify()
+            heapq.heappush(lane.queue, job)
+            self._condition.notify_all()
+        return True
+
+    def _lane(self, channel: str) -> _Lane:
+        """The lane of `channel`, made (and started) on first use; holds the condition."""
+        lane = self._lanes.get(channel)
+        if lane is None:
+            lane = self._lanes[channel] = _Lane(channel)
+            if self._started:
+                self._start_threads(lane)
+        return lane
+
+    def _start_threads(self, lane: _Lane) -> None:
+        while len(lane.threads) < self._threads_per_lane:
+            number = len(lane.threads)
+            thread = threading.Thread(
+                target=self._work,
+                args=(lane,),
+                name=f"delivery-{lane.channel}-{number}",
+                daemon=True,
+            )
+            thread.start()
+            lane.threads.append(thread)
 
     # -- working ---------------------------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, lane: _Lane) -> None:
         while True:
             with self._condition:
-                job = self._next_job()
+                job = self._next_job(lane)
                 if job is None:
                     return
-                self._in_flight += 1
+                lane.in_flight += 1
             try:
                 self._attempt(job)
             except Exception:  # the store failed while recording: log, keep the thread alive
                 log.exception("delivery bookkeeping failed", notification_id=job.notification_id)
             finally:
                 with self._condition:
-                    self._in_flight -= 1
+                    lane.in_flight -= 1
                     self._condition.notify_all()
 
-    def _next_job(self) -> _Job | None:
-        """Wait (holding the condition) for the next due job; None when stopping."""
+    def _next_job(self, lane: _Lane) -> _Job | None:
+        """Wait (holding the condition) for the lane's next due job; None when stopping."""
         while not self._stopping:
-            if self._queue:
-                wait = self._queue[0].due - time.monotonic()
+            if lane.queue:
+                wait = lane.queue[0].due - time.monotonic()
                 if wait <= 0:
-                    return heapq.heappop(self._queue)
+                    return heapq.heappop(lane.queue)
                 self._condition.wait(wait)
             else:
                 self._condition.wait()
@@ -250,7 +332,8 @@ class DeliveryWorker:
             and job.attempts < self.backoff.attempts
             and elapsed + delay <= self.backoff.budget
         )
-        error = f"{'transient' if failure.transient else 'permanent'}: {failure}"
+        # Channels redact their own errors; this is the last net before the store and log.
+        error = redact_text(f"{'transient' if failure.transient else 'permanent'}: {failure}")
         if not retry:
             alert_store.finish_attempt(self.store, job.notification_id, "failed", utc_now(), error)
             log.error("notification not delivered", error=error, **fields)
@@ -261,8 +344,10 @@ class DeliveryWorker:
         with self._condition:
             job.due = time.monotonic() + delay
             job.sequence = next(self._sequence)
-            heapq.heappush(self._queue, job)
-            self._condition.notify()
+            # A retry always goes back into its lane, even past max_queued: it was
+            # accepted once, and dropping it now would lose it silently.
+            heapq.heappush(self._lane(job.channel).queue, job)
+            self._condition.notify_all()
 
     def _forget(self, job: _Job) -> None:
         with self._condition:

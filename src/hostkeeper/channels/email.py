@@ -8,12 +8,14 @@ transient, 5xx replies and authentication failures permanent.
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from hostkeeper.channels.base import DeliveryError, Message, permanent, transient
+from hostkeeper.channels.deadline import AttemptDeadline
 from hostkeeper.config.alerts import EmailChannel
 
 TYPE = "email"
@@ -38,10 +40,41 @@ def build(channel: EmailChannel, message: Message) -> EmailMessage:
 def send(channel: EmailChannel, message: Message) -> str:
     mail = build(channel, message)
     timeout = channel.timeout.total_seconds()
+    with AttemptDeadline(timeout) as deadline:
+        try:
+            return _send(channel, mail, timeout, deadline)
+        except DeliveryError:
+            if deadline.expired:
+                where = f"{channel.smtp_host}:{channel.smtp_port}"
+                raise transient(f"SMTP {where}: no complete exchange within {timeout:g}s") from None
+            raise
+
+
+class _WatchedSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose socket the attempt's deadline shuts down when it passes."""
+
+    def __init__(self, deadline: AttemptDeadline, timeout: float) -> None:
+        self._deadline = deadline
+        super().__init__(timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self._deadline.watch(sock)
+        return sock  # type: ignore[no-any-return]
+
+
+def _send(
+    channel: EmailChannel, mail: EmailMessage, timeout: float, deadline: AttemptDeadline
+) -> str:
     try:
-        with smtplib.SMTP(channel.smtp_host, channel.smtp_port, timeout=timeout) as smtp:
+        with _WatchedSMTP(deadline, timeout) as smtp:
+            code, greeting = smtp.connect(channel.smtp_host, channel.smtp_port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             if channel.starttls:
                 smtp.starttls(context=ssl.create_default_context())
+                if smtp.sock is not None:  # the TLS socket replaced the plain one
+                    deadline.watch(smtp.sock)
             if channel.username:
                 smtp.login(channel.username, _password(channel))
             refused = smtp.send_message(mail)

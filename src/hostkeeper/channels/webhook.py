@@ -12,5 +12,9 @@ CONFIG = WebhookChannel
 
 def send(channel: WebhookChannel, message: Message) -> str:
     return post_json(
-        channel.url, message.to_json(), channel.timeout.total_seconds(), channel.headers
+        channel.url,
+        message.to_json(),
+        channel.timeout.total_seconds(),
+        channel.headers,
+        secret_path=channel.secret_path,
     )

@@ -9,6 +9,7 @@ from hostkeeper.commands import (
     baseline_cmd,
     check_cmd,
     config_cmd,
+    dashboard_cmd,
     db_cmd,
     files_cmd,
     metrics_cmd,
@@ -31,4 +32,5 @@ MODULES = (
     baseline_cmd,
     report_cmd,
     validate_cmd,
+    dashboard_cmd,
 )

@@ -417,6 +417,8 @@ def print_alerts_status(data: AlertsStatus) -> None:
         print(f"alert pending #{alert.id} {alert.rule}: {alert.summary}")
     for silence in data.silences:
         print(f"silenced: {silence.rule} until {when(silence.until)}")
+    for channel, count in sorted(data.dropped_deliveries.items()):
+        print(f"notifications: {count} dropped for channel {channel} (its queue was full)")
     if data.failed_deliveries:
         newest = data.failed_deliveries[0]
         print(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -125,15 +125,26 @@ class EmailChannel(ChannelBase):
     )
 
 
+def secret_path_field() -> Any:
+    """The `secret_path` field of the channels that post to a URL."""
+    return Field(
+        False,
+        description="the URL's path is a credential (Slack, Discord, Teams webhooks): "
+        "shown as /*** in errors, logs and status",
+    )
+
+
 class WebhookChannel(ChannelBase):
     """The notification as a JSON POST; 5xx and timeouts are retried."""
 
     type: Literal["webhook"] = Field(description="webhook: selects this kind of channel")
     url: str = Field(
         pattern=r"^https?://",
-        description="http:// or https:// URL the JSON is POSTed to",
+        description="http:// or https:// URL the JSON is POSTed to; user:password@ in it is "
+        "sent as basic auth",
         examples=["https://hooks.example.net/hostkeeper"],
     )
+    secret_path: bool = secret_path_field()
     headers: dict[str, str] = Field(
         default_factory=dict,
         description="extra HTTP headers sent with each POST",
@@ -147,9 +158,10 @@ class AlertmanagerChannel(ChannelBase):
     type: Literal["alertmanager"] = Field(description="alertmanager: selects this kind of channel")
     url: str = Field(
         pattern=r"^https?://",
-        description="base URL; /api/v2/alerts is added",
+        description="base URL; /api/v2/alerts is added; user:password@ in it is sent as basic auth",
         examples=["http://alertmanager.example.net:9093"],
     )
+    secret_path: bool = secret_path_field()
     resend: Duration = Field(
         timedelta(minutes=5),
         examples=["5m"],

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from hostkeeper.config.base import Section
 from hostkeeper.config.units import Duration, Size
+from hostkeeper.core.names import safe_path_name
 
 
 class RotateEvery(StrEnum):
@@ -119,7 +120,7 @@ class Keep(Section):
 class BackupSet(Section):
     name: str = Field(
         pattern=r"^[A-Za-z0-9_.-]+$",
-        description="unique name (`backup: NAME`); letters, digits, . _ -",
+        description="unique name (`backup: NAME`); letters, digits, . _ -, not first . or -",
     )
     sources: list[str] = Field(
         min_length=1,
@@ -135,3 +136,8 @@ class BackupSet(Section):
         default_factory=lambda: Keep(daily=7),
         description="retention tiers; an archive any tier keeps stays (default: daily 7)",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _one_path_element(cls, value: str) -> str:
+        return safe_path_name(value)

@@ -17,6 +17,7 @@ from hostkeeper.config.checks import Check
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
+from hostkeeper.core.names import path_name_problem
 
 
 class Paths(Section):
@@ -35,6 +36,10 @@ class Paths(Section):
     log_dir: str = Field(
         "/var/log/hostkeeper",
         description="hostkeeper's own log files, if any (the journal is the primary log)",
+    )
+    credentials_file: str = Field(
+        "/etc/hostkeeper/credentials.env",
+        description="NAME=value lines (mode 0600) for the `secret_env` of `run:` steps",
     )
 
 
@@ -230,8 +235,13 @@ class Dashboard(Section):
     token_file: str | None = Field(
         None,
         description="file holding the bearer token every request must carry; required when "
-        "listen is not loopback; unset: no token on loopback",
+        "listen is not loopback; unset: state_dir/dashboard.token, made 0600 on first start",
         examples=["/etc/hostkeeper/dashboard.token"],
+    )
+    auth: Literal["token", "none"] = Field(
+        "token",
+        description="token: every request shows the token (token_file, else "
+        "state_dir/dashboard.token, made 0600 on first start); none: loopback only",
     )
 
     @model_validator(mode="after")
@@ -239,6 +249,10 @@ class Dashboard(Section):
         host, _, port = self.listen.rpartition(":")
         if not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"listen must be host:port, got {self.listen!r}")
+        if self.auth == "none" and not is_loopback(host):
+            raise ValueError(
+                f"auth: none is allowed on a loopback listen address only, not {self.listen!r}"
+            )
         if not is_loopback(host) and self.token_file is None:
             raise ValueError(
                 f"listen {self.listen!r} is not loopback: set token_file so the dashboard "
@@ -449,4 +463,7 @@ class Config(Section):
         for name in value:
             if not name.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"procedure name {name!r} may use letters, digits, - and _ only")
+            problem = path_name_problem(name)  # it names the procedure's lock file
+            if problem is not None:
+                raise ValueError(f"procedure name: {problem}")
         return value

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_serializer, m
 
 from hostkeeper.config.base import Section
 from hostkeeper.config.units import Duration, Percent, format_duration
+from hostkeeper.core.envfile import ENV_NAME
 from hostkeeper.core.runs import OnFailure
 from hostkeeper.core.schedules import (
     CRON_FIELDS,
@@ -20,7 +21,7 @@ from hostkeeper.core.schedules import (
 
 DEFAULT_COMMAND_TIMEOUT = timedelta(hours=1)
 _STEP_OPTIONS = ("timeout", "on_failure")
-_COMMAND_OPTIONS = ("cwd", "env")
+_COMMAND_OPTIONS = ("cwd", "env", "secret_env")
 
 CronField = int | str | None
 
@@ -151,6 +152,20 @@ class Step(Section):
         description="`run:` only: environment variables added to the command's",
         examples=[{"APP_ENV": "production"}],
     )
+    secret_env: list[str] | None = Field(
+        None,
+        description="`run:` only: names of variables read from paths.credentials_file at "
+        "each run and passed to the command; their values are never stored, logged or shown",
+        examples=[["APP_DB_PASSWORD"]],
+    )
+
+    @field_validator("secret_env")
+    @classmethod
+    def _variable_names(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if not ENV_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -183,6 +198,8 @@ class Step(Section):
             raise ValueError(f"unknown step {self.name!r}; known steps: {', '.join(sorted(STEPS))}")
         if self.name != "run" and (self.cwd is not None or self.env is not None):
             raise ValueError("`cwd` and `env` apply to `run:` steps only")
+        if self.name != "run" and self.secret_env is not None:
+            raise ValueError("`secret_env` applies to `run:` steps only")
         parsed = definition.argument.parse(self.argument)
         object.__setattr__(self, "argument", parsed)
         return self
@@ -216,6 +233,8 @@ class Step(Section):
             options["cwd"] = self.cwd
         if self.env is not None:
             options["env"] = dict(self.env)
+        if self.secret_env is not None:
+            options["secret_env"] = list(self.secret_env)
         argument = self.argument
         if isinstance(argument, timedelta):
             argument = format_duration(argument)

@@ -51,6 +51,26 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("password in URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@")),
+    (
+        "token in URL",
+        re.compile(
+            r"(?i)\S[?&#](?:[a-z0-9_-]*(?:token|secret|key|sig|password)"
+            r"[a-z0-9_-]*)=(?!\$|\{|<|\*)[^&\s\"'#]{6,}"
+        ),
+    ),
+    (
+        "authorization header",
+        re.compile(
+            r"(?i)\bauthorization\s*:\s*(?:bearer|basic|token)\s+(?!\$|\{|<|\*)[^\s\"']{8,}"
+        ),
+    ),
+    (
+        "secret command-line argument",
+        re.compile(
+            r"(?i)(?<![\w-])--?(?:[a-z0-9]+-)*(?:password|passwd|passphrase|token|secret"
+            r"|api-?key|access-?key)(?:=|[\"']?\s*,\s*[\"']?|\s+)(?!\$|\{|<|\*|-)[^\s\"',\]]{4,}"
+        ),
+    ),
 )
 # `password: hunter2`, `api_token = "abc..."`; not `password_file: /path`, not `${VAR}`.
 _ASSIGNED_SECRET = re.compile(

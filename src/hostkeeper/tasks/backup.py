@@ -29,6 +29,7 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import archive_rows, mark_archive, record_archive
 from hostkeeper.config import Config
 from hostkeeper.config.files import BackupSet
+from hostkeeper.core.names import safe_path_name
 from hostkeeper.core.retention import ArchiveStamp, RetentionDecision, plan_retention
 from hostkeeper.core.runs import StepStatus
 from hostkeeper.tasks.context import StepContext, StepOutcome
@@ -46,7 +47,7 @@ def backup_set(config: Config, name: str) -> BackupSet:
 
 
 def set_directory(config: Config, name: str) -> Path:
-    return Path(config.paths.backup_dir) / name
+    return Path(config.paths.backup_dir) / safe_path_name(name)
 
 
 def sync_archives(config: Config, store: Store, name: str) -> list[ArchiveFile]:

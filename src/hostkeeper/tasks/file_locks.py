@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hostkeeper.adapters.locks import FileLock, LockHeld
 from hostkeeper.config import Config
+from hostkeeper.core.names import safe_path_name
 
 DEFAULT_WAIT_SECONDS = 60.0
 
@@ -23,7 +24,7 @@ def files_lock_path(config: Config) -> Path:
 
 
 def backup_lock_path(config: Config, backup_set: str) -> Path:
-    return Path(config.paths.state_dir) / "locks" / f"backup-{backup_set}.lock"
+    return Path(config.paths.state_dir) / "locks" / f"backup-{safe_path_name(backup_set)}.lock"
 
 
 @contextmanager

@@ -324,6 +324,8 @@ def _rotate_one(policy: LogPolicy, item: LogOutcome, fd: int) -> None:
         _unlink_regular(fd, name)
     if not plan.rotate or plan.rotate_to is None:
         return
+    if policy.mode is RotateMode.COPYTRUNCATE:  # refused before any generation moves
+        _refuse_hard_links(log_name, os.stat(log_name, dir_fd=fd, follow_symlinks=False))
     for old, new in plan.renames:
         _rename_no_replace(fd, old, new)
     if policy.mode is RotateMode.COPYTRUNCATE:
@@ -376,6 +378,17 @@ def _rename_and_create(dir_fd: int, log_name: str, rotate_to: str) -> None:
         os.close(fd)
 
 
+def _refuse_hard_links(log_name: str, info: os.stat_result) -> None:
+    """Another name of the same file may live outside the log directory: truncating it
+    would empty a file the policy does not own."""
+    if info.st_nlink > 1:
+        raise OSError(
+            errno.EMLINK,
+            f"{log_name} has {info.st_nlink} hard links; copytruncate does not truncate a "
+            "file with other names (remove the extra links, or use mode: create)",
+        )
+
+
 def _copy_truncate(dir_fd: int, log_name: str, rotate_to: str) -> None:
     """Copy the live log to `rotate_to` (temp, fsync, rename), then truncate it.
 
@@ -388,6 +401,7 @@ def _copy_truncate(dir_fd: int, log_name: str, rotate_to: str) -> None:
         info = os.fstat(source)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, f"{log_name} is not a regular file")
+        _refuse_hard_links(log_name, info)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp, dir_fd=dir_fd)
         target = os.open(

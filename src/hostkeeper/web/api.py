@@ -12,6 +12,7 @@ from typing import Any
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.runs import list_runs
 from hostkeeper.status_model import HostStatus, as_json
+from hostkeeper.web.params import int_parameter, name_parameter
 
 MAX_RUNS = 500
 
@@ -22,10 +23,13 @@ def dispatch(
     store: Store,
     status: Callable[[], HostStatus],
 ) -> Any:
-    """The response body for `endpoint`, or None when there is no such endpoint."""
+    """The response body for `endpoint`, or None when there is no such endpoint.
+
+    Raises params.BadParameter for a malformed query parameter.
+    """
     if endpoint == "runs":
-        procedure = query["procedure"][0] if query.get("procedure") else None
-        limit = min(int((query.get("limit") or ["20"])[0]), MAX_RUNS)
+        procedure = name_parameter(query, "procedure")
+        limit = int_parameter(query, "limit", default=20, minimum=1, maximum=MAX_RUNS)
         return [
             {
                 **{k: v for k, v in vars(run).items() if k != "steps"},

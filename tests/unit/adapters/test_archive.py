@@ -355,3 +355,20 @@ def test_missing_sources_are_reported(tmp_path: Path) -> None:
     # Relative sources are relative to the working directory, like every configured path.
     assert (str(Path.cwd() / "relative/path"), "No such file or directory") in result.unreadable
     assert verify_archive(result.path).ok
+
+
+@pytest.mark.parametrize("second", ["etc/app.yaml", "./etc/app.yaml", "etc//app.yaml"])
+def test_an_archive_with_a_member_twice_fails_verification_and_restores_nothing(
+    tmp_path: Path, second: str
+) -> None:
+    # The manifest lists the second copy (what a restore would leave), so only the
+    # duplicate itself can fail it.
+    def build(tar: tarfile.TarFile, add_file) -> None:  # type: ignore[no-untyped-def]
+        add_file(tar, "etc/app.yaml", b"first\n")
+        add_file(tar, second, b"second\n")
+
+    path = hostile_archive(tmp_path / "dup-20240630T120000Z.tar.gz", build)
+    verified = verify_archive(path)
+    assert not verified.ok
+    assert any("appears twice" in problem for problem in verified.problems), verified.problems
+    assert not restore_archive(path, tmp_path / "restore").ok

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -134,6 +136,32 @@ def test_process_scan_sees_this_process_and_ranks_by_memory_and_cpu() -> None:
     assert by_memory[0].rss_bytes >= by_memory[1].rss_bytes >= by_memory[2].rss_bytes
     by_cpu = top_processes(usages, "cpu_percent", 5)
     assert by_cpu[0].cpu_percent >= by_cpu[-1].cpu_percent >= 0.0
+
+
+def test_process_command_lines_carry_no_secret_arguments() -> None:
+    # Another user's process with secrets on its command line, as resource reports see it.
+    secrets = ["hunter2-pw", "t0ken-value", "abc-bearer", "u:p4ss"]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; time.sleep(30)",
+            "--password=hunter2-pw",
+            "--token",
+            "t0ken-value",
+            "Authorization: Bearer abc-bearer",
+            "https://u:p4ss@example.org/x",
+        ]
+    )
+    try:
+        usages = process_usage(sample_seconds=0.2)
+    finally:
+        process.kill()
+        process.wait()
+    [theirs] = [usage for usage in usages if usage.pid == process.pid]
+    assert "--password=*** --token ***" in theirs.command
+    for secret in secrets:
+        assert secret not in theirs.command
 
 
 def test_filesystem_usage_of_root() -> None:

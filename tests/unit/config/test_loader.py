@@ -581,3 +581,20 @@ def test_error_message_says_the_first_issue_and_how_many_more() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config("a: 1\nb: 2\nc: 3\n", FILE)
     assert caught.value.first_line.endswith("(and 2 more)")
+
+
+@pytest.mark.parametrize("name", ["..", ".", "-x", ".hidden"])
+def test_a_backup_set_name_that_leaves_backup_dir_is_refused(name: str) -> None:
+    text = f"version: 1\nbackups:\n  - name: {name!r}\n    sources: [/etc]\n"
+    line, key, message = _single(text)
+    assert (line, key) == (3, "backups[0].name")
+    assert repr(name) in message
+
+
+@pytest.mark.parametrize("name", ["-daily", "--all"])
+def test_a_procedure_name_that_looks_like_an_option_is_refused(name: str) -> None:
+    text = (
+        f"version: 1\nprocedures:\n  {name!r}:\n    schedule: {{hour: 2}}\n    steps: [cleanup]\n"
+    )
+    _line, key, message = _single(text)
+    assert key == "procedures" and "starts with `-`" in message

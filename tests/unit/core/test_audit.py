@@ -24,6 +24,23 @@ def test_each_kind_of_secret_is_recognised() -> None:
     assert "GitHub token" in secrets_in_line("t: ghp_" + "a" * 36)
 
 
+HEADER_ARGUMENT_AND_URL_SECRETS = (
+    ('curl -H "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9abc" https://api', "authorization header"),
+    ("Authorization: Basic aGs6czNjcmV0cGFzcw==", "authorization header"),
+    ("ExecStart=/usr/bin/app --password=hunter22", "secret command-line argument"),
+    ("ExecStart=/usr/bin/app --token hunter22tok", "secret command-line argument"),
+    ("run: [pg_dump, --password, hunter22]", "secret command-line argument"),
+    ('argv: ["sync", "--api-key=k3y-value-1"]', "secret command-line argument"),
+    ("url: https://hooks.example.com/x?token=abcdef1234", "token in URL"),
+    ("GET /report?format=json&access_token=abcdef123456", "token in URL"),
+)
+
+
+def test_headers_arguments_and_url_tokens_are_secrets() -> None:
+    for line, kind in HEADER_ARGUMENT_AND_URL_SECRETS:
+        assert kind in secrets_in_line(line), line
+
+
 def test_references_and_placeholders_are_not_secrets() -> None:
     for line in (
         "password_file: /etc/app/pw",
@@ -31,6 +48,13 @@ def test_references_and_placeholders_are_not_secrets() -> None:
         "token: null",
         "password: <set me>",
         "# tokens are rotated weekly",
+        "Authorization: Bearer ${TOKEN}",
+        "ExecStart=/usr/bin/app --password-file /etc/app/pw",
+        "ExecStart=/usr/bin/app --token-file=/etc/app/token",
+        "pg_dump --no-password -d app",
+        "run: [app, --token, ${APP_TOKEN}]",
+        "url: https://example.org/x?token=${TOKEN}",
+        "url: https://example.org/search?page=2",
     ):
         assert secrets_in_line(line) == [], line
 

@@ -112,6 +112,24 @@ def test_copytruncate_keeps_the_same_file(
     assert names(logs) == ["app.log", "app.log.1"]
 
 
+def test_copytruncate_refuses_a_log_with_a_hard_link_outside_the_directory(
+    policy_config: Callable[..., Config], store: Store, logs: Path, tmp_path: Path
+) -> None:
+    # Someone who can write the log directory links a file they cannot touch into it.
+    precious = tmp_path / "elsewhere" / "precious.db"
+    precious.parent.mkdir()
+    precious.write_text("must survive\n")
+    os.link(precious, logs / "app.log")
+    (logs / "app.log.1").write_text("older generation\n")
+    [outcome] = rotate(policy_config(mode="copytruncate", compress=False), store, now=NOW)
+    assert precious.read_text() == "must survive\n"
+    [error] = outcome.all_errors
+    assert "2 hard links" in error and "copytruncate" in error
+    # refused before anything moved: the older generation kept its name
+    assert names(logs) == ["app.log", "app.log.1"]
+    assert (logs / "app.log.1").read_text() == "older generation\n"
+
+
 def test_dated_naming(policy_config: Callable[..., Config], store: Store, logs: Path) -> None:
     (logs / "app.log").write_text("x\n")
     rotate(policy_config(naming="dated", compress=True), store, now=NOW)

@@ -278,7 +278,7 @@ class NotificationRow:
     alert_id: int | None
     subject: str
     payload: dict[str, Any]
-    state: str  # queued | sending | sent | failed
+    state: str  # queued | sending | sent | failed | dropped (its channel's queue was full)
     attempts: int
     created_at: datetime
     sent_at: datetime | None
@@ -309,7 +309,10 @@ def queue_notification(
     payload: dict[str, Any],
     now: datetime,
     alert_id: int | None = None,
+    state: str = "queued",
+    error: str | None = None,
 ) -> int:
+    """Record a notification: `queued` for delivery, or `dropped` with the reason."""
     with store.write() as connection:
         result = connection.execute(
             insert(notifications).values(
@@ -319,9 +322,10 @@ def queue_notification(
                 alert_id=alert_id,
                 subject=subject,
                 payload=json.dumps(payload, default=str),
-                state="queued",
+                state=state,
                 attempts=0,
                 created_at=now,
+                last_error=error,
             )
         )
         return _new_id(result)
@@ -438,3 +442,14 @@ def sent_notification_counts(
             .group_by(notifications.c.alert_id, notifications.c.kind)
         ).all()
     return {(row[0], row[1]): row[2] for row in rows}
+
+
+def dropped_notification_counts(store: Store) -> dict[str, int]:
+    """Channel -> notifications dropped because the channel's queue was full."""
+    with store.read() as connection:
+        rows = connection.execute(
+            select(notifications.c.channel, func.count())
+            .where(notifications.c.host == store.host, notifications.c.state == "dropped")
+            .group_by(notifications.c.channel)
+        ).all()
+    return {row[0]: row[1] for row in rows}

@@ -17,6 +17,7 @@ from hostkeeper.adapters.store.schema import (
     silences,
     step_results,
 )
+from hostkeeper.core.redact import redact_text, redact_value
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 
 
@@ -161,7 +162,7 @@ def list_runs(
     query = query.order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
     with store.read() as connection:
         rows = connection.execute(query).mappings().all()
-        records = [RunRecord(**dict(row)) for row in rows]
+        records = [_run_from_row(row) for row in rows]
         if with_steps and records:
             steps = connection.execute(
                 select(step_results)
@@ -176,7 +177,18 @@ def list_runs(
     return records
 
 
+# Readers get redacted text (core.redact) even from rows written before the engine
+# redacted what it stores.
+
+
+def _run_from_row(row: Any) -> RunRecord:
+    values = dict(row)
+    values["error"] = _redacted(values.get("error"))
+    return RunRecord(**values)
+
+
 def _step_from_row(row: Any) -> StepRecord:
+    details = redact_value(json.loads(row["details"])) if row["details"] else None
     return StepRecord(
         position=row["position"],
         phase=row["phase"],
@@ -185,11 +197,15 @@ def _step_from_row(row: Any) -> StepRecord:
         status=StepStatus(row["status"]),
         started_at=row["started_at"],
         finished_at=row["finished_at"],
-        summary=row["summary"],
-        error=row["error"],
-        output=row["output"],
-        details=json.loads(row["details"]) if row["details"] else None,
+        summary=_redacted(row["summary"]),
+        error=_redacted(row["error"]),
+        output=_redacted(row["output"]),
+        details=details if isinstance(details, dict) else None,
     )
+
+
+def _redacted(text: str | None) -> str | None:
+    return redact_text(text) if text else text
 
 
 def latest_runs(store: Store, host: str | None = None) -> dict[str, RunRecord]:
@@ -204,7 +220,7 @@ def latest_runs(store: Store, host: str | None = None) -> dict[str, RunRecord]:
     query = select(runs).join(newest, and_(runs.c.id == newest.c.id))
     with store.read() as connection:
         return {
-            row["procedure"]: RunRecord(**dict(row)) for row in connection.execute(query).mappings()
+            row["procedure"]: _run_from_row(row) for row in connection.execute(query).mappings()
         }
 
 
@@ -275,7 +291,7 @@ def unfinished_runs(store: Store) -> list[RunRecord]:
         rows = connection.execute(
             select(runs).where(runs.c.host == store.host, runs.c.status == RunStatus.RUNNING.value)
         ).mappings()
-        return [RunRecord(**dict(row)) for row in rows]
+        return [_run_from_row(row) for row in rows]
 
 
 def mark_abandoned(store: Store, run_id: int, at: datetime, reason: str) -> None:

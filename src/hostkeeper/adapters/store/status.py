@@ -25,6 +25,7 @@ from hostkeeper.adapters.store.schema import (
     runs,
     step_results,
 )
+from hostkeeper.core.redact import redact_text
 from hostkeeper.core.runs import RunStatus
 
 # A run that executed its steps to an end, as opposed to one that never started (missed,
@@ -69,6 +70,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _run_fact(row: Any) -> RunFact:
+    # Redacted on the way out too: rows stored before the engine redacted what it stores.
     return RunFact(
         id=row["id"],
         status=row["status"],
@@ -76,7 +78,7 @@ def _run_fact(row: Any) -> RunFact:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         duration_seconds=row["duration_seconds"],
-        error=row["error"],
+        error=redact_text(row["error"]) if row["error"] else row["error"],
     )
 
 
