@@ -167,3 +167,11 @@ def test_hostkeeper_logs_have_one_rotator() -> None:
     assert not set(ours) & set(snippet)
     cleanup_roots = [policy["path"] for policy in shipped()["cleanup"]]
     assert not any(root.startswith("/var/log/hostkeeper") for root in cleanup_roots)
+
+
+def test_the_shipped_file_holds_nothing_the_audit_takes_for_a_secret() -> None:
+    from hostkeeper.core.audit import secrets_in_line
+
+    lines = SHIPPED.read_text(encoding="utf-8").splitlines()
+    flagged = [(number, line) for number, line in enumerate(lines, 1) if secrets_in_line(line)]
+    assert flagged == []

@@ -240,8 +240,8 @@ class Dashboard(Section):
     )
     auth: Literal["token", "none"] = Field(
         "token",
-        description="token: every request shows the token (token_file, else "
-        "state_dir/dashboard.token, made 0600 on first start); none: loopback only",
+        description="`token` (default), every request shows the token (token_file, else "
+        "state_dir/dashboard.token, made 0600 on first start), or `none`, loopback only",
     )
 
     @model_validator(mode="after")
