@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench migrations
 	$(BIN)/ruff format --check src tests bench migrations
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -154,7 +154,7 @@ def _evaluation(context: Context, rules: int) -> list[Result]:
 
 
 def run(context: Context) -> list[Result]:
-    from hostkeeper.logsetup import configure_logging
+    from hostkeeper.adapters.logsetup import configure_logging
 
     configure_logging("console", "warning")  # every round logs each alert it fires
     count = 50 if context.quick else 200

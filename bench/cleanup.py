@@ -59,9 +59,9 @@ def remaining(root: Path) -> int:
 
 
 def run(context: Context) -> list[Result]:
-    from hostkeeper.app import prepare_store
     from hostkeeper.config import Config
-    from hostkeeper.tasks.cleanup import clean
+    from hostkeeper.services.store_setup import prepare_store
+    from hostkeeper.steps.cleanup import clean
 
     files = 20_000 if context.quick else 100_000
     runs = context.repeat(full=5, quick=3)

@@ -28,9 +28,9 @@ def write_logs(directory: Path, count: int, block: bytes) -> None:
 
 
 def run(context: Context) -> list[Result]:
-    from hostkeeper.app import prepare_store
     from hostkeeper.config import Config
-    from hostkeeper.tasks.rotate_logs import rotate
+    from hostkeeper.services.store_setup import prepare_store
+    from hostkeeper.steps.rotate_logs import rotate
 
     count = 200 if context.quick else 1000
     runs = context.repeat(full=3, quick=1)

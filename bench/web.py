@@ -48,7 +48,7 @@ REPORTS = (
 
 _SERVER = """
 import sys, time
-from hostkeeper.app import prepare_store
+from hostkeeper.services.store_setup import prepare_store
 from hostkeeper.config.loader import load_config
 from hostkeeper.web.server import DashboardServer
 
@@ -98,11 +98,11 @@ def _generate(database: Path, root: Path, days: int, now: datetime) -> None:
     from hostkeeper.adapters.store.checks import record_check_run
     from hostkeeper.adapters.store.metrics import roll_up, write_samples
     from hostkeeper.adapters.store.runs import StepRecord, finish_run, record_step, start_run
-    from hostkeeper.app import prepare_store
     from hostkeeper.config.loader import parse_config
     from hostkeeper.core.health import CheckResult, CheckState
     from hostkeeper.core.metrics import Sample
     from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
+    from hostkeeper.services.store_setup import prepare_store
 
     config = parse_config(_config_text(root, database), "bench.yaml").config
     store = prepare_store(config)
@@ -238,11 +238,11 @@ def _procedure_rounds(config_path: Path, rounds: int) -> list[float]:
     from hostkeeper.adapters.store.checks import record_check_run
     from hostkeeper.adapters.store.metrics import write_samples
     from hostkeeper.adapters.store.runs import StepRecord, finish_run, record_step, start_run
-    from hostkeeper.app import prepare_store
     from hostkeeper.config.loader import load_config
     from hostkeeper.core.health import CheckResult, CheckState
     from hostkeeper.core.metrics import Sample
     from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
+    from hostkeeper.services.store_setup import prepare_store
 
     store = prepare_store(load_config(config_path).config)
     names = _metric_names()
@@ -357,9 +357,9 @@ def run(context: Context) -> list[Result]:
 
 
 def _reports(context: Context, config_path: Path, label: str) -> list[Result]:
-    from hostkeeper.app import prepare_store
     from hostkeeper.config.loader import load_config
     from hostkeeper.reports.registry import generate
+    from hostkeeper.services.store_setup import prepare_store
 
     config = load_config(config_path).config
     store = prepare_store(config)

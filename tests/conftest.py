@@ -91,7 +91,7 @@ def config_file(tmp_path: Path, config_data: ConfigData) -> ConfigFile:
 @pytest.fixture
 def store(make_config: Callable[..., Config]) -> Iterator[Store]:
     """A migrated SQLite store in tmp_path, the one `make_config()` points at."""
-    from hostkeeper.app import prepare_store
+    from hostkeeper.services.store_setup import prepare_store
 
     opened = prepare_store(make_config())
     yield opened

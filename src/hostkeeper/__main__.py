@@ -1,3 +1,3 @@
-from hostkeeper.cli import main
+from hostkeeper.commands.cli import main
 
 raise SystemExit(main())

@@ -14,7 +14,7 @@ from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.config import parse_config
 from hostkeeper.core.runs import RunStatus, StepStatus
-from hostkeeper.engine import Engine
+from hostkeeper.procedures.engine import Engine
 
 
 def _config(tmp_path: Path, url: str) -> dict[str, object]:

@@ -14,8 +14,8 @@ from alerting_peers import http_receiver
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store.schema import health_scores
-from hostkeeper.app import prepare_store
 from hostkeeper.config import load_config
+from hostkeeper.services.store_setup import prepare_store
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 ConfigFile = Callable[..., Path]

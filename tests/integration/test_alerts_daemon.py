@@ -19,8 +19,8 @@ from sqlalchemy import insert
 
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store.schema import health_scores, samples, series
-from hostkeeper.app import prepare_store
 from hostkeeper.config import load_config
+from hostkeeper.services.store_setup import prepare_store
 
 Launch = Callable[[Path], subprocess.Popen[bytes]]
 

@@ -530,7 +530,7 @@ def test_a_full_channel_queue_drops_counts_and_reports_the_overflow(
     store: Store, worker_for: Any
 ) -> None:
     from hostkeeper.config import Config
-    from hostkeeper.status_service import build_status
+    from hostkeeper.services.status import build_status
     from hostkeeper.web import prometheus
 
     hook = webhook("http://127.0.0.1:9/")

@@ -25,9 +25,9 @@ from pydantic import TypeAdapter
 from tests.peers import missing_peer
 
 from conftest import DaemonFactory, DaemonProcess, Site, wait_until
-from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
-from hostkeeper.status_model import AlertsStatus, BackupStatus, HostStatus, ProcedureStatus
+from hostkeeper.services.status_model import AlertsStatus, BackupStatus, HostStatus, ProcedureStatus
+from hostkeeper.services.store_setup import prepare_store
 from hostkeeper.web import models
 from hostkeeper.web.auth import login_url
 from hostkeeper.web.server import MAX_CONNECTIONS

@@ -21,14 +21,14 @@ from hostkeeper.adapters.store.checks import record_check_run
 from hostkeeper.adapters.store.metrics import roll_up, write_samples
 from hostkeeper.adapters.store.runs import StepRecord, finish_run, record_step, start_run
 from hostkeeper.adapters.store.schema import alerts, backup_archives, restore_tests
-from hostkeeper.app import prepare_store
 from hostkeeper.config import Config
 from hostkeeper.core.baselines import MetricStats
 from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.core.metrics import Sample
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 from hostkeeper.reports.registry import NAMES, generate
-from hostkeeper.status_service import build_status
+from hostkeeper.services.status import build_status
+from hostkeeper.services.store_setup import prepare_store
 from hostkeeper.web.dashboard import render_dashboard, render_report_index
 from hostkeeper.web.report_files import list_reports
 

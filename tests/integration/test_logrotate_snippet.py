@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -100,8 +100,10 @@ def test_debug_run_leaves_empty_and_recent_logs_alone(tmp_path: Path, log_dir: P
     recent = log_dir / "recent.log"
     recent.write_text("fresh\n", encoding="utf-8")
     state = tmp_path / "state"
-    # `recent` was rotated an hour ago: not due yet under `daily`
-    write_state(state, {empty: LONG_AGO, recent: datetime.now() - timedelta(hours=1)})
+    # `recent` was rotated earlier today: not due yet under `daily`, which compares
+    # calendar days (an hour ago is yesterday shortly after midnight)
+    today = datetime.now().replace(hour=0, minute=0, second=1, microsecond=0)
+    write_state(state, {empty: LONG_AGO, recent: today})
     config = write_config(tmp_path, snippet_for(log_dir))
 
     result = logrotate("-d", "-s", state, config)

@@ -14,9 +14,9 @@ import pytest
 from conftest import PYTHON, Site, clean_environment
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.metrics import write_samples
-from hostkeeper.app import prepare_store
 from hostkeeper.config import load_config
 from hostkeeper.core.metrics import Sample
+from hostkeeper.services.store_setup import prepare_store
 
 NIGHTLY = """\
 nightly:

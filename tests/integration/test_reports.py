@@ -17,9 +17,9 @@ import pytest
 import yaml
 from history import BACKUP_SETS, PROCEDURES, History, config_sections, fill
 
-from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
 from hostkeeper.core.audit import Severity
+from hostkeeper.services.store_setup import prepare_store
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 VOID = {"meta", "br", "img", "input", "link", "hr", "col", "area", "base", "wbr"}

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from tests.conftest import Cli, ConfigFile
 
-from hostkeeper.app import prepare_store
 from hostkeeper.config import load_config
-from hostkeeper.status_service import build_status, next_runs_from_config
+from hostkeeper.services.status import build_status, next_runs_from_config
+from hostkeeper.services.store_setup import prepare_store
 from hostkeeper.web import prometheus
 from hostkeeper.web.dashboard import render_dashboard
 

@@ -21,10 +21,10 @@ import yaml
 
 from conftest import PYTHON, clean_environment
 from hostkeeper.adapters.store.metrics import write_samples
-from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
 from hostkeeper.config.logrotate_overlap import read_patterns
 from hostkeeper.core.metrics import Sample
+from hostkeeper.services.store_setup import prepare_store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = REPO_ROOT / "etc" / "hostkeeper" / "hostkeeper.yaml"

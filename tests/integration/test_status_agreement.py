@@ -25,10 +25,10 @@ import yaml
 
 from conftest import DaemonFactory, NotifySocket, Site, wait_until
 from hostkeeper.adapters.store import runs as run_store
-from hostkeeper.app import prepare_store
 from hostkeeper.config.loader import load_config
 from hostkeeper.core.runs import RunStatus, Trigger
 from hostkeeper.reports import daily
+from hostkeeper.services.store_setup import prepare_store
 
 RARE = {"cron": "0 3 29 2 *"}  # 29 February: never fires while the test runs
 WEEKLY = {"cron": "30 3 * * sun"}

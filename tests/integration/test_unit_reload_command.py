@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from hostkeeper.cli import build_parser
+from hostkeeper.commands.cli import build_parser
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UNIT = REPO_ROOT / "packaging" / "systemd" / "hostkeeper.service"

@@ -20,7 +20,7 @@ import yaml
 from alerting_peers import Receiver, free_port, http_receiver
 
 from conftest import PYTHON, DaemonFactory, clean_environment, wait_until
-from hostkeeper.validation import SYSTEMD_DIR
+from hostkeeper.procedures.validation import SYSTEMD_DIR
 
 ITEMS = ["config", "service", "health check", "alert path", "daily report", "backups"]
 ConfigData = Callable[..., dict[str, Any]]

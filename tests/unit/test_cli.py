@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hostkeeper.config import load_config
-from hostkeeper.scheduling import build_trigger, next_fire_time
+from hostkeeper.core.triggers import build_trigger, next_fire_time
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 ConfigFile = Callable[..., Path]

@@ -19,8 +19,8 @@ from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store.schema import alerts
 from hostkeeper.config import Config
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
-from hostkeeper.engine import Engine, RunReport, UnknownProcedure, lock_path
-from hostkeeper.tasks import STEPS
+from hostkeeper.procedures.engine import Engine, RunReport, UnknownProcedure, lock_path
+from hostkeeper.steps import STEPS
 
 from .support import process_gone
 

@@ -13,7 +13,7 @@ SECRETS = ("hunter2-pw", "t0ken-value", "query-secret", "bearer-abc", "XXXXXXXXX
 
 CHILD = """
 import logging, structlog
-from hostkeeper.logsetup import configure_logging
+from hostkeeper.adapters.logsetup import configure_logging
 configure_logging("json", "debug")
 log = structlog.get_logger("test")
 log.error(

@@ -18,7 +18,7 @@ from hostkeeper.config.procedures import (
     Precondition,
 )
 from hostkeeper.core.contracts import PluginContractError, check_member
-from hostkeeper.preconditions import (
+from hostkeeper.procedures.preconditions import (
     REGISTRY,
     PreconditionKind,
     PreconditionResult,

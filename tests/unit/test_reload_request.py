@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from hostkeeper.daemon_state import is_daemon_process
-from hostkeeper.reload_request import answer, state_dir_of
+from hostkeeper.adapters.daemon_state import is_daemon_process
+from hostkeeper.adapters.reload_request import answer, state_dir_of
 
 SIGNALLED = 5_000_000
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from hostkeeper.adapters.archive import create_archive
-from hostkeeper.rollback import rollback, target_from_file
+from hostkeeper.services.rollback import rollback, target_from_file
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 

@@ -9,9 +9,13 @@ from typing import Any
 
 import yaml
 
+from hostkeeper.adapters.daemon_state import DaemonState, write_state
 from hostkeeper.config import load_config
-from hostkeeper.daemon_state import DaemonState, write_state
-from hostkeeper.running_config import find_running_config, running_config_file, save_running_config
+from hostkeeper.daemon.running_config import (
+    find_running_config,
+    running_config_file,
+    save_running_config,
+)
 
 ConfigFile = Callable[..., Path]
 

@@ -14,7 +14,7 @@ from hostkeeper.core.schedules import (
     cron_fields_spec,
     crontab_spec,
 )
-from hostkeeper.scheduling import build_trigger, next_fire_time, previous_fire_time
+from hostkeeper.core.triggers import build_trigger, next_fire_time, previous_fire_time
 
 WEDNESDAY = datetime(2025, 1, 1, tzinfo=UTC)
 

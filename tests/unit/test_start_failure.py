@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from hostkeeper.adapters.systemd import one_line
-from hostkeeper.daemon import describe_start_failure
+from hostkeeper.daemon.lifecycle import describe_start_failure
 
 
 def test_a_database_error_is_told_in_the_database_s_words(tmp_path: Path) -> None:

@@ -124,11 +124,20 @@ def sweep(
                     running[pool.submit(visit, dir_fd, prefix)] = dir_fd
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 done = []
+                error: BaseException | None = None
                 for future in finished:
                     dir_fd = running.pop(future)
                     if dir_fd != root_fd:
                         os.close(dir_fd)
-                    done.append(future.result())
+                    if future.exception() is None:
+                        done.append(future.result())
+                    elif error is None:
+                        error = future.exception()
+                if error is not None:
+                    # Directories another worker finished meanwhile have their children
+                    # open: hand them to the cleanup below before the error leaves.
+                    pending.extend(child for visited in done for child in visited.children)
+                    raise error
             for visited in done:
                 skipped.extend(visited.skipped)
                 pending.extend(reversed(visited.children))

@@ -9,9 +9,9 @@ from typing import Any
 
 from hostkeeper.commands.common import id_type, limit_type, load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.commands.output import emit_json, table, when
 from hostkeeper.core.numbers import format_seconds
-from hostkeeper.output import emit_json, table, when
-from hostkeeper.status_model import AlertsStatus
+from hostkeeper.services.status_model import AlertsStatus
 
 STATE_CHOICES = ("active", "pending", "firing", "resolved", "cancelled")
 
@@ -333,7 +333,7 @@ def lift_silence(args: argparse.Namespace) -> int:
 
 
 def test_rule(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.alert_test import send_test
+    from hostkeeper.steps.alert_test import send_test
 
     loaded = load(args)
     if loaded is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from hostkeeper.commands.common import load
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
-from hostkeeper.output import emit_json, table
+from hostkeeper.commands.output import emit_json, table
 
 
 def register(verbs: Any) -> None:
@@ -33,7 +33,7 @@ def register(verbs: Any) -> None:
 
 
 def audit(args: argparse.Namespace) -> int:
-    from hostkeeper.audit import run_audit, write_report
+    from hostkeeper.services.audit import run_audit, write_report
 
     loaded = load(args)
     if loaded is None:

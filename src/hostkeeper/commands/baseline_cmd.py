@@ -13,7 +13,7 @@ from typing import Any
 from hostkeeper.commands.common import load, load_for_reading, store_for, version_type
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.metrics_cmd import print_outcome
-from hostkeeper.output import emit_json, table
+from hostkeeper.commands.output import emit_json, table
 
 
 def register(verbs: Any) -> None:
@@ -133,7 +133,7 @@ def _exit_code(outcome: Any) -> int:
 
 
 def update_verb(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.baseline import update
+    from hostkeeper.steps.baseline import update
 
     loaded = load(args)
     if loaded is None:
@@ -147,7 +147,7 @@ def update_verb(args: argparse.Namespace) -> int:
 
 
 def validate_verb(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.baseline import validate
+    from hostkeeper.steps.baseline import validate
 
     loaded = load(args)
     if loaded is None:
@@ -159,7 +159,7 @@ def validate_verb(args: argparse.Namespace) -> int:
 
 
 def rollback_verb(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.baseline import rollback
+    from hostkeeper.steps.baseline import rollback
 
     loaded = load(args)
     if loaded is None:

@@ -13,9 +13,9 @@ from typing import Any
 
 from hostkeeper.commands.common import load, load_running_if_invalid, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.commands.output import emit_json, table
 from hostkeeper.core.numbers import format_quantity, format_seconds
-from hostkeeper.output import emit_json, table
-from hostkeeper.status_model import HealthStatus
+from hostkeeper.services.status_model import HealthStatus
 
 UNKNOWN_EXIT = 3
 # Nagios performance data units; other units are left off the number.
@@ -118,7 +118,7 @@ def _unknown(args: argparse.Namespace, reason: str) -> int:
 
 def _check(args: argparse.Namespace, config: Any) -> int:
     from hostkeeper.core.health import nagios_exit_code
-    from hostkeeper.tasks.health_check import check_round, select_checks
+    from hostkeeper.steps.health_check import check_round, select_checks
 
     checks = select_checks(config, quick=args.quick)
     if not checks:
@@ -198,7 +198,7 @@ def _value(result: Any) -> str:
 
 def thresholds_verb(args: argparse.Namespace) -> int:
     from hostkeeper.config.units import parse_duration
-    from hostkeeper.tasks.suggest_thresholds import DEFAULT_PERIOD, build_report, write_report
+    from hostkeeper.steps.suggest_thresholds import DEFAULT_PERIOD, build_report, write_report
 
     loaded = load(args)
     if loaded is None:

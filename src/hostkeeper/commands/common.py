@@ -38,7 +38,7 @@ def load_running_if_invalid(path: str) -> LoadedConfig:
     """The file at `path`; if it does not validate, the copy the daemon recorded of the
     configuration it runs, with one line on stderr saying so. Raises the file's
     ConfigError when no daemon recorded one."""
-    from hostkeeper.running_config import find_running_config
+    from hostkeeper.daemon.running_config import find_running_config
 
     try:
         return load_config(path)
@@ -72,7 +72,7 @@ def describe_failure(error: BaseException) -> str:
 
 
 def store_for(config: Config) -> Store:
-    from hostkeeper.app import prepare_store
+    from hostkeeper.services.store_setup import prepare_store
 
     return prepare_store(config)
 

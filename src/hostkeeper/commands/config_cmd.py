@@ -10,9 +10,9 @@ import yaml
 
 from hostkeeper.commands.common import load_for_reading
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.commands.output import emit_json
 from hostkeeper.config import Config, ConfigError, load_config
 from hostkeeper.config.crossref import Problem
-from hostkeeper.output import emit_json
 
 
 def register(verbs: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from hostkeeper.commands.common import load_for_reading
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
-from hostkeeper.output import emit_json
+from hostkeeper.commands.output import emit_json
 
 
 def register(verbs: Any) -> None:
@@ -50,7 +50,7 @@ def register(verbs: Any) -> None:
 
 
 def dashboard_url(args: argparse.Namespace) -> int:
-    from hostkeeper.daemon_state import read_state
+    from hostkeeper.adapters.daemon_state import read_state
     from hostkeeper.web.auth import TokenUnavailable, login_url, read_token, token_path
 
     loaded = load_for_reading(args)

@@ -9,7 +9,7 @@ from typing import Any
 
 from hostkeeper.commands.common import load, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
-from hostkeeper.output import emit_json, table
+from hostkeeper.commands.output import emit_json, table
 
 # Each operation: its line in `db --help`, what its own page explains, and when it exits 1.
 OPERATIONS = {

@@ -14,10 +14,10 @@ from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.commands.output import emit_json, printable, table, when
 from hostkeeper.config import Config
 from hostkeeper.core.numbers import format_bytes
-from hostkeeper.output import emit_json, printable, table, when
-from hostkeeper.status_model import BackupStatus
+from hostkeeper.services.status_model import BackupStatus
 
 
 def register(verbs: Any) -> None:
@@ -294,7 +294,7 @@ def _known(names: list[str], name: str | None, section: str) -> bool:
 
 def rotate_verb(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.locks import LockHeld
-    from hostkeeper.tasks.rotate_logs import rotate
+    from hostkeeper.steps.rotate_logs import rotate
 
     loaded = load(args)
     if loaded is None:
@@ -346,7 +346,7 @@ def rotate_verb(args: argparse.Namespace) -> int:
 
 def cleanup_verb(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.locks import LockHeld
-    from hostkeeper.tasks.cleanup import clean
+    from hostkeeper.steps.cleanup import clean
 
     loaded = load(args)
     if loaded is None:
@@ -399,7 +399,7 @@ def cleanup_verb(args: argparse.Namespace) -> int:
 
 def backup_list(args: argparse.Namespace) -> int:
     from hostkeeper.adapters.store.files import archive_rows
-    from hostkeeper.tasks.backup import sync_archives
+    from hostkeeper.steps.backup import sync_archives
 
     loaded = load_for_reading(args)
     if loaded is None:
@@ -455,7 +455,7 @@ def backup_list(args: argparse.Namespace) -> int:
 
 
 def backup_create(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.backup import create_backup, describe
+    from hostkeeper.steps.backup import create_backup, describe
 
     loaded = load(args)
     if loaded is None:
@@ -500,7 +500,7 @@ def _backup_database(args: argparse.Namespace, config: Config) -> int:
 
 
 def backup_verify(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.verify_backups import verify, verify_path
+    from hostkeeper.steps.verify_backups import verify, verify_path
 
     loaded = load(args)
     if loaded is None:
@@ -537,7 +537,7 @@ def _find_archive(config: Config, archive: str) -> Path | None:
 
 
 def backup_prune(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.backup import prune
+    from hostkeeper.steps.backup import prune
 
     loaded = load(args)
     if loaded is None:
@@ -610,7 +610,7 @@ def backup_restore(args: argparse.Namespace) -> int:
 
 
 def backup_restore_test(args: argparse.Namespace) -> int:
-    from hostkeeper.tasks.restore_test import restore_test
+    from hostkeeper.steps.restore_test import restore_test
 
     loaded = load(args)
     if loaded is None:
@@ -640,13 +640,13 @@ def backup_restore_test(args: argparse.Namespace) -> int:
 
 
 def rollback_verb(args: argparse.Namespace) -> int:
-    from hostkeeper.rollback import rollback, target_from_file
+    from hostkeeper.services.rollback import rollback, target_from_file
 
     target = target_from_file(Path(args.config), args.backup_set)
 
     def reload() -> str:
         from hostkeeper.config import load_config
-        from hostkeeper.tasks.rotate_logs import reload_daemon
+        from hostkeeper.steps.rotate_logs import reload_daemon
 
         return reload_daemon(load_config(target.config_file).config)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from hostkeeper.commands.common import load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
-from hostkeeper.output import emit_json, table
-from hostkeeper.status_model import MetricsStatus
+from hostkeeper.commands.output import emit_json, table
+from hostkeeper.services.status_model import MetricsStatus
 
 RESOLUTIONS = {"auto": None, "raw": 0, "5m": 300, "1h": 3600}
 RESOLUTION_NAMES = {0: "raw", 300: "5m", 3600: "1h"}
@@ -268,8 +268,8 @@ def run_step(config: Any, store: Any, name: str, argument: Any) -> Any:
     import structlog
 
     from hostkeeper.config.procedures import Step
-    from hostkeeper.engine import execute_step
-    from hostkeeper.tasks.context import StepContext
+    from hostkeeper.procedures.engine import execute_step
+    from hostkeeper.steps.context import StepContext
 
     step = Step(name=name, argument=argument)
     ctx = StepContext(

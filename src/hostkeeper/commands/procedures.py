@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from hostkeeper.commands.common import limit_type, load, load_for_reading, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.commands.output import emit_json, table, when
 from hostkeeper.core.numbers import format_seconds
-from hostkeeper.output import emit_json, table, when
 
 if TYPE_CHECKING:
-    from hostkeeper.status_model import ProcedureStatus
+    from hostkeeper.services.status_model import ProcedureStatus
 
 
 def register(verbs: Any) -> None:
@@ -192,7 +192,7 @@ def procedure_listing(config_path: str | None) -> str:
 
 
 def daemon(args: argparse.Namespace) -> int:
-    from hostkeeper.daemon import run_daemon
+    from hostkeeper.daemon.lifecycle import run_daemon
 
     return run_daemon(args.config)
 
@@ -210,8 +210,8 @@ def _wrap(text: str, indent: str = "", hanging: str = "") -> list[str]:
 
 
 def schedule(args: argparse.Namespace) -> int:
-    from hostkeeper.status_model import as_json
-    from hostkeeper.status_service import current_procedures, next_runs_from_config
+    from hostkeeper.services.status import current_procedures, next_runs_from_config
+    from hostkeeper.services.status_model import as_json
 
     loaded = load_for_reading(args)
     if loaded is None:
@@ -254,7 +254,7 @@ def _result(procedure: ProcedureStatus) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from hostkeeper.core.runs import Trigger, is_success
-    from hostkeeper.engine import Engine
+    from hostkeeper.procedures.engine import Engine
 
     loaded = load(args)
     if loaded is None:
@@ -369,13 +369,13 @@ def _one_line(text: str | None) -> str | None:
 
 
 def status(args: argparse.Namespace) -> int:
+    from hostkeeper.adapters.daemon_state import read_state
     from hostkeeper.commands.alerts_cmd import print_alerts_status
     from hostkeeper.commands.check_cmd import print_health_status
     from hostkeeper.commands.files_cmd import print_backup_status
     from hostkeeper.commands.metrics_cmd import print_metrics_status
-    from hostkeeper.daemon_state import read_state
-    from hostkeeper.status_model import as_json
-    from hostkeeper.status_service import build_status, next_runs_from_config
+    from hostkeeper.services.status import build_status, next_runs_from_config
+    from hostkeeper.services.status_model import as_json
 
     loaded = load_for_reading(args)
     if loaded is None:

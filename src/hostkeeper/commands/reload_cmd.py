@@ -10,7 +10,7 @@ from typing import Any
 
 from hostkeeper.commands.common import pid_type
 from hostkeeper.commands.helppage import page
-from hostkeeper.output import emit_json
+from hostkeeper.commands.output import emit_json
 
 DEFAULT_TIMEOUT = "30s"  # well inside the unit's TimeoutStartSec=, which bounds ExecReload=
 
@@ -67,7 +67,7 @@ def _seconds(text: str) -> float:
 
 
 def reload_verb(args: argparse.Namespace) -> int:
-    from hostkeeper.reload_request import ReloadUnanswered, request_reload, state_dir_of
+    from hostkeeper.adapters.reload_request import ReloadUnanswered, request_reload, state_dir_of
 
     try:
         verdict = request_reload(state_dir_of(args.config), args.pid, args.timeout)

@@ -10,8 +10,8 @@ from typing import Any
 
 from hostkeeper.commands.common import load, store_for
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
+from hostkeeper.commands.output import emit_json
 from hostkeeper.config.units import parse_duration
-from hostkeeper.output import emit_json
 from hostkeeper.reports.registry import NAMES
 
 

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from hostkeeper.commands.helppage import page
-from hostkeeper.output import emit_json
+from hostkeeper.commands.output import emit_json
 
 
 def register(verbs: Any) -> None:
@@ -41,7 +41,7 @@ def register(verbs: Any) -> None:
 
 
 def validate_system_verb(args: argparse.Namespace) -> int:
-    from hostkeeper.validation import validate_system
+    from hostkeeper.procedures.validation import validate_system
 
     result = validate_system(args.config, alert_timeout=args.alert_timeout)
     if args.json:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from hostkeeper.config.issues import Location
 from hostkeeper.config.models import Config
-from hostkeeper.tasks import STEPS
+from hostkeeper.config.steps import SIGNATURES
 
 Problem = tuple[Location, str]
 
@@ -80,7 +80,7 @@ def _step_references(config: Config, sections: dict[str, set[str]]) -> Iterator[
     for procedure_name, procedure in config.procedures.items():
         for phase in ("steps", "after"):
             for index, step in enumerate(getattr(procedure, phase)):
-                spec = STEPS[step.name].argument
+                spec = SIGNATURES[step.name].argument
                 if spec.reference is None:
                     continue
                 for name in spec.names(step.argument):

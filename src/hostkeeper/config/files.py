@@ -9,13 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from hostkeeper.config.base import Section
 from hostkeeper.config.units import Duration, Size
 from hostkeeper.core.names import safe_path_name
-
-
-class RotateEvery(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
-    SIZE = "size"
+from hostkeeper.core.rotation import RotateEvery as RotateEvery  # the value type lives in core
 
 
 class RotateMode(StrEnum):

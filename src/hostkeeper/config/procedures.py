@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_serializer, model_validator
 
 from hostkeeper.config.base import Section
+from hostkeeper.config.steps import SIGNATURES
 from hostkeeper.config.units import Duration, Percent, format_duration
 from hostkeeper.core.envfile import ENV_NAME
 from hostkeeper.core.runs import OnFailure
@@ -62,7 +63,8 @@ class Schedule(Section):
     @classmethod
     def _valid_crontab(cls, value: str | None) -> str | None:
         if value is not None:
-            from hostkeeper.scheduling import build_trigger
+            # APScheduler loads on validation only, so `--help` stays light.
+            from hostkeeper.core.triggers import build_trigger
 
             build_trigger(crontab_spec(value), "UTC")
         return value
@@ -73,7 +75,7 @@ class Schedule(Section):
         # Checked one by one so that an error names the field (and its line), not only
         # the schedule; `_one_form` still checks the fields together.
         if value is not None and info.field_name is not None:
-            from hostkeeper.scheduling import build_trigger
+            from hostkeeper.core.triggers import build_trigger
 
             build_trigger(cron_fields_spec({info.field_name: value}), "UTC")
         return value
@@ -91,7 +93,7 @@ class Schedule(Section):
         spec = self.trigger_spec()
         # Building the trigger once here turns a bad field ("day: 1st sunday") into a
         # config error with a line number instead of a failure at start.
-        from hostkeeper.scheduling import build_trigger, never_fires_problem
+        from hostkeeper.core.triggers import build_trigger, never_fires_problem
 
         problem = never_fires_problem(build_trigger(spec, "UTC"))
         if problem:
@@ -191,11 +193,10 @@ class Step(Section):
 
     @model_validator(mode="after")
     def _known_step(self) -> Step:
-        from hostkeeper.tasks import STEPS
-
-        definition = STEPS.get(self.name)
+        definition = SIGNATURES.get(self.name)
         if definition is None:
-            raise ValueError(f"unknown step {self.name!r}; known steps: {', '.join(sorted(STEPS))}")
+            known = ", ".join(sorted(SIGNATURES))
+            raise ValueError(f"unknown step {self.name!r}; known steps: {known}")
         if self.name != "run" and (self.cwd is not None or self.env is not None):
             raise ValueError("`cwd` and `env` apply to `run:` steps only")
         if self.name != "run" and self.secret_env is not None:

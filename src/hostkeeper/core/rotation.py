@@ -14,8 +14,33 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from enum import StrEnum
+from typing import Protocol
 
-from hostkeeper.config.files import LogPolicy, RotateEvery
+
+class RotateEvery(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    SIZE = "size"
+
+
+class LogPolicy(Protocol):
+    """What rotation planning reads of a `logs:` policy (config.files.LogPolicy)."""
+
+    @property
+    def rotate(self) -> RotateEvery: ...
+    @property
+    def max_size(self) -> int | None: ...
+    @property
+    def keep(self) -> int: ...
+    @property
+    def compress(self) -> bool: ...
+    @property
+    def delay_compress(self) -> bool: ...
+    @property
+    def naming(self) -> str: ...
+
 
 GZ = ".gz"
 

@@ -21,7 +21,7 @@ from hostkeeper.reports import page
 from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Band, Series, line_chart
 from hostkeeper.reports.trends import data_start, fitted_line, full_on, projection
-from hostkeeper.tasks.analyze_trends import RESOLUTION_NAMES, source_resolution
+from hostkeeper.services.trends import RESOLUTION_NAMES, source_resolution
 
 NAME = "capacity"
 TITLE = "Capacity planning"

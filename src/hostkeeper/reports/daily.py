@@ -18,7 +18,7 @@ from hostkeeper.config import Config
 from hostkeeper.reports import page
 from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
-from hostkeeper.status_service import build_status, next_runs_from_config
+from hostkeeper.services.status import build_status, next_runs_from_config
 
 NAME = "daily"
 TITLE = "Daily health report"

@@ -27,7 +27,7 @@ from hostkeeper.core.metrics import RAW
 from hostkeeper.reports import page
 from hostkeeper.reports.common import report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
-from hostkeeper.tasks.analyze_trends import source_resolution
+from hostkeeper.services.trends import source_resolution
 
 NAME = "health_assessment"
 TITLE = "Monthly health assessment"

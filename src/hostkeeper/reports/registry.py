@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from hostkeeper.config.steps import REPORT_NAMES
 from hostkeeper.core.contracts import check_declared_name, check_member
 
 if TYPE_CHECKING:
@@ -20,15 +21,7 @@ if TYPE_CHECKING:
     from hostkeeper.config import Config
     from hostkeeper.reports.contract import ReportModule
 
-NAMES = (
-    "daily",
-    "performance",
-    "trends",
-    "alert_effectiveness",
-    "health_assessment",
-    "capacity",
-    "security",
-)
+NAMES = REPORT_NAMES  # listed once, in config.steps (the `report:` step checks them)
 
 
 class UnknownReport(LookupError):

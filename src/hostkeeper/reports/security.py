@@ -1,4 +1,4 @@
-"""`report: security`: run the security audit (hostkeeper.audit) and write its findings as
+"""`report: security`: run the security audit (hostkeeper.services.audit) and write its findings as
 JSON, by default to report_dir/security/monthly_YYYYMMDD.json."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 from hostkeeper.adapters.fs import atomic_write
 from hostkeeper.adapters.store import Store
-from hostkeeper.audit import run_audit, write_report
 from hostkeeper.config import Config
 from hostkeeper.config.location import DEFAULT_CONFIG
+from hostkeeper.services.audit import run_audit, write_report
 
 NAME = "security"
 TITLE = "Security audit"

@@ -17,7 +17,7 @@ from hostkeeper.core.trends import DAY, Trend
 from hostkeeper.reports import page
 from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Series, line_chart
-from hostkeeper.tasks.analyze_trends import RESOLUTION_NAMES, trends
+from hostkeeper.services.trends import RESOLUTION_NAMES, trends
 
 NAME = "trends"
 TITLE = "Trends of the baseline metrics"

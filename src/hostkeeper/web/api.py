@@ -11,7 +11,7 @@ from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.runs import list_runs
-from hostkeeper.status_model import HostStatus, as_json
+from hostkeeper.services.status_model import HostStatus, as_json
 from hostkeeper.web.params import int_parameter, name_parameter
 
 MAX_RUNS = 500

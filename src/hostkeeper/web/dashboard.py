@@ -1,6 +1,6 @@
 """The maintenance dashboard: one server-rendered page that refreshes itself, and the
 index of the reports; both from the templates in web/templates/, both fed from the
-status model (`hostkeeper.status_model`) and the store's history reads."""
+status model (`hostkeeper.services.status_model`) and the store's history reads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hostkeeper.adapters.store.checks import score_history
 from hostkeeper.adapters.store.history import metric_buckets
 from hostkeeper.reports import page
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
-from hostkeeper.status_model import BackupStatus, HostStatus
+from hostkeeper.services.status_model import BackupStatus, HostStatus
 from hostkeeper.web.report_files import ReportFile
 
 PACKAGE = "hostkeeper.web"  # whose templates/ holds the dashboard's pages

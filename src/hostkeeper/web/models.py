@@ -1,6 +1,6 @@
 """The JSON API's run history (`/api/runs`), as models: the contract it keeps.
 
-The other endpoints print the status model (`hostkeeper.status_model`). The server
+The other endpoints print the status model (`hostkeeper.services.status_model`). The server
 builds plain dicts for the runs; these models document each field and type (every time
 carries its UTC offset), and the tests validate every response against them. Unknown
 fields are refused, so an addition is a deliberate change here too.

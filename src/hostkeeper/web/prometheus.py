@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from hostkeeper import __version__
-from hostkeeper.status_model import HostStatus
+from hostkeeper.services.status_model import HostStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CHECK_STATES = ("ok", "warning", "critical", "unknown")

@@ -25,8 +25,8 @@ import structlog
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
-from hostkeeper.status_model import HostStatus
-from hostkeeper.status_service import build_status, next_runs_from_config
+from hostkeeper.services.status import build_status, next_runs_from_config
+from hostkeeper.services.status_model import HostStatus
 from hostkeeper.web import api, prometheus
 from hostkeeper.web.auth import (
     LOGIN_PATH,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hostkeeper.cli import build_parser, main
+from hostkeeper.commands.cli import build_parser, main
 from tests.conftest import Cli, ConfigFile
 
 
@@ -174,7 +174,7 @@ def test_run_help_without_a_readable_config_still_prints_and_says_where_it_looke
 def _modules_loaded_by(words: list[str], cwd: Path) -> set[str]:
     probe = (
         "import sys\n"
-        "from hostkeeper.cli import main\n"
+        "from hostkeeper.commands.cli import main\n"
         "try:\n"
         f"    main({words!r})\n"
         "except SystemExit:\n"

@@ -35,7 +35,7 @@ from hostkeeper.config.procedures import (
     Procedure,
 )
 from hostkeeper.core.runs import OnFailure
-from hostkeeper.scheduling import build_trigger, next_fire_time
+from hostkeeper.core.triggers import build_trigger, next_fire_time
 
 MIB = 1024**2
 

@@ -11,7 +11,7 @@ import pytest
 
 from hostkeeper.config import Config, load_config, parse_config
 from hostkeeper.config.sample import render_sample
-from hostkeeper.scheduling import build_trigger, next_fire_time
+from hostkeeper.core.triggers import build_trigger, next_fire_time
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -50,7 +50,7 @@ def test_the_macros_escape_cells_and_say_none_for_an_empty_table() -> None:
 
 _PROBE = """
 import sys
-import hostkeeper.daemon, hostkeeper.web.server, hostkeeper.web.dashboard
+import hostkeeper.daemon.lifecycle, hostkeeper.web.server, hostkeeper.web.dashboard
 import hostkeeper.reports.svg, hostkeeper.reports.page
 loaded = {m for m in sys.modules if m.split(".")[0] in ("jinja2", "markupsafe")}
 print("before", sorted(loaded))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hostkeeper.cli import build_parser
+from hostkeeper.commands.cli import build_parser
 from hostkeeper.core.contracts import PluginContractError
 from hostkeeper.reports import registry
 from hostkeeper.reports.registry import NAMES, UnknownReport, load_module

@@ -13,7 +13,7 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import status as status_store
 from hostkeeper.adapters.store.schema import notifications, runs, step_results
 from hostkeeper.config import Config
-from hostkeeper.status_service import build_status, procedure_statuses
+from hostkeeper.services.status import build_status, procedure_statuses
 from hostkeeper.web import api
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)

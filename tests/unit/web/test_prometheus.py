@@ -10,9 +10,9 @@ from pathlib import Path
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
 from hostkeeper.config import Config
-from hostkeeper.status_model import HostStatus
-from hostkeeper.status_service import build_status
-from hostkeeper.tasks.rotate_logs import rotate
+from hostkeeper.services.status import build_status
+from hostkeeper.services.status_model import HostStatus
+from hostkeeper.steps.rotate_logs import rotate
 from hostkeeper.web.prometheus import render
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)

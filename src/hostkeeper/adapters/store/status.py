@@ -1,4 +1,4 @@
-"""The store's reads behind the status model (`hostkeeper.status_model`): run facts per
+"""The store's reads behind the status model (`hostkeeper.services.status_model`): run facts per
 procedure, alert and notification summaries, file totals, step failures, backups.
 
 Each function reads one host's rows and returns plain values; what they mean (which run

@@ -1,0 +1,189 @@
+"""The status model: the one typed answer to "how is this host doing".
+
+Built in one place (`hostkeeper.services.status`) and read by every view: `status
+[--json]`, `schedule [--json]`, STATUS=, the dashboard, `/api/*`, `/metrics`, the daily
+report and `validate-system`. `/api/*` and `--json` print these models with one
+serialisation (`as_json`), so the same data has the same shape everywhere. What each
+field means ("last result", "failing", "next run", backup freshness) is written in
+docs/status.md. Every time carries its UTC offset; unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
+
+# ISO 8601 with the offset spelled `+00:00`, as every reader printed it before the model.
+Time = Annotated[AwareDatetime, PlainSerializer(datetime.isoformat, when_used="json")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DaemonStatus(_Model):
+    """The daemon as its state file (state_dir/daemon.json) tells it."""
+
+    running: bool
+    pid: int
+    started_at: Time
+    config_file: str
+    config_loaded_at: Time
+    last_reload: str  # "ok" or the first line of the error that kept the old config
+    last_reload_ok: bool
+    last_reload_at: Time | None
+    version: str
+    dashboard_url: str | None
+
+
+class ProcedureStatus(_Model):
+    """One configured procedure: its schedule and what its real runs did."""
+
+    procedure: str
+    schedule: str
+    enabled: bool
+    timezone: str
+    steps: list[str]
+    next_run: Time | None
+    # The last result: the newest real run, whatever became of it (missed and skipped
+    # included); dry runs never count.
+    last_run: Time | None
+    last_status: str | None
+    last_trigger: str | None
+    last_duration_seconds: float | None
+    last_error: str | None
+    # The newest real run that executed to an end (succeeded, warning, failed, aborted):
+    # what `failing` and /metrics' last_run_success are about.
+    last_outcome: str | None
+    last_success: Time | None
+    failing: bool
+    runs_by_status: dict[str, int]
+
+
+class CheckStatus(_Model):
+    """One configured check and its newest stored result (state None: never run)."""
+
+    name: str
+    type: str
+    state: str | None
+    value: float | None
+    unit: str | None
+    detail: str | None
+    checked_at: Time | None
+    duration_seconds: float | None
+
+
+class HealthStatus(_Model):
+    score: float | None
+    score_computed_at: Time | None
+    state: str | None  # the worst state among the checks' newest results
+    checks: list[CheckStatus]
+
+
+class AlertStatus(_Model):
+    id: int
+    rule: str
+    severity: str
+    state: str  # pending or firing
+    since: Time | None  # when it fired (pending: when it became pending)
+    acknowledged: bool
+    summary: str | None
+
+
+class SilenceStatus(_Model):
+    rule: str
+    until: Time
+    reason: str | None
+
+
+class FailedDelivery(_Model):
+    id: int
+    channel: str
+    kind: str
+    error: str | None
+
+
+class AlertsStatus(_Model):
+    firing: list[AlertStatus]  # oldest first
+    pending: list[AlertStatus]
+    last_7_days: dict[str, int]  # alerts that became pending in the last 7 days, by state
+    silences: list[SilenceStatus]
+    failed_deliveries: list[FailedDelivery]  # newest first, at most 10
+    dropped_deliveries: dict[str, int]  # channel -> notifications dropped, its queue full
+
+
+class ArchiveStatus(_Model):
+    archive: str
+    created_at: Time
+    age_seconds: float
+    size_bytes: int | None
+    files: int | None
+    verified_at: Time | None
+    verify_ok: bool | None
+
+
+class RestoreTestStatus(_Model):
+    archive: str
+    tested_at: Time
+    ok: bool
+    files_checked: int | None
+    detail: str | None
+
+
+class BackupStatus(_Model):
+    set: str
+    newest: ArchiveStatus | None
+    restore_test: RestoreTestStatus | None
+    restore_test_problem: str | None  # why the restore test is not in order, if it is not
+    fresh: bool  # the newest archive is at most stale_after_seconds old
+    stale_after_seconds: float
+
+
+class MetricsStatus(_Model):
+    newest_sample_at: Time | None
+    values: dict[str, float]  # the key metrics' newest values
+
+
+class NotificationCount(_Model):
+    channel: str
+    state: str
+    count: int
+
+
+class FileTotals(_Model):
+    bytes_freed: int
+    files_deleted: int
+    files_compressed: int
+    files_rotated: int
+
+
+class HostStatus(_Model):
+    host: str
+    generated_at: Time
+    daemon: DaemonStatus | None  # None: no daemon has run with this state directory
+    health: HealthStatus
+    procedures: list[ProcedureStatus]
+    alerts: AlertsStatus
+    backups: list[BackupStatus]
+    metrics: MetricsStatus
+    notifications: list[NotificationCount]
+    file_totals: dict[str, FileTotals]  # by kind (rotate, cleanup)
+    step_failures: dict[str, int]  # failed or aborted steps of real runs, by procedure
+
+    @property
+    def failing(self) -> list[ProcedureStatus]:
+        return [p for p in self.procedures if p.failing]
+
+    @property
+    def stale_backups(self) -> list[BackupStatus]:
+        return [b for b in self.backups if not b.fresh]
+
+
+def as_json(value: _Model | Sequence[_Model]) -> Any:
+    """The one serialisation of `/api/*` and `--json`: JSON types, ISO 8601 times."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return [item.model_dump(mode="json") for item in value]
