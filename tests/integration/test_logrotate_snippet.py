@@ -112,7 +112,11 @@ def test_debug_run_leaves_empty_and_recent_logs_alone(tmp_path: Path, log_dir: P
     assert result.returncode == 0, output
     assert "log needs rotating" not in output, output
     assert "log does not need rotating (log is empty)" in output
-    assert "log does not need rotating (log has been rotated at" in output
+    # logrotate words a rotation earlier today either way, depending on its version
+    assert (
+        "log does not need rotating (log has been rotated at" in output
+        or "log does not need rotating (log has already been rotated)" in output
+    ), output
 
 
 def test_forced_run_rotates_compresses_later_and_runs_postrotate_once(
