@@ -7,7 +7,13 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import id_type, limit_type, load, load_for_reading, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    id_type,
+    limit_type,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, table, when
 from hostkeeper.core.numbers import format_seconds
@@ -208,13 +214,11 @@ def _alert_dict(record: Any) -> dict[str, Any]:
     }
 
 
-def list_alerts(args: argparse.Namespace) -> int:
+@with_running_config
+def list_alerts(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store import alerts as alert_store
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    store = store_for(loaded.config)
+    store = ctx.store
     states = None
     if args.state == "active":
         states = ["pending", "firing"]
@@ -257,17 +261,15 @@ def list_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _change(args: argparse.Namespace, action: str) -> int:
+@with_config
+def _change(args: argparse.Namespace, ctx: VerbContext, action: str) -> int:
     from hostkeeper.adapters.store import alerts as alert_store
     from hostkeeper.alerting.evaluator import alerts_locked
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    store = store_for(loaded.config)
+    store = ctx.store
     change = alert_store.acknowledge if action == "ack" else alert_store.mark_false_positive
     try:
-        with alerts_locked(loaded.config):
+        with alerts_locked(ctx.config):
             record = change(store, args.id, datetime.now(UTC))
     except (alert_store.AlertNotFound, ValueError) as error:
         return _fail(str(error))
@@ -291,15 +293,13 @@ def _rule_names(config: Any) -> list[str]:
     return [rule.name for rule in config.alerts.rules]
 
 
-def add_silence(args: argparse.Namespace) -> int:
+@with_config
+def add_silence(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store import alerts as alert_store
     from hostkeeper.config.units import parse_duration
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    if args.rule not in _rule_names(loaded.config):
-        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(loaded.config))}")
+    if args.rule not in _rule_names(ctx.config):
+        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(ctx.config))}")
     try:
         duration = parse_duration(args.duration)
     except ValueError as error:
@@ -307,7 +307,7 @@ def add_silence(args: argparse.Namespace) -> int:
     if not duration:
         return _fail("--for must be longer than 0s")
     now = datetime.now(UTC)
-    store = store_for(loaded.config)
+    store = ctx.store
     silence_id = alert_store.add_silence(store, args.rule, now, now + duration, args.reason)
     if args.json:
         emit_json({"id": silence_id, "rule": args.rule, "until": now + duration})
@@ -316,13 +316,11 @@ def add_silence(args: argparse.Namespace) -> int:
     return 0
 
 
-def lift_silence(args: argparse.Namespace) -> int:
+@with_config
+def lift_silence(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store import alerts as alert_store
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    lifted = alert_store.lift_silences(store_for(loaded.config), args.rule, datetime.now(UTC))
+    lifted = alert_store.lift_silences(ctx.store, args.rule, datetime.now(UTC))
     if args.json:
         emit_json({"rule": args.rule, "lifted": lifted})
     elif lifted:
@@ -332,15 +330,13 @@ def lift_silence(args: argparse.Namespace) -> int:
     return 0
 
 
-def test_rule(args: argparse.Namespace) -> int:
+@with_config
+def test_rule(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.alert_test import send_test
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    if args.rule not in _rule_names(loaded.config):
-        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(loaded.config))}")
-    results = send_test(loaded.config, store_for(loaded.config), args.rule, args.timeout)
+    if args.rule not in _rule_names(ctx.config):
+        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(ctx.config))}")
+    results = send_test(ctx.config, ctx.store, args.rule, args.timeout)
     ok = bool(results) and all(r["state"] == "sent" for r in results)
     if args.json:
         emit_json({"rule": args.rule, "delivered": ok, "deliveries": results})
@@ -356,19 +352,17 @@ def test_rule(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def show_stats(args: argparse.Namespace) -> int:
+@with_running_config
+def show_stats(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.alerting.stats import effectiveness
     from hostkeeper.config.units import parse_duration
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
     try:
         period = parse_duration(args.period)
     except ValueError as error:
         return _fail(f"--period: {error}")
     now = datetime.now(UTC)
-    report = effectiveness(loaded.config, store_for(loaded.config), now - period, now)
+    report = effectiveness(ctx.config, ctx.store, now - period, now)
     if args.json:
         emit_json(report.as_dict())
         return 0

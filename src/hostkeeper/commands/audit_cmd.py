@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load
+from hostkeeper.commands.common import VerbContext, with_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, table
 
@@ -32,15 +32,13 @@ def register(verbs: Any) -> None:
     parser.set_defaults(handler=audit)
 
 
-def audit(args: argparse.Namespace) -> int:
+@with_config
+def audit(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.services.audit import run_audit, write_report
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
     now = datetime.now(UTC)
-    report = run_audit(loaded.config, args.config, now)
-    path = None if args.no_report else write_report(loaded.config, report, now)
+    report = run_audit(ctx.config, args.config, now)
+    path = None if args.no_report else write_report(ctx.config, report, now)
     data = report.as_dict()
     if args.json:
         emit_json({**data, "report": str(path) if path else None})

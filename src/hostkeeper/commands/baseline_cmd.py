@@ -10,7 +10,12 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, load_for_reading, store_for, version_type
+from hostkeeper.commands.common import (
+    VerbContext,
+    version_type,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.metrics_cmd import print_outcome
 from hostkeeper.commands.output import emit_json, table
@@ -132,51 +137,41 @@ def _exit_code(outcome: Any) -> int:
     return 1 if outcome.status in (StepStatus.FAILED, StepStatus.ABORTED) else 0
 
 
-def update_verb(args: argparse.Namespace) -> int:
+@with_config
+def update_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.baseline import update
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    outcome = update(
-        config, store_for(config), datetime.now(UTC), backup_previous=args.backup_previous
-    )
+    config = ctx.config
+    outcome = update(config, ctx.store, datetime.now(UTC), backup_previous=args.backup_previous)
     print_outcome(args, "baseline update", outcome)
     return _exit_code(outcome)
 
 
-def validate_verb(args: argparse.Namespace) -> int:
+@with_config
+def validate_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.baseline import validate
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    outcome = validate(config, store_for(config))
+    config = ctx.config
+    outcome = validate(config, ctx.store)
     print_outcome(args, "baseline validate", outcome)
     return _exit_code(outcome)
 
 
-def rollback_verb(args: argparse.Namespace) -> int:
+@with_config
+def rollback_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.baseline import rollback
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    outcome = rollback(config, store_for(config), args.version)
+    config = ctx.config
+    outcome = rollback(config, ctx.store, args.version)
     print_outcome(args, "baseline rollback", outcome)
     return _exit_code(outcome)
 
 
-def show_verb(args: argparse.Namespace) -> int:
+@with_running_config
+def show_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store import baselines as baseline_store
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    store = store_for(loaded.config)
+    store = ctx.store
     host = args.host or store.host
     versions = baseline_store.list_versions(store, host)
     shown = (

@@ -11,7 +11,12 @@ import argparse
 import sys
 from typing import Any
 
-from hostkeeper.commands.common import load, load_running_if_invalid, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    load_running_if_invalid,
+    store_for,
+    with_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, table
 from hostkeeper.core.numbers import format_quantity, format_seconds
@@ -196,22 +201,20 @@ def _value(result: Any) -> str:
     return format_quantity(result.value, result.unit)
 
 
-def thresholds_verb(args: argparse.Namespace) -> int:
+@with_config
+def thresholds_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.config.units import parse_duration
     from hostkeeper.steps.suggest_thresholds import DEFAULT_PERIOD, build_report, write_report
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
     try:
         period = parse_duration(args.period) if args.period else DEFAULT_PERIOD
     except ValueError as error:
         print(f"hostkeeper: --period: {error}", file=sys.stderr)
         return 1
-    config = loaded.config
+    config = ctx.config
     from datetime import UTC, datetime
 
-    report = build_report(config, store_for(config), datetime.now(UTC), period)
+    report = build_report(config, ctx.store, datetime.now(UTC), period)
     path = write_report(config, report)
     if args.json:
         emit_json(report | {"path": str(path)})

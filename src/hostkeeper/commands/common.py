@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
 from hostkeeper.config import Config, ConfigError, LoadedConfig, load_config
 
@@ -32,6 +33,49 @@ def load_for_reading(args: argparse.Namespace) -> LoadedConfig | None:
         for issue in error.issues:
             print(issue, file=sys.stderr)
         return None
+
+
+class VerbContext:
+    """What a verb works on: the configuration it loaded and, opened on first use, the
+    store (a verb that refuses its arguments never touches the database)."""
+
+    def __init__(self, loaded: LoadedConfig) -> None:
+        self.loaded = loaded
+
+    @property
+    def config(self) -> Config:
+        return self.loaded.config
+
+    @functools.cached_property
+    def store(self) -> Store:
+        return store_for(self.loaded.config)
+
+
+P = ParamSpec("P")
+Verb = Callable[Concatenate[argparse.Namespace, P], int]
+VerbWithContext = Callable[Concatenate[argparse.Namespace, VerbContext, P], int]
+
+
+def _with(
+    loader: Callable[[argparse.Namespace], LoadedConfig | None],
+) -> Callable[[VerbWithContext[P]], Verb[P]]:
+    def decorate(verb: VerbWithContext[P]) -> Verb[P]:
+        def run(args: argparse.Namespace, /, *extra: P.args, **options: P.kwargs) -> int:
+            loaded = loader(args)
+            if loaded is None:
+                return 1  # the problems are printed
+            return verb(args, VerbContext(loaded), *extra, **options)
+
+        functools.update_wrapper(run, verb)  # the verb's name and docstring for --help
+        return run
+
+    return decorate
+
+
+# A verb that changes something: the file named by --config must validate.
+with_config = _with(lambda args: load(args))
+# A verb that only reads: while the file does not validate, the daemon's running copy.
+with_running_config = _with(lambda args: load_for_reading(args))
 
 
 def load_running_if_invalid(path: str) -> LoadedConfig:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from hostkeeper.commands.common import load_for_reading
+from hostkeeper.commands.common import VerbContext, with_running_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json
 from hostkeeper.config import Config, ConfigError, load_config
@@ -150,11 +150,9 @@ def host_errors(config: Config) -> list[Problem]:
     return problems
 
 
-def config_show(args: argparse.Namespace) -> int:
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    data = loaded.config.model_dump(mode="json", by_alias=True)
+@with_running_config
+def config_show(args: argparse.Namespace, ctx: VerbContext) -> int:
+    data = ctx.config.model_dump(mode="json", by_alias=True)
     if args.json:
         emit_json(data)
     else:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from hostkeeper.commands.common import load_for_reading
+from hostkeeper.commands.common import VerbContext, with_running_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json
 
@@ -49,14 +49,12 @@ def register(verbs: Any) -> None:
     url.set_defaults(handler=dashboard_url)
 
 
-def dashboard_url(args: argparse.Namespace) -> int:
+@with_running_config
+def dashboard_url(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.daemon_state import read_state
     from hostkeeper.web.auth import TokenUnavailable, login_url, read_token, token_path
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if not config.dashboard.enabled:
         print("the dashboard is disabled (dashboard.enabled: false)", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import VerbContext, with_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, table
 
@@ -135,14 +135,12 @@ def _exit_status(failure: str) -> list[tuple[int, str]]:
     return [(0, "the operation succeeded"), (1, f"{failure}, or {CONFIG_ERROR}")]
 
 
-def db(args: argparse.Namespace) -> int:
+@with_config
+def db(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store import maintenance
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config = ctx.config
+    store = ctx.store
     operation = args.operation
     if operation == "check":
         result = maintenance.check(store, full=args.full)

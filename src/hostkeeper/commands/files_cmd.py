@@ -12,7 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    store_for,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, printable, table, when
 from hostkeeper.config import Config
@@ -292,20 +297,18 @@ def _known(names: list[str], name: str | None, section: str) -> bool:
 # -- rotate ----------------------------------------------------------------------------
 
 
-def rotate_verb(args: argparse.Namespace) -> int:
+@with_config
+def rotate_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.locks import LockHeld
     from hostkeeper.steps.rotate_logs import rotate
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if not _known([p.name for p in config.logs], args.name, "logs"):
         return 1
     try:
         outcomes = rotate(
             config,
-            store_for(config),
+            ctx.store,
             names=[args.name] if args.name else None,
             dry_run=args.dry_run,
             force=args.force,
@@ -344,20 +347,18 @@ def rotate_verb(args: argparse.Namespace) -> int:
 # -- cleanup ---------------------------------------------------------------------------
 
 
-def cleanup_verb(args: argparse.Namespace) -> int:
+@with_config
+def cleanup_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.locks import LockHeld
     from hostkeeper.steps.cleanup import clean
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if not _known([p.name for p in config.cleanup], args.name, "cleanup"):
         return 1
     try:
         outcomes = clean(
             config,
-            store_for(config),
+            ctx.store,
             names=[args.name] if args.name else None,
             dry_run=args.dry_run,
             now=_now(),
@@ -397,17 +398,15 @@ def cleanup_verb(args: argparse.Namespace) -> int:
 # -- backup ----------------------------------------------------------------------------
 
 
-def backup_list(args: argparse.Namespace) -> int:
+@with_running_config
+def backup_list(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store.files import archive_rows
     from hostkeeper.steps.backup import sync_archives
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if not _known([b.name for b in config.backups], args.set, "backups"):
         return 1
-    store = store_for(config)
+    store = ctx.store
     rows: list[dict[str, Any]] = []
     for definition in config.backups:
         if args.set and definition.name != args.set:
@@ -454,20 +453,18 @@ def backup_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def backup_create(args: argparse.Namespace) -> int:
+@with_config
+def backup_create(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.backup import create_backup, describe
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if args.database:
         return _backup_database(args, config)
     if not args.set:
         return _fail("name a backup set (or --database)")
     if not _known([b.name for b in config.backups], args.set, "backups"):
         return 1
-    outcome = create_backup(config, store_for(config), args.set, _now())
+    outcome = create_backup(config, ctx.store, args.set, _now())
     if args.json:
         emit_json(outcome.as_dict())
     elif outcome.error:
@@ -499,14 +496,12 @@ def _backup_database(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def backup_verify(args: argparse.Namespace) -> int:
+@with_config
+def backup_verify(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.verify_backups import verify, verify_path
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config = ctx.config
+    store = ctx.store
     if args.archive:
         path = _find_archive(config, args.archive)
         if path is None:
@@ -536,16 +531,14 @@ def _find_archive(config: Config, archive: str) -> Path | None:
     return None
 
 
-def backup_prune(args: argparse.Namespace) -> int:
+@with_config
+def backup_prune(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.backup import prune
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if not _known([b.name for b in config.backups], args.set, "backups"):
         return 1
-    store = store_for(config)
+    store = ctx.store
     report = []
     for definition in config.backups:
         if args.set and definition.name != args.set:
@@ -575,13 +568,11 @@ def backup_prune(args: argparse.Namespace) -> int:
     return 0
 
 
-def backup_restore(args: argparse.Namespace) -> int:
+@with_config
+def backup_restore(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.archive import BackupError, restore_archive
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    path = _find_archive(loaded.config, args.archive)
+    path = _find_archive(ctx.config, args.archive)
     if path is None:
         return _fail(f"no archive {args.archive!r}")
     try:
@@ -609,16 +600,14 @@ def backup_restore(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def backup_restore_test(args: argparse.Namespace) -> int:
+@with_config
+def backup_restore_test(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.restore_test import restore_test
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if not _known([b.name for b in config.backups], args.set, "backups"):
         return 1
-    store = store_for(config)
+    store = ctx.store
     names = [args.set] if args.set else [b.name for b in config.backups]
     tests = [restore_test(config, store, name, _now()) for name in names]
     if args.json:

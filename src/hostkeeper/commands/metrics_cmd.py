@@ -12,7 +12,11 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import load, load_for_reading, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, table
 from hostkeeper.services.status_model import MetricsStatus
@@ -138,21 +142,19 @@ def register(verbs: Any) -> None:
     trends.set_defaults(handler=step_verb, step="analyze_trends")
 
 
-def show_verb(args: argparse.Namespace) -> int:
+@with_running_config
+def show_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store.metrics import metric_names, points
     from hostkeeper.config.units import parse_duration
     from hostkeeper.core.metrics import display_resolution
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
     try:
         span = parse_duration(args.since)
     except ValueError as error:
         print(f"hostkeeper: --since: {error}", file=sys.stderr)
         return 1
-    config = loaded.config
-    store = store_for(config)
+    config = ctx.config
+    store = ctx.store
     host = args.host or store.host
     retention = config.metrics.retention
     resolution = RESOLUTIONS[args.resolution]
@@ -220,13 +222,11 @@ def show_verb(args: argparse.Namespace) -> int:
     return 0
 
 
-def list_verb(args: argparse.Namespace) -> int:
+@with_running_config
+def list_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store.metrics import latest_values
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    store = store_for(loaded.config)
+    store = ctx.store
     host = args.host or store.host
     latest = latest_values(store, None, host)
     if args.json:
@@ -241,13 +241,11 @@ def list_verb(args: argparse.Namespace) -> int:
     return 0
 
 
-def step_verb(args: argparse.Namespace) -> int:
+@with_config
+def step_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     """Run one built-in step outside any procedure; 0 unless it failed."""
     from hostkeeper.core.runs import StepStatus
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
     argument = getattr(args, "argument", None)
     if args.step == "analyze_trends":
         from hostkeeper.config.units import parse_duration
@@ -257,8 +255,8 @@ def step_verb(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"hostkeeper: --period: {error}", file=sys.stderr)
             return 1
-    config = loaded.config
-    outcome = run_step(config, store_for(config), args.step, argument)
+    config = ctx.config
+    outcome = run_step(config, ctx.store, args.step, argument)
     print_outcome(args, args.step, outcome)
     return 1 if outcome.status in (StepStatus.FAILED, StepStatus.ABORTED) else 0
 

@@ -9,7 +9,12 @@ import textwrap
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hostkeeper.commands.common import limit_type, load, load_for_reading, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    limit_type,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, table, when
 from hostkeeper.core.numbers import format_seconds
@@ -209,15 +214,13 @@ def _wrap(text: str, indent: str = "", hanging: str = "") -> list[str]:
     )
 
 
-def schedule(args: argparse.Namespace) -> int:
+@with_running_config
+def schedule(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.services.status import current_procedures, next_runs_from_config
     from hostkeeper.services.status_model import as_json
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config = ctx.config
+    store = ctx.store
     upcoming = next_runs_from_config(config, store, datetime.now(UTC))
     procedures = current_procedures(store, config, upcoming)
     if args.json:
@@ -252,14 +255,12 @@ def _result(procedure: ProcedureStatus) -> str | None:
     return procedure.last_status
 
 
-def run(args: argparse.Namespace) -> int:
+@with_config
+def run(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.core.runs import Trigger, is_success
     from hostkeeper.procedures.engine import Engine
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     if args.procedure not in config.procedures:
         print(
             f"hostkeeper: no procedure named {args.procedure!r}; defined: "
@@ -267,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    engine = Engine(lambda: config, store_for(config), config_path=args.config)
+    engine = Engine(lambda: config, ctx.store, config_path=args.config)
     report = engine.run(args.procedure, Trigger.MANUAL, dry_run=args.dry_run)
     if args.json:
         emit_json(
@@ -303,13 +304,11 @@ def run(args: argparse.Namespace) -> int:
     return 0 if is_success(report.status) else 1
 
 
-def runs(args: argparse.Namespace) -> int:
+@with_running_config
+def runs(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store.runs import list_runs
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    records = list_runs(store_for(loaded.config), args.procedure, args.limit, host=args.host)
+    records = list_runs(ctx.store, args.procedure, args.limit, host=args.host)
     if args.json:
         emit_json(
             [
@@ -368,7 +367,8 @@ def _one_line(text: str | None) -> str | None:
     return " ".join(text.split()) if text else text
 
 
-def status(args: argparse.Namespace) -> int:
+@with_running_config
+def status(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.daemon_state import read_state
     from hostkeeper.commands.alerts_cmd import print_alerts_status
     from hostkeeper.commands.check_cmd import print_health_status
@@ -377,11 +377,8 @@ def status(args: argparse.Namespace) -> int:
     from hostkeeper.services.status import build_status, next_runs_from_config
     from hostkeeper.services.status_model import as_json
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config = ctx.config
+    store = ctx.store
     host = args.host or store.host
     now = datetime.now(UTC)
     report = build_status(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hostkeeper.commands.common import load, store_for
+from hostkeeper.commands.common import VerbContext, with_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json
 from hostkeeper.config.units import parse_duration
@@ -53,7 +53,8 @@ def register(verbs: Any) -> None:
     parser.set_defaults(handler=report)
 
 
-def report(args: argparse.Namespace) -> int:
+@with_config
+def report(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.reports.registry import UnknownReport, generate
 
     if args.output is not None and args.output.is_dir():
@@ -63,14 +64,11 @@ def report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    store = store_for(loaded.config)
+    store = ctx.store
     try:
         path, data = generate(
             args.name,
-            loaded.config,
+            ctx.config,
             store,
             datetime.now(UTC),
             period=args.period,
@@ -81,7 +79,7 @@ def report(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 1
     except OSError as error:  # --output in a missing or read-only directory, a full disk
-        where = error.filename or args.output or loaded.config.paths.report_dir
+        where = error.filename or args.output or ctx.config.paths.report_dir
         print(
             f"hostkeeper report: cannot write {where}: {error.strerror or error}", file=sys.stderr
         )
