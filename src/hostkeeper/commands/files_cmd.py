@@ -319,29 +319,31 @@ def rotate_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     if args.json:
         emit_json([outcome.as_dict() for outcome in outcomes])
     else:
-        rows = []
-        for outcome in outcomes:
-            for item in outcome.logs:
-                plan = item.plan
-                if args.dry_run:
-                    action = f"-> {plan.rotate_to}" if plan.rotate else "-"
-                else:
-                    action = f"-> {plan.rotate_to}" if item.rotated else "-"
-                extra = []
-                if plan.compress:
-                    extra.append(f"compress {', '.join(plan.compress)}")
-                if plan.delete or plan.discard:
-                    extra.append(f"delete {', '.join(plan.discard + plan.delete)}")
-                if item.deferred:
-                    extra.append(f"still open, not compressed: {', '.join(item.deferred)}")
-                rows.append([outcome.policy, plan.path, plan.reason, action, "; ".join(extra)])
-        print(table(["policy", "log", "why", "rotation", "then"], rows) if rows else "no logs")
-        for outcome in outcomes:
-            if outcome.after_rotate:
-                print(f"{outcome.policy}: after_rotate: {outcome.after_rotate}")
-            for error in outcome.all_errors:
-                print(f"{outcome.policy}: ERROR {printable(error)}", file=sys.stderr)
+        _print_rotation(outcomes, dry_run=args.dry_run)
     return 1 if any(outcome.all_errors for outcome in outcomes) else 0
+
+
+def _print_rotation(outcomes: list[Any], *, dry_run: bool) -> None:
+    rows = []
+    for outcome in outcomes:
+        for item in outcome.logs:
+            plan = item.plan
+            rotates = plan.rotate if dry_run else item.rotated
+            action = f"-> {plan.rotate_to}" if rotates else "-"
+            extra = []
+            if plan.compress:
+                extra.append(f"compress {', '.join(plan.compress)}")
+            if plan.delete or plan.discard:
+                extra.append(f"delete {', '.join(plan.discard + plan.delete)}")
+            if item.deferred:
+                extra.append(f"still open, not compressed: {', '.join(item.deferred)}")
+            rows.append([outcome.policy, plan.path, plan.reason, action, "; ".join(extra)])
+    print(table(["policy", "log", "why", "rotation", "then"], rows) if rows else "no logs")
+    for outcome in outcomes:
+        if outcome.after_rotate:
+            print(f"{outcome.policy}: after_rotate: {outcome.after_rotate}")
+        for error in outcome.all_errors:
+            print(f"{outcome.policy}: ERROR {printable(error)}", file=sys.stderr)
 
 
 # -- cleanup ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from hostkeeper.config.crossref import Problem
@@ -20,12 +21,22 @@ from hostkeeper.config.models import Config
 
 
 def environment_problems(config: Config) -> list[Problem]:
-    problems: list[Problem] = []
+    """What does not exist on this host though the file names it (`--strict` warnings)."""
+    return [
+        *_path_problems(config),
+        *_source_problems(config),
+        *_command_problems(config),
+        *_unused_channels(config),
+        *logrotate_overlaps(config),
+    ]
+
+
+def _path_problems(config: Config) -> Iterator[Problem]:
     created = created_on_demand(config)
     for key in ("state_dir", "report_dir", "backup_dir"):
         problem = _creatable_directory_problem(Path(getattr(config.paths, key)))
         if problem:
-            problems.append((("paths", key), problem))
+            yield ("paths", key), problem
     for index, policy in enumerate(config.cleanup):
         root = Path(policy.path)
         if _is_under(root, created):
@@ -33,40 +44,39 @@ def environment_problems(config: Config) -> list[Problem]:
         else:
             problem = None if root.is_dir() else f"{policy.path} is not a directory here"
         if problem:
-            problems.append((("cleanup", index, "path"), problem))
+            yield ("cleanup", index, "path"), problem
+
+
+def _source_problems(config: Config) -> Iterator[Problem]:
     for index, backup in enumerate(config.backups):
         for position, source in enumerate(backup.sources):
             if not Path(source).exists():
-                problems.append(
-                    (("backups", index, "sources", position), f"{source} does not exist here")
-                )
+                yield ("backups", index, "sources", position), f"{source} does not exist here"
     for index, check in enumerate(config.checks):
         if check.type == "certificate" and not Path(check.path).is_file():
-            problems.append((("checks", index, "path"), f"{check.path} does not exist here"))
+            yield ("checks", index, "path"), f"{check.path} does not exist here"
     for position, certificate in enumerate(config.security.certificates):
         if not Path(certificate).is_file():
-            problems.append(
-                (("security", "certificates", position), f"{certificate} does not exist here")
-            )
+            yield ("security", "certificates", position), f"{certificate} does not exist here"
+
+
+def _command_problems(config: Config) -> Iterator[Problem]:
     for name, procedure in config.procedures.items():
         for phase in ("steps", "after"):
             for index, step in enumerate(getattr(procedure, phase)):
                 if step.name == "run" and not _executable(step.argument[0], step.cwd):
-                    problems.append(
-                        (
-                            ("procedures", name, phase, index, "run"),
-                            f"{step.argument[0]} is not an executable file here",
-                        )
+                    yield (
+                        ("procedures", name, phase, index, "run"),
+                        f"{step.argument[0]} is not an executable file here",
                     )
+
+
+def _unused_channels(config: Config) -> Iterator[Problem]:
     used = {channel for rule in config.alerts.rules for channel in rule.channels}
     used.update(config.notify.channels)
     for index, channel in enumerate(config.alerts.channels):
         if channel.name not in used:
-            problems.append(
-                (("alerts", "channels", index, "name"), f"channel {channel.name!r} is never used")
-            )
-    problems.extend(logrotate_overlaps(config))
-    return problems
+            yield ("alerts", "channels", index, "name"), f"channel {channel.name!r} is never used"
 
 
 # The dashboard refuses a shorter token (web/server.py): guessable, and likely a mistake.

@@ -462,7 +462,9 @@ def reload_daemon(config: Config, reload_self: Callable[[], str] | None = None) 
     return f"reloaded the daemon (pid {pid})"
 
 
-def _compress_and_prune(
+# Complexity ceiling exception (C901): descriptors held across compress and prune so a rename race
+# cannot redirect them.
+def _compress_and_prune(  # noqa: C901
     policy: LogPolicy, logs: list[LogOutcome], *, wait: bool, check: Any
 ) -> None:
     fds: dict[str, int] = {}
