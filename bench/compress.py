@@ -12,12 +12,8 @@ from pathlib import Path
 
 from bench.filedata import Timing, log_block, time_call, time_command, tool, write_log
 from bench.harness import Context, Floor, Result, Target, median, spread, stage
-from hostkeeper.adapters.fs import (
-    CompressJob,
-    compress_many,
-    compress_to_temp_and_rename,
-    open_root,
-)
+from hostkeeper.adapters.compress import CompressJob, compress_many, compress_to_temp_and_rename
+from hostkeeper.adapters.fs import open_root
 
 NAME = "compress"
 SUMMARY = "gzip a 200 MB log: hostkeeper vs gzip -6 and pigz -6"

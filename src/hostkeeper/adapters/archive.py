@@ -7,6 +7,9 @@ fsynced and renamed, so a crash never leaves a partial archive under a listed na
 Restoring vets and extracts member by member (adapters/extract.py: regular files and
 directories only, modes masked, tarfile's "data" filter as a second opinion where the
 interpreter has it) into a fresh directory, and checks every manifest entry there.
+
+Kept whole: writing, verifying and restoring share the manifest format and the member
+vetting that keeps restores safe.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from hostkeeper.adapters.fs import fsync_directory
 
 _READ = 1 << 20
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Attributes:
 
 
 def _copy_into(source: Path, fd: int) -> None:
-    source_fd = os.open(source, _READ_FLAGS)
+    source_fd = os.open(source, READ_FLAGS)
     try:
         while data := os.read(source_fd, _READ):
             view = memoryview(data)
@@ -86,7 +86,7 @@ def replace_file(path: Path, content_from: Path, attributes: Attributes, *, owne
 
 def set_attributes(path: Path, attributes: Attributes, *, owner: bool) -> None:
     """Change mode (and owner, when `owner` and root) of the regular file `path`."""
-    fd = os.open(path, _READ_FLAGS | os.O_NONBLOCK)
+    fd = os.open(path, READ_FLAGS | os.O_NONBLOCK)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(0, "not a regular file", str(path))

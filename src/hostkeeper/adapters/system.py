@@ -4,6 +4,9 @@
 Rates and CPU shares need two readings, so a collector keeps the previous one; the first
 `collect()` after creation yields only the gauges. The per-process scan and directory
 walks are expensive and belong to `resource_report`, never to the 10-second cycle.
+
+Kept whole: the psutil readings and the `du -x` walk share the sample naming of
+docs/metrics.md.
 """
 
 from __future__ import annotations

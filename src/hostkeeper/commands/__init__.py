@@ -6,6 +6,7 @@ from __future__ import annotations
 from hostkeeper.commands import (
     alerts_cmd,
     audit_cmd,
+    backup_cmd,
     baseline_cmd,
     check_cmd,
     config_cmd,
@@ -28,6 +29,7 @@ MODULES = (
     check_cmd,
     alerts_cmd,
     files_cmd,
+    backup_cmd,
     metrics_cmd,
     baseline_cmd,
     report_cmd,

@@ -1,4 +1,8 @@
-"""`hostkeeper alerts list|ack|silence|unsilence|mark-false-positive|test|stats`."""
+"""`hostkeeper alerts list|ack|silence|unsilence|mark-false-positive|test|stats`.
+
+Kept whole: seven alert verbs with their help pages; each verb is a few lines over the
+alert store.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The whole configuration file (/etc/hostkeeper/hostkeeper.yaml) as pydantic models."""
+"""The whole configuration file (/etc/hostkeeper/hostkeeper.yaml) as pydantic models.
+
+Kept whole: the top-level sections and the cross-field rules that tie them together.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@
 The main thread owns the lifecycle. Signal handlers only set flags and wake the loop;
 the loop reloads, stops, refreshes STATUS= and pings the watchdog, the latter only while
 the scheduler thread is alive, its heartbeat job ran recently and the store answers.
+
+Kept whole: start, reload, stop and the watchdog share the loop's state; splitting them
+would spread that state over modules.
 """
 
 from __future__ import annotations

@@ -16,19 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hostkeeper.adapters.compress import CompressJob, compress_many, remove_compressed_sources
 from hostkeeper.adapters.fs import (
     Candidate,
-    CompressJob,
     FileEntry,
     UnsafeRoot,
     WalkProblems,
-    compress_many,
     delete_entry,
     file_entry,
     open_files,
     open_relative_directory,
     open_root,
-    remove_compressed_sources,
     walk_files,
 )
 from hostkeeper.adapters.store import Store

@@ -6,6 +6,9 @@ remove leftovers of an interrupted run, shift the generations, rename the live l
 (`create`) or copy and truncate it (`copytruncate`), run `after_rotate` once, compress
 generations that no process still has open, and delete those beyond `keep`. The
 rotation state is written for a log only after its rotation succeeded.
+
+Kept whole: plan, rename or copytruncate, compress and prune run under one files lock
+and share its descriptors.
 """
 
 from __future__ import annotations
@@ -25,17 +28,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hostkeeper.adapters.commands import run_command
+from hostkeeper.adapters.compress import CompressJob, compress_many, remove_compressed_sources
 from hostkeeper.adapters.daemon_state import read_state
-from hostkeeper.adapters.fs import (
-    TEMP_SUFFIX,
-    CompressJob,
-    UnsafeRoot,
-    compress_many,
-    fsync_directory,
-    open_files,
-    open_root,
-    remove_compressed_sources,
-)
+from hostkeeper.adapters.fs import TEMP_SUFFIX, UnsafeRoot, fsync_directory, open_files, open_root
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.files import (
     FileActionCounts,

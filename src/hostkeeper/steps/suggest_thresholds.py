@@ -13,6 +13,9 @@ Observations: the raw metric samples where a check has a metric twin (disk_free 
 `disk.PATH.used_percent`, memory_available <-> `memory.percent`, load <-> `load.5m`), as
 they are ten-second samples rather than one check result a day; the stored check results
 otherwise; the stored health scores for `health_score` rules.
+
+Kept whole: each kind of check has its own way to turn percentiles into levels, and they
+share the evidence format.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ FOLDER = re.compile(r"[a-z][a-z0-9_]{0,40}")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.(html|json)")
 CONTENT_TYPES = {"html": "text/html; charset=utf-8", "json": "application/json"}
 MAX_BYTES = 32 * 1024 * 1024  # reports are far smaller; this bounds a mistake
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def read_report(report_dir: str | Path, folder: str, name: str) -> tuple[bytes, 
     try:
         folder_fd = open_subdirectory(root_fd, folder, os.fstat(root_fd).st_dev)
         try:
-            fd = os.open(name, _READ_FLAGS, dir_fd=folder_fd)
+            fd = os.open(name, READ_FLAGS, dir_fd=folder_fd)
         finally:
             os.close(folder_fd)
     except OSError:

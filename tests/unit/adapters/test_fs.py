@@ -86,7 +86,7 @@ def test_failed_atomic_write_keeps_the_old_file_and_removes_the_temp(tmp_path: P
 
 
 def test_compressing_a_tiny_file_frees_nothing_and_reports_the_growth(tmp_path: Path) -> None:
-    from hostkeeper.adapters.fs import compress_file
+    from hostkeeper.adapters.compress import compress_file
 
     tiny = tmp_path / "tiny.log"
     tiny.write_bytes(b"x\n")

@@ -13,21 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from hostkeeper.adapters.fs import (
+from hostkeeper.adapters.compress import (
     CompressionError,
     CompressJob,
-    FileEntry,
-    UnsafeRoot,
-    WalkProblems,
     compress_file,
     compress_many,
     compress_to_temp_and_rename,
+    remove_compressed_sources,
+)
+from hostkeeper.adapters.fs import (
+    FileEntry,
+    UnsafeRoot,
+    WalkProblems,
     delete_entry,
     name_matcher,
     open_files,
     open_relative_directory,
     open_root,
-    remove_compressed_sources,
     walk_files,
 )
 

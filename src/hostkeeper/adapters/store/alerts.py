@@ -1,4 +1,8 @@
-"""Persisted alerts, their events, silences and the notification delivery log."""
+"""Persisted alerts, their events, silences and the notification delivery log.
+
+Kept whole: alerts, their events, silences and deliveries are written in the same
+transactions.
+"""
 
 from __future__ import annotations
 

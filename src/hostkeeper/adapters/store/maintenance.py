@@ -2,6 +2,9 @@
 
 SQLite is the embedded default; each operation has the PostgreSQL equivalent where one
 exists, and says so in its result where it does not.
+
+Kept whole: each maintenance operation with its SQLite and PostgreSQL forms side by
+side, so a difference between the two engines shows in one place.
 """
 
 from __future__ import annotations

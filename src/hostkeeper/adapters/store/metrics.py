@@ -5,6 +5,9 @@ cached per store. A batch of samples is one INSERT statement, built by SQLAlchem
 from the `samples` table and executed once with every row (DBAPI executemany). Rollups
 are computed in SQL, 5-minute buckets from raw samples and hourly ones from 5-minute
 rollups, each pass recomputing its newest bucket, which may have been partial.
+
+Kept whole: samples, rollups and baselines share the series ids and the bucketing that
+the contract tests pin on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
