@@ -233,7 +233,7 @@ def test_durations_and_check_states_over_a_period(store: Store) -> None:
     for minutes, state in ((30, CheckState.OK), (20, CheckState.OK), (10, CheckState.CRITICAL)):
         at = NOW - timedelta(minutes=minutes)
         check_store.record_check_run(
-            store, [CheckResult("disk", "disk_free", state, 1.0, "%", None, 0.5, at)]
+            store, [CheckResult("disk", "disk_free", state, 1.0, "%", "", 0.5, at)]
         )
     assert history.check_durations(store, start, end) == [("disk", 3, 0.5)]
     assert history.check_state_counts(store, start, end) == {"disk": {"critical": 1, "ok": 2}}

@@ -130,8 +130,12 @@ def run_step(make_config: Callable[..., Config], store: Store) -> RunStep:
     return run
 
 
-def _item(report: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
-    (found,) = [i for i in report["items"] if i["kind"] == kind and i["name"] == name]
+def _item(report: dict[str, Any] | None, kind: str, name: str) -> dict[str, Any]:
+    assert report is not None, "the step wrote no report"
+    matches: list[dict[str, Any]] = [
+        i for i in report["items"] if i["kind"] == kind and i["name"] == name
+    ]
+    (found,) = matches
     return found
 
 
