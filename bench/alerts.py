@@ -97,6 +97,7 @@ def _delivery(context: Context, count: int) -> list[Result]:
 def _evaluation(context: Context, rules: int) -> list[Result]:
     from sqlalchemy import insert
 
+    from hostkeeper.adapters.store.database import inserted_id
     from hostkeeper.adapters.store.schema import samples, series
     from hostkeeper.alerting.evaluator import _round
     from hostkeeper.alerting.rules import metrics_read
@@ -107,9 +108,9 @@ def _evaluation(context: Context, rules: int) -> list[Result]:
     now = datetime.now(UTC)
     with store.write() as connection:
         for index in range(rules):
-            series_id = connection.execute(
-                insert(series).values(host=store.host, name=f"bench.m{index}")
-            ).inserted_primary_key[0]
+            series_id = inserted_id(
+                connection.execute(insert(series).values(host=store.host, name=f"bench.m{index}"))
+            )
             connection.execute(
                 insert(samples),
                 [

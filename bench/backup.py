@@ -51,13 +51,11 @@ def run(context: Context) -> list[Result]:
     theirs: list[Timing] = []
     for number in range(runs):
         target = base / f"ours{number}"
-        ours.append(
-            time_call(
-                lambda target=target: create_archive(
-                    "bench", [str(sources)], [], target, datetime.now(UTC)
-                )
-            )
-        )
+
+        def create(target: Path = target) -> None:
+            create_archive("bench", [str(sources)], [], target, datetime.now(UTC))
+
+        ours.append(time_call(create))
         if tar:
             out = base / f"theirs{number}.tar.gz"
             theirs.append(time_command([tar, "-czf", str(out), "-C", "/", str(sources)[1:]]))

@@ -20,7 +20,7 @@ SUMMARY = "gzip a 200 MB log: hostkeeper vs gzip -6 and pigz -6"
 LEVEL = 6
 
 
-def _ours(directory: Path, name: str, threads: int) -> float:
+def _ours(directory: Path, name: str, threads: int) -> int:
     fd = open_root(directory)
     try:
         if threads > 1:

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import checks as check_store
+from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.schema import (
     baseline_stats,
     baseline_versions,
@@ -116,9 +117,7 @@ def test_prune_removes_results_and_scores_older_than_the_cutoff(store: Store) ->
 
 def _series_with(store: Store, host: str, name: str, points: list[tuple[float, float]]) -> None:
     with store.write() as connection:
-        series_id = connection.execute(
-            insert(series).values(host=host, name=name)
-        ).inserted_primary_key[0]
+        series_id = inserted_id(connection.execute(insert(series).values(host=host, name=name)))
         connection.execute(
             insert(samples), [{"series_id": series_id, "ts": t, "value": v} for t, v in points]
         )
@@ -145,16 +144,18 @@ def test_active_baseline_is_the_newest_active_versions_statistics(store: Store) 
             (2, "active", 20.0),
             (3, "candidate", 30.0),
         ):
-            version_id = connection.execute(
-                insert(baseline_versions).values(
-                    host=store.host,
-                    version=version,
-                    created_at=NOW,
-                    window_start=NOW - timedelta(days=7),
-                    window_end=NOW,
-                    status=status,
+            version_id = inserted_id(
+                connection.execute(
+                    insert(baseline_versions).values(
+                        host=store.host,
+                        version=version,
+                        created_at=NOW,
+                        window_start=NOW - timedelta(days=7),
+                        window_end=NOW,
+                        status=status,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             connection.execute(
                 insert(baseline_stats).values(
                     version_id=version_id, metric="cpu.percent", n=100, mean=mean, stddev=2.0

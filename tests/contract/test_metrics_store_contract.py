@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def _at(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def _series(metric: str, start: float, count: int, step: float, value) -> list[Sample]:
+def _series(
+    metric: str, start: float, count: int, step: float, value: Callable[[int], float]
+) -> list[Sample]:
     return [Sample(metric, start + i * step, float(value(i))) for i in range(count)]
 
 

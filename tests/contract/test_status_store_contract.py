@@ -12,6 +12,7 @@ from hostkeeper.adapters.store import Store, history
 from hostkeeper.adapters.store import checks as check_store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store import status as status_store
+from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.files import (
     FileActionCounts,
     mark_archive,
@@ -232,7 +233,7 @@ def test_durations_and_check_states_over_a_period(store: Store) -> None:
     for minutes, state in ((30, CheckState.OK), (20, CheckState.OK), (10, CheckState.CRITICAL)):
         at = NOW - timedelta(minutes=minutes)
         check_store.record_check_run(
-            store, [CheckResult("disk", "disk_free", state, 1.0, "%", None, 0.5, at)]
+            store, [CheckResult("disk", "disk_free", state, 1.0, "%", "", 0.5, at)]
         )
     assert history.check_durations(store, start, end) == [("disk", 3, 0.5)]
     assert history.check_state_counts(store, start, end) == {"disk": {"critical": 1, "ok": 2}}
@@ -244,9 +245,9 @@ def test_metric_buckets_floor_each_time_into_its_slot(store: Store) -> None:
     points = [(1000.0, 1.0), (1004.0, 2.0), (1006.0, 3.0), (1009.0, 6.0), (1010.0, 10.0)]
     points += [(1016.0, 20.0), (2000.0, 99.0)]
     with store.write() as connection:
-        series_id = connection.execute(
-            insert(series).values(host=store.host, name="load.5m")
-        ).inserted_primary_key[0]
+        series_id = inserted_id(
+            connection.execute(insert(series).values(host=store.host, name="load.5m"))
+        )
         connection.execute(
             insert(samples), [{"series_id": series_id, "ts": t, "value": v} for t, v in points]
         )

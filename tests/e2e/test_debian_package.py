@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from systemd_harness import SandboxUnavailable, SystemdSandbox, unavailable_reason
+from tests.e2e.systemd_harness import SandboxUnavailable, SystemdSandbox, unavailable_reason
 from tests.peers import missing_peer
 
 pytestmark = pytest.mark.systemd

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from systemd_harness import SandboxUnavailable, SystemdSandbox, unavailable_reason
+from tests.e2e.systemd_harness import SandboxUnavailable, SystemdSandbox, unavailable_reason
 from tests.peers import missing_peer
 
 pytestmark = pytest.mark.systemd
@@ -51,7 +51,10 @@ BOUNDING_SET = sum(1 << bit for bit in (0, 1, 2, 3, 4, 5))
 
 
 def wait_until(
-    probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.2, what: str = "condition"
+    probe: Callable[[], T | None],
+    timeout: float = 15.0,
+    interval: float = 0.2,
+    what: str = "condition",
 ) -> T:
     """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -301,18 +304,16 @@ def test_reload_applies_a_valid_changed_config(service: SystemdSandbox, site: Si
         what="STATUS= to name the added procedure",
     )
     state = wait_until(
-        lambda: (s := site.daemon_state()) and s.get("last_reload_at") and s,
+        lambda: s if (s := site.daemon_state()) and s.get("last_reload_at") else None,
         what="daemon.json to record the reload",
     )
     assert state["last_reload"] == "ok"
-    journal = wait_until(
-        lambda: (
-            (text := service.journal("-u", UNIT, f"_SYSTEMD_INVOCATION_ID={invocation(service)}"))
-            and '"event":"configuration reloaded"' in text
-            and text
-        ),
-        what="the reload in the journal",
-    )
+
+    def reload_logged() -> str | None:
+        text = service.journal("-u", UNIT, f"_SYSTEMD_INVOCATION_ID={invocation(service)}")
+        return text if '"event":"configuration reloaded"' in text else None
+
+    journal = wait_until(reload_logged, what="the reload in the journal")
     reloaded = next(
         json.loads(line)
         for line in journal.splitlines()
@@ -352,7 +353,7 @@ def test_reload_with_an_invalid_config_keeps_the_service_running(
     assert result.returncode != 0, status_of(service)
     assert "Job for hostkeeper.service failed" in result.stderr, result.stderr
     status = wait_until(
-        lambda: (s := status_text(service)).startswith("reload failed") and s,
+        lambda: s if (s := status_text(service)).startswith("reload failed") else None,
         what="STATUS= to report the failed reload",
     )
     assert where in status
@@ -366,7 +367,7 @@ def test_reload_with_an_invalid_config_keeps_the_service_running(
     assert any(message.startswith(where) for message in messages), shown
 
     errors = wait_until(
-        lambda: (text := service.journal("-u", UNIT, "-p", "err")) and bad_value in text and text,
+        lambda: text if bad_value in (text := service.journal("-u", UNIT, "-p", "err")) else None,
         what="the error in the journal at priority err",
     )
     error_lines = [entry for entry in errors.splitlines() if bad_value in entry]
@@ -402,20 +403,26 @@ def test_watchdog_restarts_a_hung_daemon(service: SystemdSandbox) -> None:
     timeouts = service.journal("-u", UNIT).count("Watchdog timeout")
     service.run("kill", "-STOP", before["MainPID"], check=True)
 
+    gone = ("0", before["MainPID"])
+
+    def restarted() -> dict[str, str] | None:
+        props = service.show(UNIT, "MainPID", "NRestarts", "ActiveState")
+        replaced = props.get("ActiveState") == "active" and props["MainPID"] not in gone
+        return props if replaced else None
+
     after = wait_until(
-        lambda: (
-            (props := service.show(UNIT, "MainPID", "NRestarts", "ActiveState"))
-            and props["ActiveState"] == "active"
-            and props["MainPID"] not in ("0", before["MainPID"])
-            and props
-        ),
+        restarted,
         timeout=15,
         what="systemd to restart the hung daemon",
     )
 
     assert int(after["NRestarts"]) > int(before["NRestarts"])
     journal = wait_until(
-        lambda: (text := service.journal("-u", UNIT)).count("Watchdog timeout") > timeouts and text,
+        lambda: (
+            text
+            if (text := service.journal("-u", UNIT)).count("Watchdog timeout") > timeouts
+            else None
+        ),
         what="systemd to log the watchdog timeout",
     )
     assert f"Watchdog timeout (limit {WATCHDOG_SECONDS}s)" in journal
@@ -514,7 +521,7 @@ def test_logrotate_postrotate_reloads_the_service(service: SystemdSandbox, site:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (site.log_dir / "hostkeeper.log.1").read_text(encoding="utf-8") == "a line to rotate\n"
     state = wait_until(
-        lambda: (s := site.daemon_state()) and s.get("last_reload_at") and s,
+        lambda: s if (s := site.daemon_state()) and s.get("last_reload_at") else None,
         what="the postrotate script to reload hostkeeper",
     )
     assert state["last_reload"] == "ok"

@@ -44,8 +44,7 @@ class Receiver:
     @property
     def url(self) -> str:
         assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.server.server_port}"  # where start() binds it
 
     def bodies(self) -> list[Any]:
         return [request.body for request in self.requests]
@@ -218,7 +217,10 @@ T = TypeVar("T")
 
 
 def wait_until(
-    probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.1, what: str = "condition"
+    probe: Callable[[], T | None],
+    timeout: float = 15.0,
+    interval: float = 0.1,
+    what: str = "condition",
 ) -> T:
     """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

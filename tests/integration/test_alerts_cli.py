@@ -37,7 +37,7 @@ def alerting(url: str, rules: list[dict[str, Any]] | None = None) -> dict[str, A
     }
 
 
-PROCEDURES = {
+PROCEDURES: dict[str, dict[str, object]] = {
     "watch": {"schedule": {"every": "1h"}, "steps": ["evaluate_alerts"]},
     "weekly": {
         "schedule": {"every": "1h"},
@@ -165,7 +165,7 @@ def test_report_step_writes_the_weekly_file_and_alert_test_runs_after(
 
 
 def test_alert_test_step_fails_when_delivery_fails(cli: Cli, config_file: ConfigFile) -> None:
-    weekly = {**PROCEDURES["weekly"], "steps": [{"run": ["true"]}]}
+    weekly: dict[str, object] = {**PROCEDURES["weekly"], "steps": [{"run": ["true"]}]}
     procedures = {**PROCEDURES, "weekly": weekly}
     with http_receiver(then=400) as receiver:
         path = config_file(procedures, alerts=alerting(receiver.url))

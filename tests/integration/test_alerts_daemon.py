@@ -18,6 +18,7 @@ from alerting_peers import Receiver, http_receiver, wait_until
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import alerts as alert_store
+from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.schema import health_scores, samples, series
 from hostkeeper.config import load_config
 from hostkeeper.services.store_setup import prepare_store
@@ -104,9 +105,9 @@ def test_firing_alert_survives_a_crash_without_a_second_notification(
         # A metric inserted now makes `probe` fire in the new daemon's evaluation: once
         # its notification arrives, the restarted daemon has evaluated `always` too.
         with store.write() as connection:
-            series_id = connection.execute(
-                insert(series).values(host=store.host, name="probe.value")
-            ).inserted_primary_key[0]
+            series_id = inserted_id(
+                connection.execute(insert(series).values(host=store.host, name="probe.value"))
+            )
             connection.execute(
                 insert(samples).values(
                     series_id=series_id, ts=datetime.now(UTC).timestamp(), value=1.0

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import Message as Mail
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from structlog.testing import capture_logs
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import alerts as alert_store
+from hostkeeper.adapters.store.alerts import NotificationRow
 from hostkeeper.alerting.messages import alert_message, maintenance_message
 from hostkeeper.channels import deliver
 from hostkeeper.channels.base import DeliveryError, Message
@@ -56,6 +58,19 @@ def firing_record(rule: str = "disk_low", alert_id: int | None = None) -> AlertR
 def message(kind: str = "firing", **changes: Any) -> Message:
     base = alert_message(firing_record(), kind, "web-1", NOW)
     return Message(**{**base.__dict__, **changes})
+
+
+def submitted(worker: DeliveryWorker, channel: str, note: Message) -> int:
+    """Queue `note` on `channel`; the channels here want every message, so it gets an id."""
+    notification_id = worker.submit(channel, note)
+    assert notification_id is not None
+    return notification_id
+
+
+def body_of(mail: Mail) -> str:
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes), payload  # a single-part text mail
+    return payload.decode()
 
 
 def webhook(url: str, name: str = "hook") -> WebhookChannel:
@@ -110,7 +125,7 @@ def test_email_channel_delivers_the_mail_to_a_real_smtp_server() -> None:
     )
     assert mail["X-Hostkeeper-Rule"] == "disk_low"
     assert mail["X-Hostkeeper-Test"] is None
-    body = mail.get_payload(decode=True).decode()
+    body = body_of(mail)
     assert "check root_disk is critical: 3.5% free" in body
 
 
@@ -120,7 +135,7 @@ def test_email_test_notification_is_marked_as_a_test() -> None:
     mail = mailbox.messages[0]
     assert mail["X-Hostkeeper-Test"] == "yes"
     assert mail["Subject"].startswith("[hostkeeper] TEST ")
-    assert "test notification" in mail.get_payload(decode=True).decode()
+    assert "test notification" in body_of(mail)
 
 
 def test_email_login_reads_the_password_file(tmp_path: Path) -> None:
@@ -212,14 +227,12 @@ def test_failed_attempt_waits_for_its_retry_on_the_worker_thread(
     worker = worker_for(webhook("http://127.0.0.1:9/"), backoff=Backoff(first=30, attempts=3))
     notification_id = worker.submit("hook", message())
     assert notification_id is not None
-    row = wait_until(
-        lambda: (
-            (r := alert_store.get_notification(store, notification_id)).attempts
-            and r.state != "sending"
-            and r
-        ),
-        what="the first attempt to end",
-    )
+
+    def attempt_ended() -> NotificationRow | None:
+        row = alert_store.get_notification(store, notification_id)
+        return row if row.attempts and row.state != "sending" else None
+
+    row = wait_until(attempt_ended, what="the first attempt to end")
     assert row.state == "queued"  # waiting 30 s for its retry, on the worker's thread
     assert "transient" in (row.last_error or "")
 
@@ -263,7 +276,7 @@ def test_two_workers_never_deliver_one_notification_twice(store: Store, worker_f
 def test_channel_removed_before_delivery_fails_permanently(store: Store) -> None:
     worker = DeliveryWorker(store, lambda: {}, FAST, threads=1).start()
     try:
-        notification_id = worker.submit("gone", message())
+        notification_id = submitted(worker, "gone", message())
         assert worker.drain(10)
     finally:
         worker.stop()
@@ -463,19 +476,17 @@ def test_a_dripping_webhook_is_cut_off_at_its_timeout_and_retried(
         worker = worker_for(channel, backoff=Backoff(first=600, attempts=2))
         started = time.monotonic()
         notification_id = worker.submit("hook", message())
-        row = wait_until(
-            lambda: (
-                (r := alert_store.get_notification(store, notification_id)).last_error
-                and r.state == "queued"
-                and r
-            ),
-            timeout=drip_total,
-            what="the first attempt to end",
-        )
+
+        def attempt_ended() -> NotificationRow | None:
+            row = alert_store.get_notification(store, notification_id)
+            return row if row.last_error and row.state == "queued" else None
+
+        row = wait_until(attempt_ended, timeout=drip_total, what="the first attempt to end")
         elapsed = time.monotonic() - started
     assert elapsed < drip_total / 4, elapsed  # well under the drip, whatever the machine
     assert peer.bytes_sent < len(answer)
     assert row.attempts == 1
+    assert row.last_error is not None
     assert row.last_error.startswith("transient:") and "within 3s" in row.last_error
 
 
@@ -514,7 +525,7 @@ def test_one_hung_channel_does_not_delay_the_others(store: Store, tmp_path: Path
         }
         worker = DeliveryWorker(store, lambda: channels, FAST).start()  # default threads
         try:
-            ids = {name: worker.submit(name, message()) for name in channels}
+            ids = {name: submitted(worker, name, message()) for name in channels}
             wait_until(
                 lambda: alert_store.get_notification(store, ids["journal"]).state == "sent",
                 timeout=15,
@@ -535,10 +546,10 @@ def test_a_full_channel_queue_drops_counts_and_reports_the_overflow(
 
     hook = webhook("http://127.0.0.1:9/")
     worker = DeliveryWorker(store, lambda: {"hook": hook}, FAST, max_queued=3)  # not started
-    ids = [worker.submit("hook", message()) for _ in range(5)]
-    states = [alert_store.get_notification(store, i).state for i in ids if i is not None]
+    ids = [submitted(worker, "hook", message()) for _ in range(5)]
+    states = [alert_store.get_notification(store, i).state for i in ids]
     assert states == ["queued"] * 3 + ["dropped"] * 2
-    dropped = alert_store.get_notification(store, ids[-1])  # type: ignore[arg-type]
+    dropped = alert_store.get_notification(store, ids[-1])
     assert "3 notifications already wait for channel 'hook'" in (dropped.last_error or "")
     assert worker.dropped == {"hook": 2}
     status = build_status(store, Config(), now=datetime.now(UTC), next_runs={})

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.conftest import Cli
 
 DAY = 86400
 
@@ -51,7 +52,7 @@ def layout(tmp_path: Path, config_data: Any) -> dict[str, Path]:
     return {"logs": logs, "app": app, "etc": etc, "config": config_path, "root": tmp_path}
 
 
-def run(cli: Any, layout: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
+def run(cli: Cli, layout: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
     return cli("--config", str(layout["config"]), *args)
 
 

@@ -13,11 +13,17 @@ import pytest
 import yaml
 from tests.peers import missing_peer
 
-LOGROTATE = shutil.which("logrotate") or next(
-    (p for p in ("/usr/sbin/logrotate", "/sbin/logrotate") if Path(p).is_file()), None
-)
-if LOGROTATE is None:
-    missing_peer("logrotate is not installed (Debian package `logrotate`)", module_level=True)
+
+def _find_logrotate() -> str:
+    found = shutil.which("logrotate") or next(
+        (p for p in ("/usr/sbin/logrotate", "/sbin/logrotate") if Path(p).is_file()), None
+    )
+    if found is None:
+        missing_peer("logrotate is not installed (Debian package `logrotate`)", module_level=True)
+    return found
+
+
+LOGROTATE = _find_logrotate()
 
 
 def contents(directory: Path) -> dict[str, bytes]:

@@ -52,8 +52,8 @@ def _status(cli: Cli, config: Path) -> tuple[str, dict[str, Any]]:
 
 def _backups_line(cli: Cli, config: Path) -> dict[str, str]:
     done = cli("--config", str(config), "--json", "validate-system", "--alert-timeout", "1")
-    items = {item["item"]: item for item in json.loads(done.stdout)["items"]}
-    return items["backups"]
+    items: list[dict[str, str]] = json.loads(done.stdout)["items"]
+    return {item["item"]: item for item in items}["backups"]
 
 
 def test_a_restore_test_that_cannot_run_is_failed_in_every_reader(

@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 import yaml
+from notify_socket import NotifySocket
 
-from conftest import DaemonFactory, NotifySocket, Site, wait_until
+from conftest import DaemonFactory, Site, wait_until
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.config.loader import load_config
 from hostkeeper.core.runs import RunStatus, Trigger

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +39,16 @@ def archive(etc: Path, backups: Path, when: datetime = NOW) -> Path:
     return create_archive("config", [str(etc)], [], backups / "config", when).path
 
 
+def recording(reloads: list[str], answer: str) -> Callable[[], str]:
+    """A reload that notes each call in `reloads` and answers `answer`."""
+
+    def reload() -> str:
+        reloads.append("x")
+        return answer
+
+    return reload
+
+
 def _copies(state: Path) -> list[Path]:
     return sorted(p for p in (state / "rollback").rglob("*") if p.is_file())
 
@@ -57,7 +68,7 @@ def test_rollback_replaces_only_what_differs_and_keeps_private_copies(
     target = target_from_file(etc / "hostkeeper.yaml")
     assert target.backup_dir == backups  # read leniently from the invalid file
     reloads: list[str] = []
-    outcome = rollback(target, now=NOW, reload=lambda: reloads.append("x") or "reloaded")
+    outcome = rollback(target, now=NOW, reload=recording(reloads, "reloaded"))
     assert outcome.ok and outcome.valid and not outcome.undone, outcome.errors
     assert (etc / "hostkeeper.yaml").read_text() == good_config
     assert (etc / "secret.conf").read_text() == "password = old\n"
@@ -126,7 +137,7 @@ def test_when_nothing_differs_nothing_is_written_copied_or_reloaded(
     before = {p.name: os.stat(p) for p in etc.iterdir()}
     reloads: list[str] = []
     outcome = rollback(
-        target_from_file(etc / "hostkeeper.yaml"), now=NOW, reload=lambda: reloads.append("x") or ""
+        target_from_file(etc / "hostkeeper.yaml"), now=NOW, reload=recording(reloads, "")
     )
     assert outcome.ok and not outcome.changed
     assert {item.action for item in outcome.files} == {"unchanged"}
@@ -149,7 +160,7 @@ def test_an_archive_with_an_invalid_config_is_undone(setup: tuple[Path, Path]) -
     os.chmod(etc / "hostkeeper.yaml", 0o600)
     reloads: list[str] = []
     outcome = rollback(
-        target_from_file(etc / "hostkeeper.yaml"), now=NOW, reload=lambda: reloads.append("x") or ""
+        target_from_file(etc / "hostkeeper.yaml"), now=NOW, reload=recording(reloads, "")
     )
     assert not outcome.ok and outcome.undone
     assert any("unknown_section" in error for error in outcome.errors)

@@ -12,6 +12,7 @@ import tarfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,11 @@ from hostkeeper.adapters.archive import (
 
 NOW = datetime(2024, 6, 30, 12, 0, 5, tzinfo=UTC)
 
+# A hostile archive's contents: `build(tar, add_file)` adds members, through `add_file`
+# the regular files the manifest should list.
+AddFile = Callable[[tarfile.TarFile, str, bytes], None]
+Build = Callable[[tarfile.TarFile, AddFile], None]
+
 
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
@@ -42,7 +48,7 @@ def sources(tmp_path: Path) -> Path:
     return root
 
 
-def make(sources: Path, backups: Path, exclude: list[str] | None = None):  # type: ignore[no-untyped-def]
+def make(sources: Path, backups: Path, exclude: list[str] | None = None) -> ArchiveResult:
     return create_archive("config", [str(sources)], exclude or [], backups / "config", NOW)
 
 
@@ -51,11 +57,12 @@ def members(path: Path) -> dict[str, tarfile.TarInfo]:
         return {member.name: member for member in tar.getmembers()}
 
 
-def manifest_of(path: Path) -> dict:  # type: ignore[type-arg]
+def manifest_of(path: Path) -> dict[str, Any]:
     with tarfile.open(path, "r:gz") as tar:
         handle = tar.extractfile(MANIFEST)
         assert handle is not None
-        return json.loads(handle.read())
+        manifest: dict[str, Any] = json.loads(handle.read())
+        return manifest
 
 
 def test_archive_name_manifest_and_sidecar(sources: Path, tmp_path: Path) -> None:
@@ -227,7 +234,7 @@ def test_restore_needs_a_fresh_directory(sources: Path, tmp_path: Path) -> None:
     assert restore_archive(result.path, tmp_path / "empty").ok
 
 
-def hostile_archive(path: Path, build) -> Path:  # type: ignore[no-untyped-def]
+def hostile_archive(path: Path, build: Build) -> Path:
     """A tar.gz built by `build(tar)`, with a manifest of its regular files and a correct
     sidecar, so only the member allowlist can stop it."""
     files: list[dict[str, object]] = []
@@ -253,8 +260,8 @@ def hostile_archive(path: Path, build) -> Path:  # type: ignore[no-untyped-def]
     return path
 
 
-def symlink_then_write_through(outside: Path):  # type: ignore[no-untyped-def]
-    def build(tar: tarfile.TarFile, add_file) -> None:  # type: ignore[no-untyped-def]
+def symlink_then_write_through(outside: Path) -> Build:
+    def build(tar: tarfile.TarFile, add_file: AddFile) -> None:
         link = tarfile.TarInfo("escape")
         link.type = tarfile.SYMTYPE
         link.linkname = str(outside)
@@ -264,19 +271,19 @@ def symlink_then_write_through(outside: Path):  # type: ignore[no-untyped-def]
     return build
 
 
-def dot_dot(outside: Path):  # type: ignore[no-untyped-def]
+def dot_dot(outside: Path) -> Build:
     depth = len(outside.parts) + 3
     return lambda tar, add_file: add_file(
         tar, "../" * depth + str(outside).lstrip("/") + "/planted", b"owned\n"
     )
 
 
-def absolute(outside: Path):  # type: ignore[no-untyped-def]
+def absolute(outside: Path) -> Build:
     return lambda tar, add_file: add_file(tar, str(outside / "planted"), b"owned\n")
 
 
-def hard_link(outside: Path):  # type: ignore[no-untyped-def]
-    def build(tar: tarfile.TarFile, add_file) -> None:  # type: ignore[no-untyped-def]
+def hard_link(outside: Path) -> Build:
+    def build(tar: tarfile.TarFile, add_file: AddFile) -> None:
         link = tarfile.TarInfo("hard")
         link.type = tarfile.LNKTYPE
         link.linkname = str(outside / "precious")
@@ -285,8 +292,8 @@ def hard_link(outside: Path):  # type: ignore[no-untyped-def]
     return build
 
 
-def device(outside: Path):  # type: ignore[no-untyped-def]
-    def build(tar: tarfile.TarFile, add_file) -> None:  # type: ignore[no-untyped-def]
+def device(outside: Path) -> Build:
+    def build(tar: tarfile.TarFile, add_file: AddFile) -> None:
         node = tarfile.TarInfo("null")
         node.type = tarfile.CHRTYPE
         node.devmajor, node.devminor = 1, 3
@@ -300,7 +307,7 @@ def device(outside: Path):  # type: ignore[no-untyped-def]
 )
 def test_a_hostile_archive_restores_nothing_outside_the_target(
     tmp_path: Path,
-    attack,  # type: ignore[no-untyped-def]
+    attack: Callable[[Path], Build],
     data_filter: str,
 ) -> None:
     outside = tmp_path / "outside"
@@ -363,7 +370,7 @@ def test_an_archive_with_a_member_twice_fails_verification_and_restores_nothing(
 ) -> None:
     # The manifest lists the second copy (what a restore would leave), so only the
     # duplicate itself can fail it.
-    def build(tar: tarfile.TarFile, add_file) -> None:  # type: ignore[no-untyped-def]
+    def build(tar: tarfile.TarFile, add_file: AddFile) -> None:
         add_file(tar, "etc/app.yaml", b"first\n")
         add_file(tar, second, b"second\n")
 

@@ -69,7 +69,7 @@ def test_every_directory_is_visited_once_with_its_matching_files(tree: Path, wor
 def test_several_workers_really_run_directories_at_the_same_time(tree: Path) -> None:
     threads: set[str] = set()
     both_inside = threading.Barrier(2, timeout=10)
-    met = []
+    met: list[str] = []
 
     def work(dir_fd: int, relpath: str, candidates: list[Candidate[str]]) -> None:
         threads.add(threading.current_thread().name)

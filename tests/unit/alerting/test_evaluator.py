@@ -12,6 +12,7 @@ from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store import alerts as alert_store
+from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.schema import (
     baseline_stats,
     baseline_versions,
@@ -76,9 +77,7 @@ def add_sample(store: Store, name: str, value: float, at: datetime) -> None:
         series_id = (
             found.id
             if found
-            else connection.execute(
-                insert(series).values(host=store.host, name=name)
-            ).inserted_primary_key[0]
+            else inserted_id(connection.execute(insert(series).values(host=store.host, name=name)))
         )
         connection.execute(
             insert(samples).values(series_id=series_id, ts=at.timestamp(), value=value)
@@ -239,16 +238,18 @@ def test_baseline_rule_uses_the_active_baseline(
     outbox = Outbox(store, config)
     with store.write() as connection:
         for version, status, mean in ((1, "superseded", 80.0), (2, "active", 20.0)):
-            version_id = connection.execute(
-                insert(baseline_versions).values(
-                    host=store.host,
-                    version=version,
-                    created_at=minutes(0),
-                    window_start=minutes(-100),
-                    window_end=minutes(0),
-                    status=status,
+            version_id = inserted_id(
+                connection.execute(
+                    insert(baseline_versions).values(
+                        host=store.host,
+                        version=version,
+                        created_at=minutes(0),
+                        window_start=minutes(-100),
+                        window_end=minutes(0),
+                        status=status,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             connection.execute(
                 insert(baseline_stats).values(
                     version_id=version_id, metric="cpu.percent", n=5000, mean=mean, stddev=5.0

@@ -10,6 +10,7 @@ import pytest
 
 from hostkeeper.checks import measure
 from hostkeeper.checks.certificate import days_left_measurement
+from hostkeeper.config.checks import CertificateCheck
 from hostkeeper.core.health import CheckState
 
 from .peers import make_check
@@ -62,8 +63,10 @@ def expired(directory: Path) -> Path:
     return cert
 
 
-def _certificate(path: Path, warning: str = "30d", critical: str = "7d") -> object:
-    return make_check(type="certificate", path=str(path), warning=warning, critical=critical)
+def _certificate(path: Path, warning: str = "30d", critical: str = "7d") -> CertificateCheck:
+    check = make_check(type="certificate", path=str(path), warning=warning, critical=critical)
+    assert isinstance(check, CertificateCheck)
+    return check
 
 
 def test_a_certificate_with_time_left_is_ok_and_its_value_is_days_left(tmp_path: Path) -> None:

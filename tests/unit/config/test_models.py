@@ -45,12 +45,16 @@ def reference(reference_config_path: Path) -> Config:
     return load_config(reference_config_path).config
 
 
-def _fires(procedure: Procedure, after: datetime, count: int, timezone: str = "UTC") -> list:
+def _fires(
+    procedure: Procedure, after: datetime, count: int, timezone: str = "UTC"
+) -> list[datetime]:
     trigger = build_trigger(procedure.schedule.trigger_spec(), timezone)
-    times = []
+    times: list[datetime] = []
     for _ in range(count):
-        after = next_fire_time(trigger, after)
-        times.append(after)
+        following = next_fire_time(trigger, after)
+        assert following is not None, f"{procedure.schedule} stops firing after {after}"
+        times.append(following)
+        after = following
     return times
 
 

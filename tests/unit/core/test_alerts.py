@@ -66,7 +66,8 @@ class Timeline:
     def sent(self) -> list[tuple[float, str]]:
         return [((at - T0).total_seconds() / 60, kind.value) for at, kind in self.notifications]
 
-    @property
+    # A method, not a property: a type checker narrows a property after one assert and
+    # would not see that `at` and `run` change it.
     def state(self) -> AlertState | None:
         return self.alert.state if self.alert else None
 
@@ -84,10 +85,10 @@ def test_no_alert_while_the_condition_is_clear() -> None:
 def test_condition_is_pending_until_it_has_held_for_the_for_duration() -> None:
     timeline = Timeline(rule(for_=5))
     timeline.run(0, 4, HOLDS)
-    assert timeline.state is AlertState.PENDING
+    assert timeline.state() is AlertState.PENDING
     assert timeline.notifications == []
     timeline.at(5, HOLDS)
-    assert timeline.state is AlertState.FIRING
+    assert timeline.state() is AlertState.FIRING
     assert timeline.alert is not None and timeline.alert.fired_at == T0 + minutes(5)
     assert timeline.sent() == [(5, "firing")]
 
@@ -109,11 +110,11 @@ def test_pending_alert_that_clears_is_cancelled_and_never_notified() -> None:
     timeline = Timeline(rule(for_=5))
     timeline.run(0, 3, HOLDS)
     timeline.at(4, CLEAR)
-    assert timeline.state is AlertState.CANCELLED
+    assert timeline.state() is AlertState.CANCELLED
     assert timeline.notifications == []
     # The next time it holds, a new alert starts its own `for` from scratch.
     timeline.at(6, HOLDS)
-    assert timeline.state is AlertState.PENDING
+    assert timeline.state() is AlertState.PENDING
     assert timeline.alert is not None and timeline.alert.pending_since == T0 + minutes(6)
     assert timeline.alert.id is None  # a new row, not the cancelled one
 
@@ -122,7 +123,7 @@ def test_firing_alert_resolves_when_the_condition_clears_without_clear_for() -> 
     timeline = Timeline(rule(for_=0))
     timeline.run(0, 10, HOLDS)
     timeline.at(11, CLEAR)
-    assert timeline.state is AlertState.RESOLVED
+    assert timeline.state() is AlertState.RESOLVED
     assert timeline.alert is not None and timeline.alert.resolved_at == T0 + minutes(11)
     assert timeline.sent() == [(0, "firing"), (11, "resolved")]
 
@@ -179,7 +180,7 @@ def test_clear_for_keeps_a_flapping_alert_firing_with_one_notification() -> None
     timeline = Timeline(rule(for_=0, clear_for=5))
     for minute in range(60):
         timeline.at(minute, HOLDS if minute % 2 == 0 else CLEAR)
-    assert timeline.state is AlertState.FIRING
+    assert timeline.state() is AlertState.FIRING
     assert timeline.sent() == [(0, "firing")]
 
 
@@ -187,10 +188,10 @@ def test_clear_for_resolves_only_after_the_condition_stayed_clear_that_long() ->
     timeline = Timeline(rule(for_=0, clear_for=5))
     timeline.run(0, 10, HOLDS)
     timeline.run(11, 15, CLEAR)
-    assert timeline.state is AlertState.FIRING
+    assert timeline.state() is AlertState.FIRING
     assert timeline.alert is not None and timeline.alert.clear_since == T0 + minutes(11)
     timeline.at(16, CLEAR)
-    assert timeline.state is AlertState.RESOLVED
+    assert timeline.state() is AlertState.RESOLVED
     assert timeline.sent() == [(0, "firing"), (16, "resolved")]
 
 
@@ -201,9 +202,9 @@ def test_condition_returning_during_clear_for_restarts_the_clear_period() -> Non
     timeline.at(15, HOLDS)
     assert timeline.alert is not None and timeline.alert.clear_since is None
     timeline.run(16, 20, CLEAR)
-    assert timeline.state is AlertState.FIRING
+    assert timeline.state() is AlertState.FIRING
     timeline.at(21, CLEAR)
-    assert timeline.state is AlertState.RESOLVED
+    assert timeline.state() is AlertState.RESOLVED
     assert timeline.alert is not None and timeline.alert.resolved_at == T0 + minutes(21)
 
 
@@ -211,22 +212,22 @@ def test_no_data_neither_advances_nor_resets_a_pending_alert() -> None:
     timeline = Timeline(rule(for_=5))
     timeline.at(0, HOLDS)
     timeline.run(1, 3, NO_DATA)
-    assert timeline.state is AlertState.PENDING
+    assert timeline.state() is AlertState.PENDING
     assert timeline.alert is not None and timeline.alert.pending_since == T0
     timeline.at(5, HOLDS)
-    assert timeline.state is AlertState.FIRING
+    assert timeline.state() is AlertState.FIRING
 
 
 def test_no_data_does_not_resolve_a_firing_alert_nor_interrupt_clear_for() -> None:
     timeline = Timeline(rule(for_=0, clear_for=5))
     timeline.at(0, HOLDS)
     timeline.run(1, 30, NO_DATA)
-    assert timeline.state is AlertState.FIRING
+    assert timeline.state() is AlertState.FIRING
     timeline.at(31, CLEAR)
     timeline.run(32, 34, NO_DATA)
     assert timeline.alert is not None and timeline.alert.clear_since == T0 + minutes(31)
     timeline.at(36, CLEAR)
-    assert timeline.state is AlertState.RESOLVED
+    assert timeline.state() is AlertState.RESOLVED
 
 
 def test_no_data_starts_no_alert() -> None:
@@ -249,9 +250,9 @@ def test_restart_mid_for_keeps_the_pending_timer() -> None:
     # The daemon stops at minute 6 and starts again at minute 9: a new timeline, same record.
     after = Timeline(rule(for_=10), alert=persisted(before.alert))
     after.at(9, HOLDS)
-    assert after.state is AlertState.PENDING
+    assert after.state() is AlertState.PENDING
     after.at(10, HOLDS)
-    assert after.state is AlertState.FIRING
+    assert after.state() is AlertState.FIRING
     assert after.sent() == [(10, "firing")]
 
 
@@ -260,7 +261,7 @@ def test_restart_after_for_elapsed_fires_on_the_first_evaluation() -> None:
     before.at(0, HOLDS)
     after = Timeline(rule(for_=10), alert=persisted(before.alert))
     after.at(30, HOLDS)
-    assert after.state is AlertState.FIRING
+    assert after.state() is AlertState.FIRING
     assert after.alert is not None and after.alert.pending_since == T0
 
 
@@ -280,7 +281,7 @@ def test_restart_during_clear_for_keeps_counting_the_clear_period() -> None:
     before.run(4, 6, CLEAR)
     after = Timeline(rule(for_=0, clear_for=5), alert=persisted(before.alert))
     after.at(9, CLEAR)
-    assert after.state is AlertState.RESOLVED
+    assert after.state() is AlertState.RESOLVED
     assert after.sent() == [(9, "resolved")]
 
 
@@ -289,7 +290,7 @@ def test_restart_with_the_condition_gone_cancels_a_pending_alert() -> None:
     before.run(0, 4, HOLDS)
     after = Timeline(rule(for_=10), alert=persisted(before.alert))
     after.at(8, CLEAR)
-    assert after.state is AlertState.CANCELLED
+    assert after.state() is AlertState.CANCELLED
     assert after.notifications == []
 
 
@@ -369,7 +370,7 @@ def silence(start: float, end: float, lifted: float | None = None) -> Silence:
 def test_silence_suppresses_the_firing_notification_but_not_the_state() -> None:
     timeline = Timeline(rule(for_=0), silences=[silence(0, 60)])
     timeline.run(0, 30, HOLDS)
-    assert timeline.state is AlertState.FIRING
+    assert timeline.state() is AlertState.FIRING
     assert timeline.notifications == []
     assert (T0, EventKind.SUPPRESSED) in timeline.events
 
@@ -378,7 +379,7 @@ def test_alert_that_fires_and_resolves_inside_a_silence_sends_nothing() -> None:
     timeline = Timeline(rule(for_=0), silences=[silence(0, 60)])
     timeline.run(0, 10, HOLDS)
     timeline.at(11, CLEAR)
-    assert timeline.state is AlertState.RESOLVED
+    assert timeline.state() is AlertState.RESOLVED
     assert timeline.notifications == []
 
 

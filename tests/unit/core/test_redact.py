@@ -16,7 +16,7 @@ from hostkeeper.core.redact import (
 )
 
 # (url, secrets that must be gone, text that must stay)
-URLS = (
+URLS: tuple[tuple[str, list[str], str], ...] = (
     ("http://user:pass@hooks.example.org/hook", ["user", "pass"], "hooks.example.org/hook"),
     ("https://tok3n@github.com/org/repo.git", ["tok3n"], "github.com/org/repo.git"),
     ("http://h/hook?token=abc123&team=ops", ["abc123", "ops"], "token=***&team=***"),

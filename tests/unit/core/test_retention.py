@@ -3,7 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hostkeeper.core.retention import ArchiveStamp, beyond_newest, plan_retention
+from hostkeeper.core.retention import (
+    ArchiveStamp,
+    RetentionDecision,
+    beyond_newest,
+    plan_retention,
+)
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 
@@ -17,7 +22,7 @@ def daily_archives(days: int, per_day: int = 1) -> list[ArchiveStamp]:
     return stamps
 
 
-def kept(decisions: list) -> list[str]:
+def kept(decisions: list[RetentionDecision]) -> list[str]:
     return [d.name for d in decisions if d.keep]
 
 

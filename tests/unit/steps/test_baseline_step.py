@@ -131,7 +131,7 @@ def test_drift_rejects_the_candidate_and_keeps_the_active_version(
     assert "v1 stays active" in (validate.error or "")
     assert _statuses(store) == {1: BaselineStatus.ACTIVE, 2: BaselineStatus.REJECTED}
     assert baseline_store.active_baseline(store)["cpu.percent"].mean == pytest.approx(20.0, abs=1)
-    drift = validate.details["metrics"][0]  # type: ignore[index]
+    drift = validate.details["metrics"][0]
     assert drift["metric"] == "cpu.percent"
     assert drift["drift_percent"] > 25
 

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import checks as check_store
 from hostkeeper.adapters.store import runs as run_store
+from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.schema import samples, series
 from hostkeeper.config import Config
 from hostkeeper.core.health import CheckResult, CheckState
@@ -68,9 +69,9 @@ def load_per_cpu(minute: int) -> float:
 
 def _add_series(store: Store, name: str, points: list[tuple[float, float]]) -> None:
     with store.write() as connection:
-        series_id = connection.execute(
-            insert(series).values(host=store.host, name=name)
-        ).inserted_primary_key[0]
+        series_id = inserted_id(
+            connection.execute(insert(series).values(host=store.host, name=name))
+        )
         connection.execute(
             insert(samples), [{"series_id": series_id, "ts": t, "value": v} for t, v in points]
         )
@@ -129,8 +130,12 @@ def run_step(make_config: Callable[..., Config], store: Store) -> RunStep:
     return run
 
 
-def _item(report: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
-    (found,) = [i for i in report["items"] if i["kind"] == kind and i["name"] == name]
+def _item(report: dict[str, Any] | None, kind: str, name: str) -> dict[str, Any]:
+    assert report is not None, "the step wrote no report"
+    matches: list[dict[str, Any]] = [
+        i for i in report["items"] if i["kind"] == kind and i["name"] == name
+    ]
+    (found,) = matches
     return found
 
 

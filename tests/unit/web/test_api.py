@@ -11,6 +11,7 @@ from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import status as status_store
+from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.schema import notifications, runs, step_results
 from hostkeeper.config import Config
 from hostkeeper.services.status import build_status, procedure_statuses
@@ -24,18 +25,20 @@ def _insert_old_run(store: Store) -> list[str]:
     """A failed run as an older version stored it, secrets and all; returns its argv."""
     argv = ["/usr/bin/sync", "--password=hunter2-pw", "--token", "t0ken-value"]
     with store.write() as connection:
-        run_id = connection.execute(
-            insert(runs).values(
-                host=store.host,
-                procedure="p",
-                trigger="manual",
-                status="failed",
-                started_at=NOW,
-                finished_at=NOW + timedelta(seconds=1),
-                error="run: /usr/bin/sync: POST https://u:p4ss@h/x failed",
-                dry_run=False,
+        run_id = inserted_id(
+            connection.execute(
+                insert(runs).values(
+                    host=store.host,
+                    procedure="p",
+                    trigger="manual",
+                    status="failed",
+                    started_at=NOW,
+                    finished_at=NOW + timedelta(seconds=1),
+                    error="run: /usr/bin/sync: POST https://u:p4ss@h/x failed",
+                    dry_run=False,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         connection.execute(
             insert(step_results).values(
                 run_id=run_id,

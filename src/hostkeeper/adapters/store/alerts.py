@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.database import Store, inserted_id
 from hostkeeper.adapters.store.schema import alert_events, alerts, notifications, silences
 from hostkeeper.core import alerts as machine
 from hostkeeper.core.alerts import AlertEvent, AlertRecord, AlertState, Evaluation, Silence
@@ -66,12 +66,6 @@ def _values(record: AlertRecord) -> dict[str, Any]:
     }
 
 
-def _new_id(result: CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    assert key is not None  # an INSERT of one row always has one
-    return int(key[0])
-
-
 def active_alerts(store: Store) -> dict[str, AlertRecord]:
     """The pending or firing alert of each rule on this host (the newest, should there be two)."""
     with store.read() as connection:
@@ -97,7 +91,7 @@ def save_evaluation(store: Store, evaluation: Evaluation) -> AlertRecord | None:
 def _save(connection: Connection, host: str, record: AlertRecord) -> AlertRecord:
     if record.id is None:
         result = connection.execute(insert(alerts).values(host=host, **_values(record)))
-        return replace(record, id=_new_id(result))
+        return replace(record, id=inserted_id(result))
     connection.execute(update(alerts).where(alerts.c.id == record.id).values(**_values(record)))
     return record
 
@@ -216,7 +210,7 @@ def add_silence(
                 host=store.host, rule=rule, created_at=now, until=until, reason=reason
             )
         )
-        return _new_id(result)
+        return inserted_id(result)
 
 
 def lift_silences(store: Store, rule: str, now: datetime) -> int:
@@ -332,7 +326,7 @@ def queue_notification(
                 last_error=error,
             )
         )
-        return _new_id(result)
+        return inserted_id(result)
 
 
 def claim_notification(store: Store, notification_id: int) -> bool:

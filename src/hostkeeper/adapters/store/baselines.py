@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from hostkeeper.adapters.fs import atomic_write
-from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.database import Store, inserted_id
 from hostkeeper.adapters.store.metrics import window_values
 from hostkeeper.adapters.store.schema import baseline_stats, baseline_versions
 from hostkeeper.core.baselines import (
@@ -182,17 +182,19 @@ def create_version(
             .limit(1)
         ).scalar()
         number = (newest or 0) + 1
-        version_id = connection.execute(
-            insert(baseline_versions).values(
-                host=owner,
-                version=number,
-                created_at=created_at,
-                window_start=window_start,
-                window_end=window_end,
-                status=BaselineStatus.CANDIDATE.value,
-                note=note,
+        version_id = inserted_id(
+            connection.execute(
+                insert(baseline_versions).values(
+                    host=owner,
+                    version=number,
+                    created_at=created_at,
+                    window_start=window_start,
+                    window_end=window_end,
+                    status=BaselineStatus.CANDIDATE.value,
+                    note=note,
+                )
             )
-        ).inserted_primary_key[0]  # type: ignore[index]
+        )
         if stats:
             connection.execute(
                 insert(baseline_stats),

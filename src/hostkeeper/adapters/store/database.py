@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from hostkeeper.adapters.fs import make_private_directory
@@ -94,6 +94,13 @@ def open_store(url: str, host: str | None = None, slow_query: float | None = Non
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return Store(engine, host, slow_query)
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT added."""
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has one
+    return int(key[0])
 
 
 def _create_private_file(path: Path) -> None:

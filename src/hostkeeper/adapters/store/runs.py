@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 
-from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.database import Store, inserted_id
 from hostkeeper.adapters.store.schema import (
     alerts,
     procedure_state,
@@ -76,8 +76,7 @@ def start_run(
                 dry_run=dry_run,
             )
         )
-        run_id: int = result.inserted_primary_key[0]  # type: ignore[index]
-        return run_id
+        return inserted_id(result)
 
 
 def record_step(store: Store, run_id: int, step: StepRecord) -> None:
@@ -144,8 +143,7 @@ def record_finished_run(
                 dry_run=False,
             )
         )
-        run_id: int = result.inserted_primary_key[0]  # type: ignore[index]
-        return run_id
+        return inserted_id(result)
 
 
 def list_runs(

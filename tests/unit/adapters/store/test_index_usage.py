@@ -34,7 +34,8 @@ def _a_few_alerts(store: Store) -> None:
 
 
 def _query(result: maintenance.MaintenanceResult, name: str) -> dict[str, object]:
-    [entry] = [q for q in result.details["queries"] if q["query"] == name]
+    queries: list[dict[str, object]] = result.details["queries"]
+    [entry] = [q for q in queries if q["query"] == name]
     return entry
 
 
