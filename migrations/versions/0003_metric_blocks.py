@@ -44,5 +44,54 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Blocks are not expanded back into rows: a downgrade loses the sealed samples.
+    # Sealed rows go back where 0002 keeps them, one block at a time.
+    from hostkeeper.core.blockcodec import decode_columns
+
+    connection = op.get_bind()
+    blocks = sa.table(
+        "metric_blocks",
+        sa.column("series_id"),
+        sa.column("resolution"),
+        sa.column("window_start"),
+        sa.column("data"),
+    )
+    samples = sa.table("samples", sa.column("series_id"), sa.column("ts"), sa.column("value"))
+    rollups = sa.table(
+        "rollups",
+        *(sa.column(name) for name in ("series_id", "resolution", "ts", "min", "mean", "max")),
+        sa.column("count"),
+    )
+    keys = connection.execute(
+        sa.select(blocks.c.series_id, blocks.c.resolution, blocks.c.window_start)
+    ).all()
+    for series_id, resolution, window_start in keys:
+        data = connection.execute(
+            sa.select(blocks.c.data).where(
+                blocks.c.series_id == series_id,
+                blocks.c.resolution == resolution,
+                blocks.c.window_start == window_start,
+            )
+        ).scalar_one()
+        if resolution == 0:
+            times, values = decode_columns(data, [0, 1])
+            rows = [
+                {"series_id": series_id, "ts": ts, "value": value}
+                for ts, value in zip(times, values, strict=True)
+            ]
+            connection.execute(sa.insert(samples), rows)
+            continue
+        columns = decode_columns(data, [0, 1, 2, 3, 4])
+        rows = [
+            {
+                "series_id": series_id,
+                "resolution": resolution,
+                "ts": ts,
+                "min": low,
+                "mean": mean,
+                "max": high,
+                "count": int(count),
+            }
+            for ts, low, mean, high, count in zip(*columns, strict=True)
+        ]
+        connection.execute(sa.insert(rollups), rows)
     op.drop_table("metric_blocks")

@@ -206,7 +206,9 @@ def _decode_column(section: memoryview) -> list[float]:
         if not _LITTLE:
             raw.byteswap()
         return raw.tolist()
-    code = {1: "b", 2: "h", 4: "i", 8: "q"}[width]
+    code = {1: "b", 2: "h", 4: "i", 8: "q"}.get(width)
+    if code is None or len(data) % width:
+        raise BlockError(f"damaged column: width {width}")
     packed = array(code)
     packed.frombytes(data)
     if not _LITTLE:

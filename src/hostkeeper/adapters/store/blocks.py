@@ -54,7 +54,7 @@ class Layout:
     def plain(self, series_id: Any) -> ColumnElement[bool]:
         """Rows of `series_id` (an id or an IN-able selection) in the plain table."""
         table = self.table
-        match = (
+        match: ColumnElement[bool] = (
             table.c.series_id.in_(series_id)
             if not isinstance(series_id, int)
             else table.c.series_id == series_id

@@ -198,10 +198,10 @@ def _insert_plain(connection: Connection, rows: list[tuple[int, float, float]]) 
         return
     sql, positional = _sample_insert(connection)
     if positional:
-        connection.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        connection.exec_driver_sql(sql, rows)
     else:
         named = [{"series_id": row[0], "ts": row[1], "value": row[2]} for row in rows]
-        connection.exec_driver_sql(sql, named)  # type: ignore[arg-type]
+        connection.exec_driver_sql(sql, named)
 
 
 def _copy_samples(connection: Connection, rows: list[tuple[int, float, float]]) -> None:
@@ -268,7 +268,8 @@ def _chunks(start: float, end: float, size: float) -> Iterator[tuple[float, floa
 
 
 def _host_ids(connection: Connection, host: str) -> list[int]:
-    return [int(i) for i in connection.execute(_host_series(host).order_by(series.c.id)).scalars()]
+    query = _host_series(host).order_by(series.c.id)
+    return [int(row.id) for row in connection.execute(query)]
 
 
 def roll_up(store: Store, now: float, host: str | None = None) -> dict[int, int]:
