@@ -102,7 +102,7 @@ def test_late_samples_merge_into_their_sealed_window(store: Store) -> None:
         -2.0,
         2.0,
     ]
-    assert seal_due(store, T0 + 2 * WINDOW) == 2 + int(WINDOW / 20)
+    assert seal_due(store, T0 + 2 * WINDOW) == (2 + int(WINDOW / 20), False)
     plain, blocks, inside = _counts(store)
     assert (plain, blocks, inside) == (0, 2, len(expected))
     assert _raw(store, "m") == expected
@@ -132,7 +132,7 @@ def test_readers_agree_on_plain_and_sealed_rows(store: Store) -> None:
             [{"series_id": series_id, "ts": s.ts, "value": s.value} for s in batch],
         )
     before = readings()
-    assert seal_due(store, T0 + 2 * DAY) == len(batch)
+    assert seal_due(store, T0 + 2 * DAY) == (len(batch), False)
     assert _counts(store) == (0, DAY / WINDOW, len(batch))
     assert readings() == before
 
@@ -184,10 +184,12 @@ def test_sealing_in_small_batches_resumes_where_it_stopped(store: Store) -> None
             insert(samples),
             [{"series_id": series_id, "ts": s.ts, "value": s.value} for s in batch],
         )
+    # Out of time before the first transaction: nothing moved, the rest is left.
+    assert seal_due(store, T0 + 2 * DAY, budget_seconds=0.0) == (0, True)
     # Each transaction moves whole windows; a batch smaller than a window takes one.
-    assert seal_due(store, T0 + WINDOW * 3, batch_rows=100) == 3 * WINDOW / 10
+    assert seal_due(store, T0 + WINDOW * 3, batch_rows=100) == (3 * WINDOW / 10, False)
     assert _counts(store)[1] == 3
     assert _raw(store, "m") == [(s.ts, s.value) for s in batch]
-    assert seal_due(store, T0 + 2 * DAY, batch_rows=2000) == len(batch) - 3 * WINDOW / 10
+    assert seal_due(store, T0 + 2 * DAY, batch_rows=2000) == (len(batch) - 3 * WINDOW / 10, False)
     assert _counts(store) == (0, DAY / WINDOW, len(batch))
     assert _raw(store, "m") == [(s.ts, s.value) for s in batch]

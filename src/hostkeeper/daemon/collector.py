@@ -25,6 +25,9 @@ from hostkeeper.core.metrics import Sample
 log = structlog.get_logger("hostkeeper.metrics")
 
 ROLLUP_EVERY = 300.0  # seconds between rollup passes
+# Sealing plain rows into blocks takes at most this long a pass; a store migrated with
+# many plain rows is sealed a slice a round, so collection goes on meanwhile.
+SEAL_BUDGET = 2.0
 EXPIRE_EVERY = 3600.0  # seconds between retention passes
 MAX_PENDING = 50_000  # samples kept while the store cannot be written
 
@@ -126,8 +129,8 @@ class MetricsCollector:
                 next_round = now + settings.interval
             if now >= next_rollup:
                 expire = now >= next_expiry
-                self._maintain(settings, expire)
-                next_rollup = now + ROLLUP_EVERY
+                backlog = self._maintain(settings, expire)
+                next_rollup = now if backlog else now + ROLLUP_EVERY
                 if expire:
                     next_expiry = now + EXPIRE_EVERY
 
@@ -163,11 +166,19 @@ class MetricsCollector:
         self._failing = False
         self._pending = []
 
-    def _maintain(self, settings: Settings, expire: bool) -> None:
+    def _maintain(self, settings: Settings, expire: bool) -> bool:
+        """One rollup, retention and sealing pass; whether sealing has more to do."""
         try:
-            result = maintain(self.store, self.clock(), *settings.retention, expire_rows=expire)
+            result = maintain(
+                self.store,
+                self.clock(),
+                *settings.retention,
+                expire_rows=expire,
+                seal_budget=SEAL_BUDGET,
+            )
         except Exception as error:
             log.error("metric rollup or retention failed", error=str(error))
-            return
-        if any(result.rolled_up.values()) or any(result.expired.values()):
+            return False
+        if any(result.rolled_up.values()) or any(result.expired.values()) or result.sealed:
             log.debug("metrics maintained", **result.as_dict())
+        return result.sealing_left

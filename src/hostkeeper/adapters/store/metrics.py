@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import operator
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, Select, delete, insert, select
 from hostkeeper.adapters.store.blocks import (
     LAYOUTS,
     RAW_LAYOUT,
+    Layout,
     Row,
     Span,
     delete_span,
@@ -361,42 +363,53 @@ def _recompute(connection: Connection, host: str, resolution: int, start: float,
     return written
 
 
-def seal_due(store: Store, now: float, host: str | None = None, batch_rows: int = 100_000) -> int:
+def seal_due(
+    store: Store,
+    now: float,
+    host: str | None = None,
+    batch_rows: int = 100_000,
+    budget_seconds: float | None = None,
+) -> tuple[int, bool]:
     """Seal plain rows of complete windows into blocks, at most about `batch_rows` plain
-    rows a transaction; rows sealed.
+    rows a transaction; (rows sealed, whether some are left because the time budget
+    ran out).
 
     Raw windows are complete once `now` is past them, rollup windows once the rollups
     have passed them. This is also how the rows of a store made before blocks existed
-    are converted: online (readers see them wherever they are) and resumable (each
-    transaction leaves a consistent store).
+    are converted: online (readers see rows wherever they are), resumable (each
+    transaction leaves a consistent store) and, with `budget_seconds`, in slices that
+    leave the caller's other work room.
     """
     owner = host or store.host
+    started = time.monotonic()
     sealed = 0
+    due: list[tuple[Layout, int, float]] = []
     with store.read() as connection:
         progress = _progress(connection, owner)
-        ids = _host_ids(connection, owner)
-    until = {
-        RAW: now,
-        FIVE_MINUTES: progress.five_minute_until,
-        HOUR: progress.hourly_until,
-    }
-    for resolution, reached in until.items():
-        if reached is None:
-            continue
-        layout = LAYOUTS[resolution]
-        before = layout.window_of(min(reached, now))
-        for series_id in ids:
-            with store.read() as connection:
-                if oldest_plain(connection, layout, series_id, before) is None:
+        reached = {
+            RAW: now,
+            FIVE_MINUTES: progress.five_minute_until,
+            HOUR: progress.hourly_until,
+        }
+        for series_id in _host_ids(connection, owner):
+            for resolution, until in reached.items():
+                if until is None:
                     continue
-            remaining = True
-            while remaining:
-                with store.write() as connection:
-                    count, remaining = seal_plain(
-                        connection, layout, series_id, before, limit=batch_rows
-                    )
-                sealed += count
-    return sealed
+                layout = LAYOUTS[resolution]
+                before = layout.window_of(min(until, now))
+                if oldest_plain(connection, layout, series_id, before) is not None:
+                    due.append((layout, series_id, before))
+    for layout, series_id, before in due:
+        remaining = True
+        while remaining:
+            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                return sealed, True
+            with store.write() as connection:
+                count, remaining = seal_plain(
+                    connection, layout, series_id, before, limit=batch_rows
+                )
+            sealed += count
+    return sealed, False
 
 
 def expire(store: Store, cutoffs: RetentionCutoffs, host: str | None = None) -> dict[int, int]:
@@ -610,6 +623,7 @@ class Maintenance:
     rolled_up: dict[int, int]  # resolution -> buckets written
     expired: dict[int, int]  # resolution (0 = raw) -> rows deleted
     sealed: int = 0  # plain rows moved into blocks
+    sealing_left: bool = False  # the time budget ran out before every window was sealed
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {
@@ -622,7 +636,7 @@ class Maintenance:
                 "5m": self.expired.get(FIVE_MINUTES, 0),
                 "1h": self.expired.get(HOUR, 0),
             },
-            "sealed": {"rows": self.sealed},
+            "sealed": {"rows": self.sealed, "left": int(self.sealing_left)},
         }
 
     def describe(self) -> str:
@@ -641,6 +655,7 @@ def maintain(
     hourly_seconds: float,
     expire_rows: bool = True,
     host: str | None = None,
+    seal_budget: float | None = None,
 ) -> Maintenance:
     """Roll up what is due, then (with `expire_rows`) apply `metrics.retention`, then
     seal the complete windows into blocks."""
@@ -657,8 +672,8 @@ def maintain(
             progress.hourly_until,
         )
         expired = expire(store, cutoffs, host)
-    sealed = seal_due(store, now, host)
-    return Maintenance(rolled, expired, sealed)
+    sealed, left = seal_due(store, now, host, budget_seconds=seal_budget)
+    return Maintenance(rolled, expired, sealed, left)
 
 
 # -- directory sizes (resource_report) -----------------------------------------------------
