@@ -508,7 +508,7 @@ def _backfill_rollups(
     rows = list(_rollup_rows(ids, start, days, rng))
     by_key: dict[tuple[int, int], list[tuple[float, ...]]] = {}
     for series_id, resolution, *rest in rows:
-        by_key.setdefault((int(series_id), int(resolution)), []).append(tuple(map(float, rest)))  # type: ignore[arg-type]
+        by_key.setdefault((int(series_id), int(resolution)), []).append(tuple(map(float, rest)))
     for (series_id, resolution), found in by_key.items():
         with store.write() as connection:
             seal_rows(connection, LAYOUTS[resolution], series_id, found)

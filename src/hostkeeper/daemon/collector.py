@@ -1,10 +1,11 @@
 """Continuous metric collection inside the daemon, at `metrics.interval`.
 
 One thread, independent of procedures and of the scheduler's executors: it collects a
-round, writes it as one batch, and every few minutes rolls up what is due and applies
-`metrics.retention`. The watchdog never waits on it. A store that is busy or down
-delays writes (rounds are kept, up to a cap, and written together later); it never
-stops collection. `apply(config)` on reload takes a new interval, groups or disks.
+round, writes it as one batch, and every few minutes rolls up what is due, applies
+`metrics.retention` and seals complete windows into blocks; every hour it also applies
+`database.retention` to the history tables. The watchdog never waits on it. A store
+that is busy or down delays writes (rounds are kept, up to a cap, and written together
+later); it never stops collection. `apply(config)` on reload takes a new interval, groups or disks.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.history_retention import BOUNDED_BY, prune_history
 from hostkeeper.adapters.store.metrics import maintain, write_samples
 from hostkeeper.adapters.system import SystemCollector
 from hostkeeper.config import Config
@@ -38,6 +41,7 @@ class Settings:
     groups: tuple[str, ...]
     disks: tuple[str, ...]
     retention: tuple[float, float, float]  # raw, 5m, 1h in seconds
+    history: tuple[tuple[str, float], ...] = ()  # database.retention: key, seconds
 
     @classmethod
     def of(cls, config: Config) -> Settings:
@@ -50,6 +54,9 @@ class Settings:
                 metrics.retention.raw.total_seconds(),
                 metrics.retention.five_minute.total_seconds(),
                 metrics.retention.hourly.total_seconds(),
+            ),
+            history=tuple(
+                (key, getattr(config.database.retention, key).total_seconds()) for key in BOUNDED_BY
             ),
         )
 
@@ -181,4 +188,18 @@ class MetricsCollector:
             return False
         if any(result.rolled_up.values()) or any(result.expired.values()) or result.sealed:
             log.debug("metrics maintained", **result.as_dict())
+        if expire:
+            self._prune_history(settings)
         return result.sealing_left
+
+    def _prune_history(self, settings: Settings) -> None:
+        """database.retention, with the hourly metrics retention pass."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        cutoffs = {key: now - timedelta(seconds=seconds) for key, seconds in settings.history}
+        try:
+            deleted = prune_history(self.store, cutoffs)
+        except Exception as error:
+            log.error("history retention failed", error=str(error))
+            return
+        if any(deleted.values()):
+            log.info("old history deleted", **deleted)
