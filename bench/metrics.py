@@ -1,18 +1,25 @@
 """Metrics: ingest, baseline computation, collector cost and database size.
 
-- Ingest: samples/s through hostkeeper's `write_samples` (one Core INSERT, one
-  executemany, one BEGIN IMMEDIATE transaction) vs raw `sqlite3.executemany` of the
-  same rows into the same migrated schema; SQLAlchemy's `execute(insert(t), dicts)` is
-  shown for reference. Target: at least 0.7x of raw.
+- Ingest: samples/s through hostkeeper's `write_samples` (which seals every complete
+  window of the batch into blocks in the same transaction) vs raw `sqlite3.executemany`
+  of the same rows into the plain `samples` table, the layout before blocks;
+  SQLAlchemy's `execute(insert(t), dicts)` is shown for reference. Target: at least
+  0.7x of raw.
 - Baseline: mean, stddev and p50/p95/p99 for 50 metrics over 7 days of 10-second samples
-  (3 M rows) vs one pure-SQL AVG + SUM(x*x) pass over the same rows, both after ANALYZE
-  (the planner trap of BENCH-NOTES). Target: under 3x. Values are recorded at the
-  collector's precision (percentages 0.1, loads and disk use 0.01; rates 0.1 with many
-  distinct values); a second figure uses full-precision random values, the worst case.
+  (3 M rows) read from sealed blocks vs one pure-SQL AVG + SUM(x*x) pass over the same
+  rows uncompressed in the plain layout, after ANALYZE (the planner trap of
+  BENCH-NOTES). Target: under 3x. Values are recorded at the collector's precision
+  (percentages 0.1, loads and disk use 0.01; rates 0.1 with many distinct values); a
+  second figure uses full-precision random values, the worst case. The same rows give
+  the bytes a raw sample takes in blocks and in the plain layout, and the rate at which
+  housekeeping seals a migrated store's plain rows.
 - Collector: CPU microseconds per collection round on this host, against the bare
   psutil reads it is made of, and with the round's write to the store.
 - Size: the database after 30 simulated days of this host's metrics at 10 s, with
-  rollups and retention at the reference defaults (raw 7d, 5m 90d, 1h 730d).
+  rollups and retention at the reference defaults (raw 7d, 5m 90d, 1h 730d); then the
+  steady state once every retention window is full (the rollups of the days before the
+  simulation are added as the collector would have left them), beside the plain layout
+  extrapolated from its bytes per row. Target: under 40 MB.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from bench.filedata import time_call
 from bench.harness import Context, Floor, Result, Target, median, progress, spread, stage
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store import baselines as baseline_store
-from hostkeeper.adapters.store.metrics import maintain, write_samples
+from hostkeeper.adapters.store.blocks import LAYOUTS, RAW_LAYOUT, seal_rows
+from hostkeeper.adapters.store.metrics import maintain, seal_due, write_samples
 from hostkeeper.adapters.store.migrate import migrate
 from hostkeeper.adapters.store.schema import samples
 from hostkeeper.adapters.system import ALL_GROUPS, SystemCollector
@@ -234,13 +242,22 @@ def _floor_pass(path: Path, end: float) -> tuple[float, str]:
 
 def _baseline_figure(
     context: Context, label: str, days: float, exact: bool, runs: int
-) -> tuple[Result, dict[str, object]]:
+) -> tuple[list[Result], dict[str, object]]:
     metrics = 50
     directory = context.work_dir / f"baseline-{'exact' if exact else 'recorded'}"
-    store = _store(directory, "baseline.db")
-    with stage(f"baseline: writing {metrics} metrics x {days:g} days ({label})"):
-        names, end = _fill_week(store, metrics, days, exact)
+    plain = _store(directory, "plain.db")
+    sealed = _store(directory, "sealed.db")
+    with stage(f"baseline: writing {metrics} metrics x {days:g} days ({label}), twice"):
+        names, end = _fill_week(plain, metrics, days, exact)
+        _fill_week(sealed, metrics, days, exact)
     rows = metrics * int(days * DAY / 10)
+    with stage(f"baseline: sealing {rows:,} plain rows into blocks ({label})"):
+        started = time.perf_counter()
+        sealed_rows, _ = seal_due(sealed, end + 2 * RAW_LAYOUT.window)
+        seal_seconds = time.perf_counter() - started
+    assert sealed_rows == rows, (sealed_rows, rows)
+    with contextlib.closing(_connect(_database(sealed))) as connection:
+        connection.execute("ANALYZE")
     start_at = datetime.fromtimestamp(T0, UTC)
     end_at = datetime.fromtimestamp(end, UTC)
     ours: list[float] = []
@@ -248,30 +265,82 @@ def _baseline_figure(
     plan = ""
     for run in range(runs):
         with stage(f"baseline ({label}) run {run + 1}/{runs}"):
-            elapsed, plan = _floor_pass(_database(store), end)
+            elapsed, plan = _floor_pass(_database(plain), end)
             floor.append(elapsed)
-            timing = time_call(lambda: baseline_store.compute_stats(store, names, start_at, end_at))
+            timing = time_call(
+                lambda: baseline_store.compute_stats(sealed, names, start_at, end_at)
+            )
             ours.append(timing.wall)
-    stats = baseline_store.compute_stats(store, names[:1], start_at, end_at)
-    store.dispose()
+    stats = baseline_store.compute_stats(sealed, names[:1], start_at, end_at)
+    same = baseline_store.compute_stats(plain, names[:1], start_at, end_at)
+    assert stats == same, "sealed blocks and plain rows disagree"
+    plain.dispose()
+    sealed.dispose()
+    sizes = _sample_bytes(_database(plain), _database(sealed), rows)
     detail: dict[str, object] = {
         "rows": rows,
         "floor_plan": plan,
         "ours": spread(ours),
         "floor": spread(floor),
         "first_metric": stats[names[0]].as_dict(),
+        "seal_seconds": round(seal_seconds, 2),
+        **sizes,
     }
     floor_value = median(floor)
-    result = Result(
-        NAME,
-        f"baseline update, {metrics} metrics x {days:g} d ({rows / 1e6:.1f} M rows), {label}",
-        median(ours),
-        "s",
-        Floor(round(floor_value, 4), "s", "one SQL AVG + SUM(x*x) pass"),
-        Target("<", round(3 * floor_value, 4), "s"),
-        detail,
-    )
-    return result, detail
+    short = f"{metrics} metrics x {days:g} d ({rows / 1e6:.1f} M rows), {label}"
+    plain_bytes = Floor(round(sizes["plain_file_bytes"], 1), "B", "the plain samples layout")
+    return [
+        Result(
+            NAME,
+            f"baseline update from blocks, {short}",
+            median(ours),
+            "s",
+            Floor(round(floor_value, 4), "s", "one SQL AVG + SUM(x*x) pass, plain rows"),
+            Target("<", round(3 * floor_value, 4), "s"),
+            detail,
+        ),
+        Result(
+            NAME,
+            f"bytes a raw sample in blocks (encoded data), {short}",
+            sizes["block_data_bytes"],
+            "B",
+            plain_bytes,
+            Target("<=", 4.0, "B") if not exact else None,
+            detail,
+        ),
+        Result(
+            NAME,
+            f"bytes a raw sample, whole database after VACUUM, {short}",
+            sizes["sealed_file_bytes"],
+            "B",
+            plain_bytes,
+            Target("<=", 4.0, "B") if not exact else None,
+            detail,
+        ),
+        Result(
+            NAME,
+            f"sealing a migrated store's plain rows, {short}",
+            rows / seal_seconds,
+            "rows/s",
+            None,
+            None,
+            detail,
+        ),
+    ], detail
+
+
+def _sample_bytes(plain: Path, sealed: Path, rows: int) -> dict[str, float]:
+    """Bytes a sample: encoded block data, and whole files (VACUUMed, WAL merged)."""
+    with contextlib.closing(_connect(sealed)) as connection:
+        data = connection.execute(
+            "SELECT sum(length(data)) FROM metric_blocks WHERE resolution = 0"
+        ).fetchone()[0]
+        connection.execute("VACUUM")
+    return {
+        "block_data_bytes": round(data / rows, 3),
+        "sealed_file_bytes": round(_file_mb(sealed) * 1e6 / rows, 3),
+        "plain_file_bytes": round(_file_mb(plain) * 1e6 / rows, 3),
+    }
 
 
 def _baseline(context: Context) -> list[Result]:
@@ -280,11 +349,9 @@ def _baseline(context: Context) -> list[Result]:
     recorded, detail = _baseline_figure(context, "recorded precision", days, False, runs)
     context.note(f"metrics: baseline floor plan: {detail['floor_plan']}")
     worst, _ = _baseline_figure(context, "full-precision values", days, True, max(runs - 1, 1))
-    # The worst case is shown against the same floor but promises nothing.
-    worst = Result(
-        worst.benchmark, worst.figure, worst.value, worst.unit, worst.floor, None, worst.detail
-    )
-    return [recorded, worst]
+    # The worst case is shown against the same floors but promises nothing.
+    worst = [Result(r.benchmark, r.figure, r.value, r.unit, r.floor, None, r.detail) for r in worst]
+    return [*recorded, *worst]
 
 
 # -- collector -----------------------------------------------------------------------------
@@ -349,9 +416,13 @@ def _size(context: Context) -> list[Result]:
     with stage(f"size: {days} days of {len(names)} metrics at 10 s"):
         for block in range(int(days * 24 / step_hours)):
             start = T0 + block * step_hours * 3600
+            # The collector's clock: rounds a few milliseconds late, stamped to the ms.
+            stamps = [
+                round(start + step * 10.0 + rng.uniform(0, 0.005), 3) for step in range(chunk)
+            ]
             batch = [
-                Sample(name, start + step * 10.0, round(rng.random() * 100, 1))
-                for step in range(chunk)
+                Sample(name, stamp, round(rng.random() * 100, 1))
+                for stamp in stamps
                 for name in names
             ]
             write_samples(store, batch)
@@ -361,18 +432,27 @@ def _size(context: Context) -> list[Result]:
             if (block + 1) * step_hours % 24 == 0 and day in (1, 7, 8, 14, 30, days):
                 sizes[day] = _file_mb(path)
                 progress(f"day {day}: {sizes[day]:.1f} MB")
+    with stage("size: the rollups of the 700 days before, as the collector leaves them"):
+        backfill = _backfill_rollups(store, len(names), T0, days, rng)
+        maintain(store, T0 + days * DAY, 7 * DAY, 90 * DAY, 730 * DAY)
+    steady = _file_mb(path)
     live = _live_mb(path)
     store.dispose()
+    plain = _plain_layout_mb(context.work_dir / "size-plain", len(names))
     detail = {
         "metrics": len(names),
         "rows_written": rows,
+        "rollup_rows_added": backfill,
         "file_mb_by_day": sizes,
-        "live_mb": round(live, 1),
+        "steady_file_mb": round(steady, 1),
+        "steady_live_mb": round(live, 1),
+        "plain_layout_mb": round(plain, 1),
     }
     context.note(
         "metrics: database file by simulated day: "
         + ", ".join(f"day {day} {mb:.0f} MB" for day, mb in sorted(sizes.items()))
-        + f"; live pages at the end {live:.0f} MB (freed pages are reused, not returned)"
+        + f"; steady state {steady:.1f} MB, live pages {live:.1f} MB"
+        + f" (the plain layout: {plain:.0f} MB)"
     )
     return [
         Result(
@@ -383,8 +463,81 @@ def _size(context: Context) -> list[Result]:
             None,
             None,
             detail,
-        )
+        ),
+        Result(
+            NAME,
+            f"database in steady state (raw 7 d, 5 m 90 d, 1 h 730 d), {len(names)} metrics",
+            steady,
+            "MB",
+            Floor(round(plain, 1), "MB", "the same rows in the plain layout"),
+            Target("<", 40.0, "MB"),
+            detail,
+        ),
     ]
+
+
+def _rollup_rows(
+    series_ids: list[int], start: float, days: int, rng: random.Random
+) -> Iterator[tuple[int, int, float, float, float, float, int]]:
+    """Plain rollup rows for `days` before `start`: 5-minute ones for the last 90 days
+    (minus the simulated ones), hourly ones for the last 730."""
+    for resolution, keep, count in ((300, 90, 30), (3600, 730, 360)):
+        first = start - (keep - days) * DAY
+        for series_id in series_ids:
+            ts = first
+            while ts < start:
+                low = round(rng.uniform(0, 30), 1)
+                high = round(rng.uniform(70, 100), 1)
+                yield (series_id, resolution, ts, low, rng.uniform(40, 60), high, count)
+                ts += resolution
+
+
+INSERT_ROLLUP = (
+    "INSERT INTO rollups (series_id, resolution, ts, min, mean, max, count) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _backfill_rollups(
+    store: Store, metrics: int, start: float, days: int, rng: random.Random
+) -> int:
+    """Sealed rollups of the days before `start`, written straight into blocks as the
+    daemon's housekeeping would have left them (through plain rows they would leave
+    freed pages behind that a running store never has)."""
+    ids = sorted(_series_ids(_database(store)).values())[:metrics]
+    rows = list(_rollup_rows(ids, start, days, rng))
+    by_key: dict[tuple[int, int], list[tuple[float, ...]]] = {}
+    for series_id, resolution, *rest in rows:
+        by_key.setdefault((int(series_id), int(resolution)), []).append(tuple(map(float, rest)))
+    for (series_id, resolution), found in by_key.items():
+        with store.write() as connection:
+            seal_rows(connection, LAYOUTS[resolution], series_id, found)
+    return len(rows)
+
+
+def _plain_layout_mb(directory: Path, metrics: int) -> float:
+    """The steady state of the layout before blocks: 7 days of plain samples and every
+    rollup as a plain row, written with raw executemany and measured."""
+    store = _store(directory, "plain.db")
+    path = _database(store)
+    names = [f"bench.plain_{index:02d}" for index in range(metrics)]
+    write_samples(store, [Sample(name, T0, 0.0) for name in names])
+    store.dispose()
+    ids = sorted(_series_ids(path).values())
+    rng = random.Random(11)
+    raw_rows = (
+        (series_id, T0 + step * 10.0, round(rng.random() * 100, 1))
+        for step in range(int(7 * DAY / 10))
+        for series_id in ids
+    )
+    rollup_rows = list(_rollup_rows(ids, T0, 0, rng))
+    with contextlib.closing(_connect(path)) as connection:
+        connection.execute("DELETE FROM samples")
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(INSERT_RAW, raw_rows)
+        connection.executemany(INSERT_ROLLUP, rollup_rows)
+        connection.execute("COMMIT")
+    return _file_mb(path)
 
 
 def _file_mb(path: Path) -> float:

@@ -10,7 +10,10 @@ a note (`apt-get install postgresql`).
 
 - Ingest: samples/s through `write_samples` into a migrated store.
 - Baseline: `compute_stats` (mean, stddev, p50/p95/p99) of 50 metrics over a window of
-  10-second samples at the collector's precision, after ANALYZE.
+  10-second samples at the collector's precision, read from sealed blocks, after
+  ANALYZE; the floor is one SQL pass over the same rows uncompressed (plain layout).
+- Size: bytes a raw sample takes in PostgreSQL's blocks table (with its TOAST and key
+  index) beside the plain samples table with its index.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.harness import Context, Floor, Result, median, spread, stage
+from bench.harness import Context, Floor, Result, Target, median, spread, stage
 from bench.metrics import DAY, SERIES, T0, _fill_week, _ingest_batch, _metric_values
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store import baselines as baseline_store
-from hostkeeper.adapters.store.metrics import write_samples
+from hostkeeper.adapters.store.blocks import RAW_LAYOUT
+from hostkeeper.adapters.store.metrics import seal_due, write_samples
 from hostkeeper.adapters.store.migrate import migrate
 from hostkeeper.adapters.store.schema import series
 from hostkeeper.core.metrics import Sample
@@ -189,16 +193,37 @@ def _pg_floor(url: str, end: float) -> float:
     return elapsed
 
 
+def _relation_bytes(url: str, table: str) -> int:
+    import psycopg
+
+    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+        connection.execute(f"VACUUM ANALYZE {table}")  # literal table names only
+        row = connection.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def _baseline(context: Context, server: Any) -> list[Result]:
     days = 1.0 if context.quick else 7.0
     runs = context.repeat(full=3, quick=1)
     rows = METRICS * int(days * DAY / 10)
     lite = _sqlite(context.work_dir / "pg-baseline-sqlite", "baseline.db")
+    plain_url = server.new_database()
+    plain = _migrated(plain_url, context.work_dir / "pg-baseline-plain")
     url = server.new_database()
     pg = _migrated(url, context.work_dir / "pg-baseline")
     with stage(f"baseline: writing {rows / 1e6:.1f} M rows into SQLite and PostgreSQL"):
         names, end = _fill_week(lite, METRICS, days, False)
+        _fill_postgres(plain, plain_url, days)
         _fill_postgres(pg, url, days)
+    with stage("baseline: sealing the plain rows into blocks on both backends"):
+        seal_due(lite, end + 2 * RAW_LAYOUT.window)
+        started = time.perf_counter()
+        sealed, _ = seal_due(pg, end + 2 * RAW_LAYOUT.window)
+        seal_seconds = time.perf_counter() - started
+    assert sealed == rows, (sealed, rows)
+    plain_bytes = _relation_bytes(plain_url, "samples") / rows
+    block_bytes = _relation_bytes(url, "metric_blocks") / rows
     start_at = datetime.fromtimestamp(T0, UTC)
     end_at = datetime.fromtimestamp(end, UTC)
     times: dict[str, list[float]] = {"sqlite": [], "postgres": [], "floor": []}
@@ -209,14 +234,21 @@ def _baseline(context: Context, server: Any) -> list[Result]:
                 stats = baseline_store.compute_stats(store, names, start_at, end_at)
                 times[key].append(time.perf_counter() - started)
                 assert len(stats) == METRICS
-            times["floor"].append(_pg_floor(url, end))
+            times["floor"].append(_pg_floor(plain_url, end))
     same = baseline_store.compute_stats(lite, names[:1], start_at, end_at)[names[0]].as_dict()
     other = baseline_store.compute_stats(pg, names[:1], start_at, end_at)[names[0]].as_dict()
     lite.dispose()
+    plain.dispose()
     pg.dispose()
     if same != other:
         context.note(f"postgres: baseline of {names[0]} differs: SQLite {same}, PG {other}")
-    detail = {"rows": rows, **{key: spread(values) for key, values in times.items()}}
+    detail = {
+        "rows": rows,
+        "seal_seconds": round(seal_seconds, 2),
+        "plain_bytes": round(plain_bytes, 2),
+        "block_bytes": round(block_bytes, 2),
+        **{key: spread(values) for key, values in times.items()},
+    }
     figure = f"baseline update, {METRICS} metrics x {days:g} d ({rows / 1e6:.1f} M rows)"
     return [
         Result(
@@ -233,7 +265,25 @@ def _baseline(context: Context, server: Any) -> list[Result]:
             f"{figure}, PostgreSQL vs one SQL pass",
             median(times["postgres"]),
             "s",
-            Floor(round(median(times["floor"]), 4), "s", "one SQL AVG + SUM(x*x) pass on PG"),
+            Floor(round(median(times["floor"]), 4), "s", "one SQL AVG + SUM(x*x) pass, plain rows"),
+            Target("<", round(3 * median(times["floor"]), 4), "s"),
+            detail,
+        ),
+        Result(
+            NAME,
+            f"bytes a raw sample on PostgreSQL, blocks table, {rows / 1e6:.1f} M rows",
+            block_bytes,
+            "B",
+            Floor(round(plain_bytes, 1), "B", "the plain samples table with its index"),
+            Target("<=", 4.0, "B"),
+            detail,
+        ),
+        Result(
+            NAME,
+            f"sealing plain rows on PostgreSQL, {rows / 1e6:.1f} M rows",
+            rows / seal_seconds,
+            "rows/s",
+            None,
             None,
             detail,
         ),

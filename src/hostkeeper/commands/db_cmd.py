@@ -61,7 +61,8 @@ OPERATIONS = {
         "rows and bytes per table, and the database size",
         """
         Count the rows of every table and, where the backend can tell, the bytes each
-        takes with its indexes; then the database size and schema revision, and on
+        takes with its indexes, and say what bounds it (the retention that applies, or
+        what else limits it); then the database size and schema revision, and on
         SQLite the page counts and the size of the write-ahead log.
         """,
         "the database could not be read",
@@ -135,6 +136,36 @@ def _exit_status(failure: str) -> list[tuple[int, str]]:
     return [(0, "the operation succeeded"), (1, f"{failure}, or {CONFIG_ERROR}")]
 
 
+def table_bounds(config: Any) -> dict[str, str]:
+    """What keeps each table from growing without end, from the configuration."""
+    from hostkeeper.adapters.store.history_retention import BOUNDED_BY
+    from hostkeeper.config.units import format_duration
+
+    metrics = config.metrics.retention
+    hourly = f"{format_duration(metrics.hourly)} (metrics.retention.1h)"
+    bounds = {
+        "samples": "the open window of each series; older ones are sealed",
+        "metric_blocks": f"{format_duration(metrics.raw)} raw, "
+        f"{format_duration(metrics.five_minute)} 5m, {format_duration(metrics.hourly)} 1h "
+        "(metrics.retention)",
+        "rollups": "the open window of each series; older ones are sealed",
+        "check_results": hourly,
+        "health_scores": hourly,
+        "disk_usage": hourly,
+        "series": "one per host and metric",
+        "baseline_versions": "baselines.keep_versions",
+        "baseline_stats": "baselines.keep_versions",
+        "procedure_state": "one per host and procedure",
+        "rotation_state": "one per host, policy and file",
+        "alembic_version": "one row",
+    }
+    for key, tables in BOUNDED_BY.items():
+        kept = getattr(config.database.retention, key)
+        for name in tables:
+            bounds[name] = f"{format_duration(kept)} (database.retention.{key})"
+    return bounds
+
+
 @with_config
 def db(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store import maintenance
@@ -152,6 +183,8 @@ def db(args: argparse.Namespace, ctx: VerbContext) -> int:
         result = maintenance.run_migrations(
             store, Path(config.paths.state_dir), config.database.backup_keep
         )
+    elif operation == "stats":
+        result = maintenance.stats(store, table_bounds(config))
     elif operation == "backup":
         result = maintenance.backup(
             store, Path(config.paths.backup_dir), config.database.backup_keep
@@ -177,8 +210,11 @@ def _print_details(operation: str, details: dict[str, Any]) -> None:
     if operation == "stats":
         print(
             table(
-                ["table", "rows", "bytes"],
-                [[name, t["rows"], t["bytes"]] for name, t in details["tables"].items()],
+                ["table", "rows", "bytes", "kept"],
+                [
+                    [name, t["rows"], t["bytes"], t.get("kept", "-")]
+                    for name, t in details["tables"].items()
+                ],
             )
         )
         extras = {k: v for k, v in details.items() if k != "tables"}

@@ -46,6 +46,48 @@ class Paths(Section):
     )
 
 
+class HistoryRetention(Section):
+    runs: Duration = Field(
+        timedelta(days=400),
+        description="runs and their step results are deleted after this (the newest run of "
+        "each procedure always stays, for catch-up); 400d keeps a year of reports",
+        examples=["400d"],
+    )
+    alerts: Duration = Field(
+        timedelta(days=400),
+        description="resolved alerts and their events are deleted this long after they "
+        "resolved (pending and firing ones stay); effectiveness statistics read them",
+        examples=["400d"],
+    )
+    notifications: Duration = Field(
+        timedelta(days=400),
+        description="the delivery log: sent and failed notifications older than this are "
+        "deleted (queued ones stay until delivered or given up)",
+        examples=["400d"],
+    )
+    file_actions: Duration = Field(
+        timedelta(days=400),
+        description="records of rotation and cleanup batches are deleted after this",
+        examples=["400d"],
+    )
+    backups: Duration = Field(
+        timedelta(days=400),
+        description="records of pruned or missing archives, and restore tests, are deleted "
+        "after this (archives still present and each set's newest restore test stay)",
+        examples=["400d"],
+    )
+    silences: Duration = Field(
+        timedelta(days=400),
+        description="silences are deleted this long after they ended",
+        examples=["400d"],
+    )
+    slow_queries: Duration = Field(
+        timedelta(days=90),
+        description="statement shapes not seen slow for this long are forgotten",
+        examples=["90d"],
+    )
+
+
 class Database(Section):
     url: str = Field(
         "sqlite:////var/lib/hostkeeper/hostkeeper.db",
@@ -65,6 +107,12 @@ class Database(Section):
         ge=1,
         description="newest SQLite copies kept of `db backup` (backup_dir/database/) and, "
         "apart, of those made before a migration (state_dir/db-backups/)",
+    )
+    retention: HistoryRetention = Field(
+        default_factory=HistoryRetention,
+        description="how long the history tables keep rows; the daemon deletes older ones "
+        "every hour in small transactions (metrics.retention covers samples, check results "
+        "and health scores)",
     )
 
     @field_validator("url")

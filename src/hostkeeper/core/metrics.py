@@ -163,7 +163,7 @@ class RetentionCutoffs:
 
     raw: float | None
     five_minute: float | None
-    hourly: float
+    hourly: float | None
 
 
 def retention_cutoffs(

@@ -1,10 +1,11 @@
 """Continuous metric collection inside the daemon, at `metrics.interval`.
 
 One thread, independent of procedures and of the scheduler's executors: it collects a
-round, writes it as one batch, and every few minutes rolls up what is due and applies
-`metrics.retention`. The watchdog never waits on it. A store that is busy or down
-delays writes (rounds are kept, up to a cap, and written together later); it never
-stops collection. `apply(config)` on reload takes a new interval, groups or disks.
+round, writes it as one batch, and every few minutes rolls up what is due, applies
+`metrics.retention` and seals complete windows into blocks; every hour it also applies
+`database.retention` to the history tables. The watchdog never waits on it. A store
+that is busy or down delays writes (rounds are kept, up to a cap, and written together
+later); it never stops collection. `apply(config)` on reload takes a new interval, groups or disks.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.history_retention import BOUNDED_BY, prune_history
 from hostkeeper.adapters.store.metrics import maintain, write_samples
 from hostkeeper.adapters.system import SystemCollector
 from hostkeeper.config import Config
@@ -25,6 +28,9 @@ from hostkeeper.core.metrics import Sample
 log = structlog.get_logger("hostkeeper.metrics")
 
 ROLLUP_EVERY = 300.0  # seconds between rollup passes
+# Sealing plain rows into blocks takes at most this long a pass; a store migrated with
+# many plain rows is sealed a slice a round, so collection goes on meanwhile.
+SEAL_BUDGET = 2.0
 EXPIRE_EVERY = 3600.0  # seconds between retention passes
 MAX_PENDING = 50_000  # samples kept while the store cannot be written
 
@@ -35,6 +41,7 @@ class Settings:
     groups: tuple[str, ...]
     disks: tuple[str, ...]
     retention: tuple[float, float, float]  # raw, 5m, 1h in seconds
+    history: tuple[tuple[str, float], ...] = ()  # database.retention: key, seconds
 
     @classmethod
     def of(cls, config: Config) -> Settings:
@@ -47,6 +54,9 @@ class Settings:
                 metrics.retention.raw.total_seconds(),
                 metrics.retention.five_minute.total_seconds(),
                 metrics.retention.hourly.total_seconds(),
+            ),
+            history=tuple(
+                (key, getattr(config.database.retention, key).total_seconds()) for key in BOUNDED_BY
             ),
         )
 
@@ -126,8 +136,8 @@ class MetricsCollector:
                 next_round = now + settings.interval
             if now >= next_rollup:
                 expire = now >= next_expiry
-                self._maintain(settings, expire)
-                next_rollup = now + ROLLUP_EVERY
+                backlog = self._maintain(settings, expire)
+                next_rollup = now if backlog else now + ROLLUP_EVERY
                 if expire:
                     next_expiry = now + EXPIRE_EVERY
 
@@ -163,11 +173,33 @@ class MetricsCollector:
         self._failing = False
         self._pending = []
 
-    def _maintain(self, settings: Settings, expire: bool) -> None:
+    def _maintain(self, settings: Settings, expire: bool) -> bool:
+        """One rollup, retention and sealing pass; whether sealing has more to do."""
         try:
-            result = maintain(self.store, self.clock(), *settings.retention, expire_rows=expire)
+            result = maintain(
+                self.store,
+                self.clock(),
+                *settings.retention,
+                expire_rows=expire,
+                seal_budget=SEAL_BUDGET,
+            )
         except Exception as error:
             log.error("metric rollup or retention failed", error=str(error))
-            return
-        if any(result.rolled_up.values()) or any(result.expired.values()):
+            return False
+        if any(result.rolled_up.values()) or any(result.expired.values()) or result.sealed:
             log.debug("metrics maintained", **result.as_dict())
+        if expire:
+            self._prune_history(settings)
+        return result.sealing_left
+
+    def _prune_history(self, settings: Settings) -> None:
+        """database.retention, with the hourly metrics retention pass."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        cutoffs = {key: now - timedelta(seconds=seconds) for key, seconds in settings.history}
+        try:
+            deleted = prune_history(self.store, cutoffs)
+        except Exception as error:
+            log.error("history retention failed", error=str(error))
+            return
+        if any(deleted.values()):
+            log.info("old history deleted", **deleted)

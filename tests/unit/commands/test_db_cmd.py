@@ -21,6 +21,11 @@ def test_db_operation_without_options_runs(cli: Cli, config_file: ConfigFile) ->
     stats = json.loads(result.stdout)
     assert stats["ok"] is True
     assert "runs" in stats["tables"]
+    # Every table says what bounds it; none is left to grow without end.
+    unbounded = [name for name, table in stats["tables"].items() if table["kept"] == "-"]
+    assert unbounded == []
+    assert stats["tables"]["runs"]["kept"] == "400d (database.retention.runs)"
+    assert stats["tables"]["metric_blocks"]["kept"].endswith("(metrics.retention)")
 
 
 def test_an_option_of_another_operation_is_a_usage_error(cli: Cli, config_file: ConfigFile) -> None:

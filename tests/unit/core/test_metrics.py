@@ -160,6 +160,7 @@ def test_nothing_expires_before_the_first_rollup() -> None:
     cutoffs = retention_cutoffs(1e9, 7 * DAY, 90 * DAY, 730 * DAY, None, None)
     assert cutoffs.raw is None
     assert cutoffs.five_minute is None
+    assert cutoffs.hourly is not None
     assert math.isclose(cutoffs.hourly, 1e9 - 730 * DAY)
 
 

@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.metrics import raw_samples
 from hostkeeper.adapters.store.schema import (
     baseline_stats,
     baseline_versions,
     check_results,
     health_scores,
-    samples,
-    series,
 )
 from hostkeeper.core.health import CheckResult, CheckState
 
@@ -144,15 +143,7 @@ def metric_history(
     store: Store, metric: str, since: float, until: float | None = None
 ) -> list[tuple[float, float]]:
     """Raw samples `(ts, value)` of one metric on this host, epoch seconds, oldest first."""
-    series_id = select(series.c.id).where(series.c.host == store.host, series.c.name == metric)
-    query = select(samples.c.ts, samples.c.value).where(
-        samples.c.series_id == series_id.scalar_subquery(), samples.c.ts >= since
-    )
-    if until is not None:
-        query = query.where(samples.c.ts <= until)
-    query = query.order_by(samples.c.ts)
-    with store.read() as connection:
-        return [(row.ts, row.value) for row in connection.execute(query)]
+    return raw_samples(store, metric, since, until)
 
 
 def prune_check_history(store: Store, before: datetime) -> int:

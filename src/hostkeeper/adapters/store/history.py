@@ -4,20 +4,20 @@ history, and a metric averaged into chart buckets."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from itertools import groupby
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy import func, select
 
 from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.metrics import raw_samples
 from hostkeeper.adapters.store.schema import (
     backup_archives,
     check_results,
     restore_tests,
     runs,
-    samples,
-    series,
     step_results,
 )
 from hostkeeper.adapters.store.status import RestoreTestFact
@@ -160,35 +160,15 @@ def backup_history(
     return archives, tests
 
 
-def _slot(column: ColumnElement[float], width: float, dialect: str) -> ColumnElement[Any]:
-    """The number of the `width`-second slot an epoch time falls in."""
-    if dialect == "sqlite":  # epoch times are positive: truncation is floor
-        return cast(column / width, Integer)
-    # PostgreSQL's CAST to integer rounds, which would split a slot in two halves.
-    return func.floor(column / width)
-
-
 def metric_buckets(
     store: Store, metric: str, since: datetime, until: datetime, limit_points: int = 600
 ) -> list[tuple[float, float]]:
     """Raw samples of one metric in [since, until] averaged into about `limit_points`
     equal slots: (first epoch time of the slot, mean), oldest first."""
     width = max((until - since).total_seconds() / limit_points, 1.0)
-    with store.read() as connection:
-        series_id = connection.execute(
-            select(series.c.id).where(series.c.host == store.host, series.c.name == metric)
-        ).scalar()
-        if series_id is None:
-            return []
-        slot = _slot(samples.c.ts, width, connection.dialect.name)
-        rows = connection.execute(
-            select(func.min(samples.c.ts), func.avg(samples.c.value))
-            .where(
-                samples.c.series_id == series_id,
-                samples.c.ts >= since.timestamp(),
-                samples.c.ts <= until.timestamp(),
-            )
-            .group_by(slot)
-            .order_by(func.min(samples.c.ts))
-        ).all()
-    return [(float(t), float(v)) for t, v in rows]
+    found = raw_samples(store, metric, since.timestamp(), until.timestamp())
+    buckets = []
+    for _, slot in groupby(found, key=lambda sample: math.floor(sample[0] / width)):
+        pairs = list(slot)
+        buckets.append((pairs[0][0], math.fsum(value for _, value in pairs) / len(pairs)))
+    return buckets

@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, select
 from hostkeeper.adapters.store.schema import (
     alerts,
     check_results,
+    metric_blocks,
     rollups,
     runs,
     samples,
@@ -37,7 +38,15 @@ HOT_QUERIES: dict[str, Callable[[str], Select[tuple[object, ...]]]] = {
         .limit(10)
     ),
     "steps of a run": lambda host: select(step_results).where(step_results.c.run_id == 1),
-    "samples of a metric over a window (baselines, charts)": lambda host: select(
+    "sealed blocks of a metric over a window (baselines, charts)": lambda host: select(
+        metric_blocks.c.data
+    ).where(
+        metric_blocks.c.series_id == _series_id(host),
+        metric_blocks.c.resolution == 0,
+        metric_blocks.c.window_start > 1.0e9,
+        metric_blocks.c.window_start < 2.0e9,
+    ),
+    "open samples of a metric over a window": lambda host: select(
         samples.c.ts, samples.c.value
     ).where(samples.c.series_id == _series_id(host), samples.c.ts >= 1.0e9, samples.c.ts < 2.0e9),
     "rollups of a metric": lambda host: select(rollups).where(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,7 +155,8 @@ def check(store: Store, full: bool = False) -> MaintenanceResult:
     )
 
 
-def stats(store: Store) -> MaintenanceResult:
+def stats(store: Store, bounds: Mapping[str, str] | None = None) -> MaintenanceResult:
+    """Rows and bytes per table; `bounds` (table -> what limits it) is shown beside."""
     tables: dict[str, dict[str, Any]] = {}
     details: dict[str, Any] = {"tables": tables}
     with store.read() as connection:
@@ -162,6 +164,8 @@ def stats(store: Store) -> MaintenanceResult:
         for table in metadata.sorted_tables:
             rows = connection.execute(select(func.count()).select_from(table)).scalar_one()
             tables[table.name] = {"rows": rows, "bytes": sizes.get(table.name)}
+            if bounds is not None:
+                tables[table.name]["kept"] = bounds.get(table.name, "-")
         if store.is_sqlite:
             for pragma in ("page_count", "page_size", "freelist_count"):
                 details[pragma] = connection.exec_driver_sql(f"PRAGMA {pragma}").scalar_one()

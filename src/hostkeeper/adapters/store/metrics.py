@@ -1,40 +1,46 @@
 """Metric samples in the store: batched writes, rollups, retention and reads.
 
 Samples refer to their metric through a `series` row per (host, name); the ids are
-cached per store. A batch of samples is one INSERT statement, built by SQLAlchemy Core
-from the `samples` table and executed once with every row (DBAPI executemany). Rollups
-are computed in SQL, 5-minute buckets from raw samples and hourly ones from 5-minute
-rollups, each pass recomputing its newest bucket, which may have been partial.
+cached per store. Each series keeps its open window as plain `samples` rows and older
+windows as sealed blocks (blocks.py, about two bytes a sample); every reader here
+merges both. Rollups are computed from what the readers return, 5-minute buckets from
+raw samples and hourly ones from 5-minute rollups, each pass recomputing its newest
+bucket, which may have been partial, and are sealed the same way.
 
 Kept whole: samples, rollups and baselines share the series ids and the bucketing that
-the contract tests pin on SQLite and PostgreSQL.
+the contract tests pin on SQLite and PostgreSQL; the block format is blocks.py.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import threading
+import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Float,
-    Integer,
-    Select,
-    and_,
-    cast,
-    delete,
-    func,
-    insert,
-    literal,
-    select,
-)
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Select, delete, insert, select
 
+from hostkeeper.adapters.store.blocks import (
+    LAYOUTS,
+    RAW_LAYOUT,
+    Layout,
+    Row,
+    Span,
+    delete_span,
+    latest_row,
+    newest_time,
+    oldest_plain,
+    oldest_time,
+    read_rows,
+    read_values,
+    seal_plain,
+)
 from hostkeeper.adapters.store.database import Store
 from hostkeeper.adapters.store.schema import disk_usage, rollups, samples, series
 from hostkeeper.core.metrics import (
@@ -54,6 +60,9 @@ class _SeriesCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.ids: dict[tuple[str, str], int] = {}  # (host, name) -> id
+        # series id -> window start before which its plain rows were sealed (a hint:
+        # housekeeping seals whatever another process left)
+        self.sealed: dict[int, float] = {}
 
 
 _caches: weakref.WeakKeyDictionary[Store, _SeriesCache] = weakref.WeakKeyDictionary()
@@ -149,30 +158,55 @@ def _sample_insert(connection: Connection) -> tuple[str, bool]:
 
 
 def write_samples(store: Store, batch: Sequence[Sample], host: str | None = None) -> int:
-    """Store a batch of samples in one transaction and one executemany (COPY on
-    PostgreSQL); returns the count.
+    """Store a batch of samples in one transaction; returns the count.
 
-    The statement is SQLAlchemy Core's `insert(samples)`, compiled once per dialect and
-    executed with every row at once. Passing the rows as dicts through
-    `execute(insert(samples), rows)` costs a parameter-processing step per row that
-    measured about 0.35x of sqlite3.executemany; row tuples run at the driver's speed.
+    Each series' samples in its newest window go to the plain `samples` rows (the open
+    block; one executemany, COPY on PostgreSQL); samples of older windows, with the
+    plain rows still there, are sealed into blocks at once. So a collection round is one
+    small INSERT, and a large batch (a catch-up, an import) is mostly encoded straight
+    into blocks. The statement is Core's `insert(samples)` compiled once per dialect
+    and run with row tuples: dicts through `execute(insert(samples), rows)` cost a
+    parameter-processing step per row (about 0.35x of sqlite3.executemany).
     """
     if not batch:
         return 0
     owner = host or store.host
+    cache = _cache(store)
+    sealed_now: dict[int, float] = {}
     with store.write() as connection:
         ids = _series_ids(store, connection, {sample.metric for sample in batch}, owner)
-        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-            _copy_samples(connection, [(ids[s.metric], s.ts, s.value) for s in batch])
-            return len(batch)
-        sql, positional = _sample_insert(connection)
-        rows: list[Any]
-        if positional:
-            rows = [(ids[s.metric], s.ts, s.value) for s in batch]
-        else:
-            rows = [{"series_id": ids[s.metric], "ts": s.ts, "value": s.value} for s in batch]
-        connection.exec_driver_sql(sql, rows)
+        by_series: dict[int, list[tuple[float, float]]] = {}
+        for sample in batch:
+            by_series.setdefault(ids[sample.metric], []).append((sample.ts, sample.value))
+        rows: list[tuple[int, float, float]] = []
+        for series_id, pairs in by_series.items():
+            open_window = RAW_LAYOUT.window_of(max(pair[0] for pair in pairs))
+            older = [pair for pair in pairs if pair[0] < open_window]
+            with cache.lock:
+                sealed_before = cache.sealed.get(series_id)
+            if older or sealed_before is None or sealed_before < open_window:
+                seal_plain(connection, RAW_LAYOUT, series_id, open_window, older)
+                sealed_now[series_id] = open_window
+                pairs = [pair for pair in pairs if pair[0] >= open_window] if older else pairs
+            rows.extend((series_id, ts, value) for ts, value in pairs)
+        _insert_plain(connection, rows)
+    with cache.lock:
+        cache.sealed.update(sealed_now)
     return len(batch)
+
+
+def _insert_plain(connection: Connection, rows: list[tuple[int, float, float]]) -> None:
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy_samples(connection, rows)
+        return
+    sql, positional = _sample_insert(connection)
+    if positional:
+        connection.exec_driver_sql(sql, rows)
+    else:
+        named = [{"series_id": row[0], "ts": row[1], "value": row[2]} for row in rows]
+        connection.exec_driver_sql(sql, named)
 
 
 def _copy_samples(connection: Connection, rows: list[tuple[int, float, float]]) -> None:
@@ -184,16 +218,12 @@ def _copy_samples(connection: Connection, rows: list[tuple[int, float, float]]) 
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         copy.set_types(["int4", "float8", "float8"])
         for row in rows:
+            if row[2] is None:  # as the NOT NULL column would: the batch stores nothing
+                raise ValueError("a sample without a value")
             copy.write_row(row)
 
 
 # -- rollups -------------------------------------------------------------------------------
-
-
-def _bucket(column: ColumnElement[float], resolution: int, dialect: str) -> ColumnElement[Any]:
-    if dialect == "sqlite":  # epoch times are positive: truncation is floor
-        return cast(cast(column / resolution, Integer) * resolution, Float)
-    return func.floor(column / resolution) * resolution
 
 
 @dataclass(frozen=True)
@@ -205,33 +235,15 @@ class RollupProgress:
 
 
 def _newest_bucket(connection: Connection, host: str, resolution: int) -> float | None:
-    # One MIN/MAX-optimized lookup per series on the primary key, instead of one scan
-    # over every rollup of the host.
-    newest = (
-        select(func.max(rollups.c.ts))
-        .where(rollups.c.series_id == series.c.id, rollups.c.resolution == resolution)
-        .scalar_subquery()
-    )
-    value = connection.execute(select(func.max(newest)).where(series.c.host == host)).scalar()
-    return None if value is None else float(value)
+    return newest_time(connection, LAYOUTS[resolution], _host_series(host))
 
 
 def _oldest_sample(connection: Connection, host: str) -> float | None:
-    oldest = select(func.min(samples.c.ts)).where(samples.c.series_id == series.c.id)
-    value = connection.execute(
-        select(func.min(oldest.scalar_subquery())).where(series.c.host == host)
-    ).scalar()
-    return None if value is None else float(value)
+    return oldest_time(connection, RAW_LAYOUT, _host_series(host))
 
 
 def _oldest_rollup(connection: Connection, host: str, resolution: int) -> float | None:
-    oldest = select(func.min(rollups.c.ts)).where(
-        rollups.c.series_id == series.c.id, rollups.c.resolution == resolution
-    )
-    value = connection.execute(
-        select(func.min(oldest.scalar_subquery())).where(series.c.host == host)
-    ).scalar()
-    return None if value is None else float(value)
+    return oldest_time(connection, LAYOUTS[resolution], _host_series(host))
 
 
 def rollup_progress(store: Store, host: str | None = None) -> RollupProgress:
@@ -260,6 +272,11 @@ def _chunks(start: float, end: float, size: float) -> Iterator[tuple[float, floa
         start += size
 
 
+def _host_ids(connection: Connection, host: str) -> list[int]:
+    query = _host_series(host).order_by(series.c.id)
+    return [int(row.id) for row in connection.execute(query)]
+
+
 def roll_up(store: Store, now: float, host: str | None = None) -> dict[int, int]:
     """Compute the 5-minute and hourly rollups that are due; rows written per resolution.
 
@@ -279,9 +296,7 @@ def roll_up(store: Store, now: float, host: str | None = None) -> dict[int, int]
         # The start is bucket-aligned and the chunk a whole number of buckets.
         for start, end in _chunks(five.start, five.end, CHUNK_SECONDS[RAW]):
             with store.write() as connection:
-                written[FIVE_MINUTES] += _recompute(
-                    connection, owner, FIVE_MINUTES, start, end, _five_minute_source
-                )
+                written[FIVE_MINUTES] += _recompute(connection, owner, FIVE_MINUTES, start, end)
     with store.read() as connection:
         five_until = _progress(connection, owner).five_minute_until
         if five_until is None:
@@ -295,75 +310,109 @@ def roll_up(store: Store, now: float, host: str | None = None) -> dict[int, int]
     if hourly is not None:
         for start, end in _chunks(hourly.start, hourly.end, CHUNK_SECONDS[FIVE_MINUTES]):
             with store.write() as connection:
-                written[HOUR] += _recompute(connection, owner, HOUR, start, end, _hourly_source)
+                written[HOUR] += _recompute(connection, owner, HOUR, start, end)
     return written
 
 
-def _five_minute_source(host: str, start: float, end: float, dialect: str) -> Select[Any]:
-    return (
-        select(
-            samples.c.series_id,
-            literal(FIVE_MINUTES),
-            _bucket(samples.c.ts, FIVE_MINUTES, dialect).label("bucket"),
-            func.min(samples.c.value),
-            func.avg(samples.c.value),
-            func.max(samples.c.value),
-            func.count(),
+def _five_minute_buckets(rows: list[Row]) -> list[Row]:
+    """(bucket, min, mean, max, count) of raw (ts, value) rows in time order."""
+    buckets: list[Row] = []
+    for bucket, group in groupby(rows, key=lambda row: math.floor(row[0] / FIVE_MINUTES)):
+        values = [row[1] for row in group]
+        buckets.append(
+            (
+                float(bucket * FIVE_MINUTES),
+                min(values),
+                math.fsum(values) / len(values),
+                max(values),
+                float(len(values)),
+            )
         )
-        .where(
-            samples.c.series_id.in_(_host_series(host)),
-            samples.c.ts >= start,
-            samples.c.ts < end,
-        )
-        .group_by(samples.c.series_id, "bucket")
-    )
+    return buckets
 
 
-def _hourly_source(host: str, start: float, end: float, dialect: str) -> Select[Any]:
-    source = rollups.alias("five")
-    return (
-        select(
-            source.c.series_id,
-            literal(HOUR),
-            _bucket(source.c.ts, HOUR, dialect).label("bucket"),
-            func.min(source.c.min),
-            func.sum(source.c.mean * source.c.count) / func.sum(source.c.count),
-            func.max(source.c.max),
-            func.sum(source.c.count),
+def _hourly_buckets(rows: list[Row]) -> list[Row]:
+    """Hourly (bucket, min, mean, max, count) of 5-minute rollup rows in time order."""
+    buckets: list[Row] = []
+    for bucket, group in groupby(rows, key=lambda row: math.floor(row[0] / HOUR)):
+        five = list(group)
+        count = math.fsum(row[4] for row in five)
+        buckets.append(
+            (
+                float(bucket * HOUR),
+                min(row[1] for row in five),
+                math.fsum(row[2] * row[4] for row in five) / count,
+                max(row[3] for row in five),
+                count,
+            )
         )
-        .where(
-            source.c.series_id.in_(_host_series(host)),
-            source.c.resolution == FIVE_MINUTES,
-            source.c.ts >= start,
-            source.c.ts < end,
-        )
-        .group_by(source.c.series_id, "bucket")
-    )
+    return buckets
 
 
-def _recompute(
-    connection: Connection,
-    host: str,
-    resolution: int,
-    start: float,
-    end: float,
-    source: Callable[[str, float, float, str], Select[Any]],
-) -> int:
-    in_range = and_(
-        rollups.c.series_id.in_(_host_series(host)),
-        rollups.c.resolution == resolution,
-        rollups.c.ts >= start,
-        rollups.c.ts < end,
-    )
-    connection.execute(delete(rollups).where(in_range))
-    connection.execute(
-        insert(rollups).from_select(
-            ["series_id", "resolution", "ts", "min", "mean", "max", "count"],
-            source(host, start, end, connection.dialect.name),
-        )
-    )
-    # Counted, not taken from rowcount: drivers disagree on it for INSERT ... SELECT.
-    return int(connection.execute(select(func.count()).where(in_range)).scalar() or 0)
+def _recompute(connection: Connection, host: str, resolution: int, start: float, end: float) -> int:
+    span = Span(start, end)
+    target = LAYOUTS[resolution]
+    source = RAW_LAYOUT if resolution == FIVE_MINUTES else LAYOUTS[FIVE_MINUTES]
+    compute = _five_minute_buckets if resolution == FIVE_MINUTES else _hourly_buckets
+    written = 0
+    for series_id in _host_ids(connection, host):
+        delete_span(connection, target, series_id, span)
+        buckets = compute(read_rows(connection, source, series_id, span))
+        if buckets:
+            connection.execute(
+                insert(rollups), [target.plain_row(series_id, bucket) for bucket in buckets]
+            )
+        written += len(buckets)
+    return written
+
+
+def seal_due(
+    store: Store,
+    now: float,
+    host: str | None = None,
+    batch_rows: int = 100_000,
+    budget_seconds: float | None = None,
+) -> tuple[int, bool]:
+    """Seal plain rows of complete windows into blocks, at most about `batch_rows` plain
+    rows a transaction; (rows sealed, whether some are left because the time budget
+    ran out).
+
+    Raw windows are complete once `now` is past them, rollup windows once the rollups
+    have passed them. This is also how the rows of a store made before blocks existed
+    are converted: online (readers see rows wherever they are), resumable (each
+    transaction leaves a consistent store) and, with `budget_seconds`, in slices that
+    leave the caller's other work room.
+    """
+    owner = host or store.host
+    started = time.monotonic()
+    sealed = 0
+    due: list[tuple[Layout, int, float]] = []
+    with store.read() as connection:
+        progress = _progress(connection, owner)
+        reached = {
+            RAW: now,
+            FIVE_MINUTES: progress.five_minute_until,
+            HOUR: progress.hourly_until,
+        }
+        for series_id in _host_ids(connection, owner):
+            for resolution, until in reached.items():
+                if until is None:
+                    continue
+                layout = LAYOUTS[resolution]
+                before = layout.window_of(min(until, now))
+                if oldest_plain(connection, layout, series_id, before) is not None:
+                    due.append((layout, series_id, before))
+    for layout, series_id, before in due:
+        remaining = True
+        while remaining:
+            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                return sealed, True
+            with store.write() as connection:
+                count, remaining = seal_plain(
+                    connection, layout, series_id, before, limit=batch_rows
+                )
+            sealed += count
+    return sealed, False
 
 
 def expire(store: Store, cutoffs: RetentionCutoffs, host: str | None = None) -> dict[int, int]:
@@ -376,6 +425,7 @@ def expire(store: Store, cutoffs: RetentionCutoffs, host: str | None = None) -> 
             FIVE_MINUTES: _oldest_rollup(connection, owner, FIVE_MINUTES),
             HOUR: _oldest_rollup(connection, owner, HOUR),
         }
+        ids = _host_ids(connection, owner)
     targets = ((RAW, cutoffs.raw), (FIVE_MINUTES, cutoffs.five_minute), (HOUR, cutoffs.hourly))
     for resolution, cutoff in targets:
         first = oldest[resolution]
@@ -383,22 +433,11 @@ def expire(store: Store, cutoffs: RetentionCutoffs, host: str | None = None) -> 
             continue
         for _, end in _chunks(first, cutoff, CHUNK_SECONDS[resolution]):
             with store.write() as connection:
-                if resolution == RAW:
-                    statement = delete(samples).where(
-                        samples.c.series_id.in_(_host_series(owner)), samples.c.ts < end
+                for series_id in ids:
+                    deleted[resolution] += delete_span(
+                        connection, LAYOUTS[resolution], series_id, Span(None, end)
                     )
-                else:
-                    statement = delete(rollups).where(
-                        rollups.c.series_id.in_(_host_series(owner)),
-                        rollups.c.resolution == resolution,
-                        rollups.c.ts < end,
-                    )
-                deleted[resolution] += _rowcount(connection.execute(statement))
     return deleted
-
-
-def _rowcount(result: Any) -> int:
-    return max(int(result.rowcount or 0), 0)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -454,14 +493,9 @@ def latest_values(
         else:
             ids = _lookup_series(connection, owner, metrics)
         for name, series_id in sorted(ids.items()):
-            row = connection.execute(
-                select(samples.c.ts, samples.c.value)
-                .where(samples.c.series_id == series_id)
-                .order_by(samples.c.ts.desc())
-                .limit(1)
-            ).first()
+            row = latest_row(connection, RAW_LAYOUT, series_id)
             if row is not None:
-                found[name] = Point(_when(row.ts), row.value)
+                found[name] = Point(_when(row[0]), row[1])
     return found
 
 
@@ -476,6 +510,19 @@ def recent_values(
     return points(store, metric, since, until, RAW, host)
 
 
+def raw_samples(
+    store: Store, metric: str, since: float, until: float | None = None, host: str | None = None
+) -> list[tuple[float, float]]:
+    """Raw samples `(ts, value)` of `metric` with since <= ts <= until, oldest first."""
+    owner = host or store.host
+    with store.read() as connection:
+        series_id = _lookup_series(connection, owner, [metric]).get(metric)
+        if series_id is None:
+            return []
+        rows = read_rows(connection, RAW_LAYOUT, series_id, Span(since, until, True))
+    return [(row[0], row[1]) for row in rows]
+
+
 def points(
     store: Store,
     metric: str,
@@ -487,35 +534,24 @@ def points(
     """Stored values of `metric` at `resolution` (RAW, FIVE_MINUTES or HOUR), oldest first."""
     owner = host or store.host
     start = since.timestamp()
+    end = None if until is None else until.timestamp()
+    if resolution == RAW:
+        return [
+            Point(_when(ts), value) for ts, value in raw_samples(store, metric, start, end, owner)
+        ]
     with store.read() as connection:
         series_id = _lookup_series(connection, owner, [metric]).get(metric)
         if series_id is None:
             return []
-        if resolution == RAW:
-            query: Select[Any] = select(samples.c.ts, samples.c.value).where(
-                samples.c.series_id == series_id, samples.c.ts >= start
-            )
-            if until is not None:
-                query = query.where(samples.c.ts <= until.timestamp())
-            rows = connection.execute(query.order_by(samples.c.ts)).all()
-            return [Point(_when(ts), value) for ts, value in rows]
-        rollup_query: Select[Any] = select(
-            rollups.c.ts, rollups.c.mean, rollups.c.min, rollups.c.max, rollups.c.count
-        ).where(
-            rollups.c.series_id == series_id,
-            rollups.c.resolution == resolution,
-            # a bucket that started before `since` but reaches into it counts
-            rollups.c.ts > start - resolution,
+        # a bucket that started before `since` but reaches into it counts
+        rows = read_rows(
+            connection, LAYOUTS[resolution], series_id, Span(start - resolution, end, True)
         )
-        if until is not None:
-            rollup_query = rollup_query.where(rollups.c.ts <= until.timestamp())
-        rows = connection.execute(rollup_query.order_by(rollups.c.ts)).all()
-        return [Point(_when(ts), mean, low, high, count) for ts, mean, low, high, count in rows]
-
-
-_VALUES_OF_SERIES = (
-    "SELECT value FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts"
-)
+    return [
+        Point(_when(ts), mean, low, high, int(count))
+        for ts, low, mean, high, count in rows
+        if ts > start - resolution
+    ]
 
 
 def window_values(
@@ -527,38 +563,21 @@ def window_values(
 ) -> Iterator[tuple[str, Iterator[float]]]:
     """Each metric's raw values with start <= ts < end, in time order, metric by metric.
 
-    The hot path of baseline updates: millions of rows are read through the covering
-    (series_id, ts, value) index, in one read transaction, straight from the driver's
-    cursor, without SQLAlchemy building a row object for each. Each metric's values
-    stream from the cursor: consume them before asking for the next metric. A metric
-    never recorded yields no values.
+    The hot path of baseline updates: the blocks of the window are decoded column by
+    column (values only, where a whole block lies inside), in one read transaction. A
+    metric never recorded yields no values.
     """
     owner = host or store.host
     names = list(dict.fromkeys(metrics))
+    span = Span(start, end)
     with store.read() as connection:
         ids = _lookup_series(connection, owner, names)
-        placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        sql = _VALUES_OF_SERIES.replace("?", placeholder)
-        cursor = connection.connection.cursor()
-        try:
-            for name in names:
-                series_id = ids.get(name)
-                if series_id is None:
-                    yield name, iter(())
-                    continue
-                cursor.execute(sql, (series_id, start, end))
-                yield name, map(_first, _rows(cursor))
-        finally:
-            cursor.close()
-
-
-_first = operator.itemgetter(0)
-
-
-def _rows(cursor: Any) -> Iterable[tuple[float]]:
-    """A DBAPI cursor after a one-column SELECT, typed as what it yields."""
-    rows: Iterable[tuple[float]] = cursor
-    return rows
+        for name in names:
+            series_id = ids.get(name)
+            if series_id is None:
+                yield name, iter(())
+                continue
+            yield name, iter(read_values(connection, RAW_LAYOUT, series_id, span))
 
 
 def linear_sums(
@@ -567,48 +586,30 @@ def linear_sums(
     """(n, sum x, sum y, sum x*x, sum x*y, min x, max x) of `metric` over [start, end),
     x = ts - start.
 
-    Over raw samples (RAW) or the means of rollups; one pass in SQL for a trend fit.
+    Over raw samples (RAW) or the means of rollups (a bucket placed at its middle).
     """
     owner = host or store.host
     with store.read() as connection:
         series_id = _lookup_series(connection, owner, [metric]).get(metric)
         if series_id is None:
             return (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        if resolution == RAW:
-            x: ColumnElement[float] = samples.c.ts - start
-            y: ColumnElement[float] = samples.c.value
-            condition = and_(
-                samples.c.series_id == series_id, samples.c.ts >= start, samples.c.ts < end
-            )
-        else:
-            # a bucket is placed at its middle
-            x = rollups.c.ts + resolution / 2 - start
-            y = rollups.c.mean
-            condition = and_(
-                rollups.c.series_id == series_id,
-                rollups.c.resolution == resolution,
-                rollups.c.ts >= start,
-                rollups.c.ts < end,
-            )
-        row = connection.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(x), 0.0),
-                func.coalesce(func.sum(y), 0.0),
-                func.coalesce(func.sum(x * x), 0.0),
-                func.coalesce(func.sum(x * y), 0.0),
-                func.coalesce(func.min(x), 0.0),
-                func.coalesce(func.max(x), 0.0),
-            ).where(condition)
-        ).one()
+        rows = read_rows(connection, LAYOUTS[resolution], series_id, Span(start, end))
+    if not rows:
+        return (0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    if resolution == RAW:
+        xs = [row[0] - start for row in rows]
+        ys = [row[1] for row in rows]
+    else:
+        xs = [row[0] + resolution / 2 - start for row in rows]
+        ys = [row[2] for row in rows]
     return (
-        int(row[0]),
-        float(row[1]),
-        float(row[2]),
-        float(row[3]),
-        float(row[4]),
-        float(row[5]),
-        float(row[6]),
+        len(rows),
+        math.fsum(xs),
+        math.fsum(ys),
+        math.fsum(map(operator.mul, xs, xs)),
+        math.fsum(map(operator.mul, xs, ys)),
+        min(xs),
+        max(xs),
     )
 
 
@@ -624,6 +625,8 @@ class Maintenance:
 
     rolled_up: dict[int, int]  # resolution -> buckets written
     expired: dict[int, int]  # resolution (0 = raw) -> rows deleted
+    sealed: int = 0  # plain rows moved into blocks
+    sealing_left: bool = False  # the time budget ran out before every window was sealed
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {
@@ -636,6 +639,7 @@ class Maintenance:
                 "5m": self.expired.get(FIVE_MINUTES, 0),
                 "1h": self.expired.get(HOUR, 0),
             },
+            "sealed": {"rows": self.sealed, "left": int(self.sealing_left)},
         }
 
     def describe(self) -> str:
@@ -654,8 +658,10 @@ def maintain(
     hourly_seconds: float,
     expire_rows: bool = True,
     host: str | None = None,
+    seal_budget: float | None = None,
 ) -> Maintenance:
-    """Roll up what is due, then (with `expire_rows`) apply `metrics.retention`."""
+    """Roll up what is due, then (with `expire_rows`) apply `metrics.retention`, then
+    seal the complete windows into blocks."""
     rolled = roll_up(store, now, host)
     expired = {RAW: 0, FIVE_MINUTES: 0, HOUR: 0}
     if expire_rows:
@@ -669,7 +675,8 @@ def maintain(
             progress.hourly_until,
         )
         expired = expire(store, cutoffs, host)
-    return Maintenance(rolled, expired)
+    sealed, left = seal_due(store, now, host, budget_seconds=seal_budget)
+    return Maintenance(rolled, expired, sealed, left)
 
 
 # -- directory sizes (resource_report) -----------------------------------------------------

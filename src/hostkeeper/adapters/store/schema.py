@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -24,7 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 metadata = MetaData(
     naming_convention={
@@ -138,8 +139,9 @@ series = Table(
     UniqueConstraint("host", "name"),
 )
 
-# Raw samples; `ts` is Unix epoch seconds (REAL compares and indexes fastest). The
-# (series_id, ts, value) index covers baseline and chart queries without table lookups.
+# Raw samples not yet sealed into a block (the open block of each series, and rows of
+# stores made before migration 0003 until housekeeping has sealed them); `ts` is Unix
+# epoch seconds. The (series_id, ts, value) index covers reads without table lookups.
 samples = Table(
     "samples",
     metadata,
@@ -149,7 +151,8 @@ samples = Table(
     Index(None, "series_id", "ts", "value"),
 )
 
-# 5-minute (resolution 300) and hourly (3600) aggregates of samples.
+# 5-minute (resolution 300) and hourly (3600) aggregates of samples not yet sealed into
+# a block, like `samples`.
 rollups = Table(
     "rollups",
     metadata,
@@ -160,6 +163,21 @@ rollups = Table(
     Column("mean", Float, nullable=False),
     Column("max", Float, nullable=False),
     Column("count", Integer, nullable=False),
+)
+
+# Sealed blocks (migration 0003): one row per series, resolution (0 = raw samples, 300,
+# 3600) and aligned time window, holding that window's rows encoded column by column
+# (core/blockcodec.py): a raw sample costs about two bytes instead of about fifty.
+metric_blocks = Table(
+    "metric_blocks",
+    metadata,
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), primary_key=True),
+    Column("resolution", Integer, primary_key=True),
+    Column("window_start", Float, primary_key=True),  # epoch seconds, aligned
+    Column("first_ts", Float, nullable=False),
+    Column("last_ts", Float, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 check_results = Table(

@@ -1,0 +1,140 @@
+"""Deleting old history: runs, alerts, the delivery log, file actions, backup records,
+silences and slow-query shapes, in small transactions.
+
+Each table has a rule for what may go (`_CANDIDATES`): rows older than the table's
+cut-off that nothing current depends on. Pending and firing alerts, queued
+notifications, archives still on disk, the newest run of each procedure (catch-up
+compares with it) and each backup set's newest restore test always stay. Rows go in
+batches of `batch` ids a transaction, so the daemon's other writers wait milliseconds.
+Child rows follow their parent by ON DELETE CASCADE (step results, alert events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+
+from hostkeeper.adapters.store.database import Store
+from hostkeeper.adapters.store.schema import (
+    alerts,
+    backup_archives,
+    file_actions,
+    notifications,
+    restore_tests,
+    runs,
+    silences,
+    slow_queries,
+)
+
+# Config key (database.retention.*) -> the tables it bounds, for `db stats`.
+BOUNDED_BY = {
+    "runs": ("runs", "step_results"),
+    "alerts": ("alerts", "alert_events"),
+    "notifications": ("notifications",),
+    "file_actions": ("file_actions",),
+    "backups": ("backup_archives", "restore_tests"),
+    "silences": ("silences",),
+    "slow_queries": ("slow_queries",),
+}
+
+
+def _old_runs(host: str, cutoff: datetime) -> Select[Any]:
+    newest = select(func.max(runs.c.id)).where(runs.c.host == host).group_by(runs.c.procedure)
+    return select(runs.c.id).where(
+        runs.c.host == host,
+        runs.c.started_at < cutoff,
+        runs.c.finished_at.is_not(None),
+        runs.c.id.not_in(newest),
+    )
+
+
+def _old_alerts(host: str, cutoff: datetime) -> Select[Any]:
+    return select(alerts.c.id).where(
+        alerts.c.host == host, alerts.c.state == "resolved", alerts.c.resolved_at < cutoff
+    )
+
+
+def _old_notifications(host: str, cutoff: datetime) -> Select[Any]:
+    return select(notifications.c.id).where(
+        notifications.c.host == host,
+        notifications.c.state != "queued",
+        notifications.c.created_at < cutoff,
+    )
+
+
+def _old_file_actions(host: str, cutoff: datetime) -> Select[Any]:
+    return select(file_actions.c.id).where(file_actions.c.host == host, file_actions.c.at < cutoff)
+
+
+def _old_archives(host: str, cutoff: datetime) -> Select[Any]:
+    return select(backup_archives.c.id).where(
+        backup_archives.c.host == host,
+        backup_archives.c.state != "present",
+        backup_archives.c.created_at < cutoff,
+    )
+
+
+def _old_restore_tests(host: str, cutoff: datetime) -> Select[Any]:
+    newest = (
+        select(func.max(restore_tests.c.id))
+        .where(restore_tests.c.host == host)
+        .group_by(restore_tests.c.backup_set)
+    )
+    return select(restore_tests.c.id).where(
+        restore_tests.c.host == host,
+        restore_tests.c.tested_at < cutoff,
+        restore_tests.c.id.not_in(newest),
+    )
+
+
+def _old_silences(host: str, cutoff: datetime) -> Select[Any]:
+    return select(silences.c.id).where(silences.c.host == host, silences.c.until < cutoff)
+
+
+# (retention key, table, the ids that may go)
+_CANDIDATES: tuple[tuple[str, Any, Callable[[str, datetime], Select[Any]]], ...] = (
+    ("runs", runs, _old_runs),
+    ("alerts", alerts, _old_alerts),
+    ("notifications", notifications, _old_notifications),
+    ("file_actions", file_actions, _old_file_actions),
+    ("backups", backup_archives, _old_archives),
+    ("backups", restore_tests, _old_restore_tests),
+    ("silences", silences, _old_silences),
+)
+
+
+def prune_history(
+    store: Store, cutoffs: Mapping[str, datetime], batch: int = 2000
+) -> dict[str, int]:
+    """Delete this host's history older than `cutoffs` (retention key -> time; a key
+    left out is not pruned); rows deleted per table (children by cascade not counted)."""
+    deleted: dict[str, int] = {}
+    for key, table, candidates in _CANDIDATES:
+        cutoff = cutoffs.get(key)
+        if cutoff is None:
+            continue
+        total = 0
+        while True:
+            with store.write() as connection:
+                ids = list(
+                    connection.execute(candidates(store.host, cutoff).limit(batch)).scalars()
+                )
+                if ids:
+                    connection.execute(delete(table).where(table.c.id.in_(ids)))
+            total += len(ids)
+            if len(ids) < batch:
+                break
+        deleted[table.name] = total
+    cutoff = cutoffs.get("slow_queries")
+    if cutoff is not None:  # one row per statement shape: a small table
+        with store.write() as connection:
+            result = connection.execute(
+                delete(slow_queries).where(
+                    slow_queries.c.host == store.host, slow_queries.c.last_seen < cutoff
+                )
+            )
+        deleted["slow_queries"] = max(int(result.rowcount or 0), 0)
+    return deleted

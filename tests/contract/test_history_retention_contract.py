@@ -1,0 +1,188 @@
+"""database.retention deletes old history in small transactions on SQLite and PostgreSQL,
+and keeps whatever is still current: open alerts, queued notifications, archives on
+disk, the newest run of a procedure and the newest restore test of a backup set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+
+from hostkeeper.adapters.store import Store, open_store
+from hostkeeper.adapters.store.history_retention import BOUNDED_BY, prune_history
+from hostkeeper.adapters.store.schema import (
+    alert_events,
+    alerts,
+    backup_archives,
+    file_actions,
+    notifications,
+    restore_tests,
+    runs,
+    silences,
+    slow_queries,
+    step_results,
+)
+
+NOW = datetime(2027, 6, 1, tzinfo=UTC)
+OLD = NOW - timedelta(days=500)
+RECENT = NOW - timedelta(days=10)
+CUTOFF = NOW - timedelta(days=400)
+
+
+def _run(store: Store, procedure: str, at: datetime, host: str | None = None) -> int:
+    with store.write() as connection:
+        run_id = connection.execute(
+            insert(runs).values(
+                host=host or store.host,
+                procedure=procedure,
+                trigger="scheduled",
+                status="ok",
+                started_at=at,
+                finished_at=at + timedelta(minutes=1),
+                dry_run=False,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        connection.execute(
+            insert(step_results).values(
+                run_id=run_id,
+                position=0,
+                phase="steps",
+                name="rotate_logs",
+                label="rotate_logs",
+                status="ok",
+                started_at=at,
+            )
+        )
+    return int(run_id)
+
+
+def _alert(store: Store, state: str, at: datetime) -> int:
+    with store.write() as connection:
+        alert_id = connection.execute(
+            insert(alerts).values(
+                host=store.host,
+                rule="disk",
+                severity="warning",
+                state=state,
+                pending_since=at,
+                resolved_at=at if state == "resolved" else None,
+                notifications=0,
+                false_positive=False,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        connection.execute(insert(alert_events).values(alert_id=alert_id, kind=state, at=at))
+        for delivery in ("sent", "queued"):
+            connection.execute(
+                insert(notifications).values(
+                    host=store.host,
+                    channel="log",
+                    kind="alert",
+                    alert_id=alert_id,
+                    subject="disk",
+                    state=delivery,
+                    attempts=1,
+                    created_at=at,
+                )
+            )
+    return int(alert_id)
+
+
+def _rows(store: Store, table: object) -> int:
+    with store.read() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar() or 0)  # type: ignore[arg-type]
+
+
+def _fill_other_tables(store: Store, at: datetime) -> None:
+    with store.write() as connection:
+        connection.execute(
+            insert(file_actions).values(host=store.host, kind="cleanup", policy="tmp", at=at)
+        )
+        for state in ("present", "pruned"):
+            connection.execute(
+                insert(backup_archives).values(
+                    host=store.host,
+                    backup_set="etc",
+                    path=f"/b/{state}-{at.timestamp()}.tar.gz",
+                    created_at=at,
+                    size_bytes=1,
+                    files=1,
+                    sha256="0" * 64,
+                    state=state,
+                )
+            )
+        connection.execute(
+            insert(restore_tests).values(
+                host=store.host,
+                backup_set="etc",
+                archive="a",
+                tested_at=at,
+                ok=True,
+                files_checked=1,
+            )
+        )
+        connection.execute(
+            insert(silences).values(
+                host=store.host, rule="disk", created_at=at, until=at + timedelta(hours=1)
+            )
+        )
+        connection.execute(
+            insert(slow_queries).values(
+                host=store.host,
+                shape_hash=f"{at.timestamp()}",
+                shape="SELECT 1",
+                count=1,
+                total_seconds=1.0,
+                max_seconds=1.0,
+                first_seen=at,
+                last_seen=at,
+            )
+        )
+
+
+def test_old_history_goes_and_what_is_current_stays(store: Store, store_url: str) -> None:
+    other = open_store(store_url, host="host-b")
+    try:
+        only_old_run = _run(store, "yearly", OLD)
+        for day in range(5):
+            _run(store, "daily", OLD + timedelta(days=day))
+        _run(store, "daily", RECENT)
+        other_old = _run(other, "daily", OLD)
+        _alert(store, "resolved", OLD)
+        firing = _alert(store, "firing", OLD)
+        recent = _alert(store, "resolved", RECENT)
+        _fill_other_tables(store, OLD)
+        _fill_other_tables(store, RECENT)
+        cutoffs = {key: CUTOFF for key in BOUNDED_BY}
+        cutoffs["slow_queries"] = NOW - timedelta(days=90)
+        deleted = prune_history(store, cutoffs, batch=2)  # several batches per table
+        assert deleted == {
+            "runs": 5,
+            "alerts": 1,
+            "notifications": 2,  # the sent ones of the old alerts; queued ones stay
+            "file_actions": 1,
+            "backup_archives": 1,
+            "restore_tests": 1,
+            "silences": 1,
+            "slow_queries": 1,
+        }
+        with store.read() as connection:
+            kept_runs = set(connection.execute(select(runs.c.id)).scalars())
+            kept_alerts = set(connection.execute(select(alerts.c.id)).scalars())
+            states = sorted(connection.execute(select(backup_archives.c.state)).scalars())
+        assert {only_old_run, other_old} <= kept_runs and len(kept_runs) == 3
+        assert kept_alerts == {firing, recent}
+        assert _rows(store, step_results) == 3  # cascaded with their runs
+        assert _rows(store, alert_events) == 2
+        assert _rows(store, notifications) == 4
+        assert states == ["present", "present", "pruned"]
+        assert _rows(store, restore_tests) == 1
+        assert prune_history(store, cutoffs) == dict.fromkeys(deleted, 0)
+    finally:
+        other.dispose()
+
+
+def test_a_key_left_out_is_not_pruned(store: Store) -> None:
+    for day in range(3):
+        _run(store, "daily", OLD + timedelta(days=day))
+    assert prune_history(store, {"alerts": CUTOFF}) == {"alerts": 0}
+    assert _rows(store, runs) == 3
