@@ -10,6 +10,9 @@ batches (`seal_due`).
 
 A `Layout` says which plain table a resolution lives in and how wide its windows are;
 rows are tuples whose first element is the epoch time, in the table's column order.
+
+Kept whole: reading, sealing and trimming share the window arithmetic of a Layout;
+apart they could disagree on where a window ends.
 """
 
 from __future__ import annotations
