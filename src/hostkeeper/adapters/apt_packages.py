@@ -60,11 +60,14 @@ def read_apt_state(
         output_limit=_OUTPUT_LIMIT,
     )
     if not simulated.ok:
-        last = simulated.output.strip().splitlines()[-1:] or [""]
-        raise AptUnavailable(f"apt-get -s upgrade {simulated.describe_failure()}: {last[0]}")
+        raise AptUnavailable(
+            f"apt-get -s upgrade {simulated.describe_failure()}: {_first_error(simulated.output)}"
+        )
     held = run_command(["apt-mark", "showhold"], env=environment, timeout=timeout)
     if not held.ok:
-        raise AptUnavailable(f"apt-mark showhold {held.describe_failure()}")
+        raise AptUnavailable(
+            f"apt-mark showhold {held.describe_failure()}: {_first_error(held.output)}"
+        )
     return AptState(parse_simulation(simulated.output, security_markers), parse_held(held.output))
 
 
@@ -78,3 +81,9 @@ def read_reboot_required(path: str) -> list[str] | None:
     except FileNotFoundError:
         lines = []
     return reboot_packages(lines)
+
+
+def _first_error(output: str) -> str:
+    """apt's first `E:` line (the cause; the last one is often only the consequence)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("E:")), lines[-1] if lines else "")

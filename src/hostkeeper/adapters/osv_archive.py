@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -40,7 +41,7 @@ class ArchiveMatch:
 @dataclass
 class ArchiveScan:
     matches: list[ArchiveMatch] = field(default_factory=list)
-    advisories: int = 0  # members read
+    advisories: int = 0  # advisories (members) in the archive
     skipped: list[str] = field(default_factory=list)  # members that are not OSV JSON
 
     def by_id(self) -> dict[str, Advisory]:
@@ -92,6 +93,8 @@ def _advisories(
         members = [m for m in archive.infolist() if m.filename.endswith(".json")]
         if not members:
             raise ArchiveUnreadable(f"{path}: no .json advisories in the archive")
+        for scan in scans.values():
+            scan.advisories = len(members)
         for member in members:
             problem = None
             if member.file_size > MAX_MEMBER_BYTES:
@@ -99,11 +102,9 @@ def _advisories(
             else:
                 try:
                     data = archive.read(member)
-                except (OSError, zipfile.BadZipFile, EOFError) as error:
+                except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as error:
                     problem = f"{member.filename}: {error}"
                 else:
-                    for scan in scans.values():
-                        scan.advisories += 1
                     if wanted is not None and not _mentions(data, wanted):
                         continue
                     try:

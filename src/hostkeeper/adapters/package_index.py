@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,7 +20,6 @@ from packaging.version import Version
 from hostkeeper.core.package_index import (
     JSON_TYPE,
     IndexPageError,
-    newest_release,
     versions_on_page,
 )
 
@@ -33,27 +32,27 @@ class IndexUnreachable(Exception):
     """The index did not answer (refused, no route, name not found, timed out)."""
 
 
-def newer_versions(
-    index_url: str, installed: Mapping[str, str], timeout: float
-) -> dict[str, Version]:
-    """Canonical name -> the newest release above the installed version, for each
-    installed distribution that has one. Raises IndexUnreachable."""
+def available_versions(
+    index_url: str, names: Iterable[str], timeout: float
+) -> dict[str, set[Version]]:
+    """Canonical name -> the versions the index offers (not yanked), for each of `names`
+    the index has. Raises IndexUnreachable."""
     base = index_url if index_url.endswith("/") else index_url + "/"
-    names = sorted(installed)
-    if not names:
+    pending = sorted(set(names))
+    if not pending:
         return {}
     # The first page alone tells whether the index answers at all.
-    first = _newest(base, names[0], installed[names[0]], timeout)
-    found = {names[0]: first} if first is not None else {}
+    found: dict[str, set[Version]] = {}
+    first = _versions(base, pending[0], timeout)
+    if first is not None:
+        found[pending[0]] = first
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="index") as pool:
-        futures = {
-            name: pool.submit(_newest, base, name, installed[name], timeout) for name in names[1:]
-        }
+        futures = {name: pool.submit(_versions, base, name, timeout) for name in pending[1:]}
         try:
             for name, future in futures.items():
-                newest = future.result()
-                if newest is not None:
-                    found[name] = newest
+                versions = future.result()
+                if versions is not None:
+                    found[name] = versions
         except IndexUnreachable:
             for future in futures.values():
                 future.cancel()
@@ -61,12 +60,12 @@ def newer_versions(
     return found
 
 
-def _newest(base: str, name: str, installed: str, timeout: float) -> Version | None:
+def _versions(base: str, name: str, timeout: float) -> set[Version] | None:
     body, content_type = _fetch(f"{base}{name}/", timeout)
     if body is None:
         return None
     try:
-        return newest_release(versions_on_page(body, content_type), installed)
+        return versions_on_page(body, content_type)
     except IndexPageError:
         return None
 

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from hostkeeper.config.alerts import Alerts
 from hostkeeper.config.base import Section, sample
 from hostkeeper.config.checks import Check
+from hostkeeper.config.dependencies import Dependencies
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
@@ -204,6 +205,11 @@ class Security(Section):
     )
     warn_days: int = Field(
         30, ge=0, description="the audit reports a certificate expiring within this many days"
+    )
+    dependencies: Dependencies = Field(
+        default_factory=Dependencies,
+        description="the dependency audit (`dependency_audit` step, `audit deps`): "
+        "vulnerable and outdated Python distributions, pending OS upgrades",
     )
 
 
@@ -439,7 +445,8 @@ class Config(Section):
         ),
     )
     security: Security = Field(
-        default_factory=Security, description="what the security_audit step looks at"
+        default_factory=Security,
+        description="what the security_audit and dependency_audit steps look at",
     )
     notify: Notify = Field(default_factory=Notify, description="notifications about procedure runs")
     dashboard: Dashboard = Field(
