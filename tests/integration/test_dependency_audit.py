@@ -24,7 +24,7 @@ from tests.dependency_peers import (
 
 from hostkeeper.config.dependencies import Dependencies
 from hostkeeper.core.dependencies import Kind, Severity
-from hostkeeper.dependency_audit import DependencyReport, audit_dependencies, run_in_child
+from hostkeeper.services.dependency_audit import DependencyReport, audit_dependencies, run_in_child
 
 NOW = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
 ADVISORIES = [

@@ -11,14 +11,21 @@ cannot be opened at all raises ArchiveUnreadable.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
+import time
+import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
 from packaging.utils import canonicalize_name
 
+from hostkeeper.adapters.fs import fsync_directory, make_private_directory
 from hostkeeper.core.osv import Advisory, AdvisoryError, affected_fix, parse_advisory
 
 MAX_MEMBER_BYTES = 32 * 1024 * 1024  # the largest real advisory is well under 1 MiB
@@ -118,3 +125,58 @@ def _advisories(
 
 def _mentions(data: bytes, wanted: set[str]) -> bool:
     return any(canonicalize_name(m.decode()) in wanted for m in _NAME.findall(data))
+
+
+MAX_ARCHIVE_BYTES = 2 * 1024**3  # the PyPI archive is tens of megabytes
+
+
+def refresh_archive(url: str, path: str, timeout: float) -> int:
+    """Download the archive at `url` (http(s) or file) to `path`: to a temporary name
+    beside it, checked as a zip of advisories (every member's CRC), then renamed over the
+    old one, which stays in place when anything fails. Returns the size in bytes;
+    raises ArchiveUnreadable with the reason."""
+    target = Path(path)
+    make_private_directory(target.parent)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            size = _download(url, handle, timeout)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _check_zip(temp_name, url)
+        os.chmod(temp_name, 0o640)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    fsync_directory(target.parent)
+    return size
+
+
+def _download(url: str, handle: BinaryIO, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    size = 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http(s) or file, checked by config)
+            while chunk := response.read(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_ARCHIVE_BYTES:
+                    raise ArchiveUnreadable(f"{url}: larger than {MAX_ARCHIVE_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise ArchiveUnreadable(f"{url}: download took longer than {timeout:g}s")
+                handle.write(chunk)
+    except OSError as error:  # URLError, HTTPError, timeouts
+        raise ArchiveUnreadable(f"{url}: {getattr(error, 'reason', error)}") from None
+    return size
+
+
+def _check_zip(path: str, url: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not any(name.endswith(".json") for name in archive.namelist()):
+                raise ArchiveUnreadable(f"{url}: no .json advisories in the archive")
+            damaged = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise ArchiveUnreadable(f"{url}: not a readable zip archive: {error}") from None
+    if damaged is not None:
+        raise ArchiveUnreadable(f"{url}: member {damaged} is damaged")

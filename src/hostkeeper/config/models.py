@@ -425,9 +425,12 @@ class Config(Section):
                 },
                 "monthly": {
                     "schedule": {"day": "1st sat", "hour": 1, "minute": 0},
-                    # the audit comes first: the assessment summarises it
+                    # the audits come first: the assessment summarises them; without a
+                    # network the refresh warns and the audit uses the archive it has
                     "steps": [
                         "security_audit",
+                        "refresh_advisories",
+                        "dependency_audit",
                         {"report": "health_assessment"},
                         "suggest_thresholds",
                         {"db": ["integrity_check", "reindex", "vacuum", "analyze", "optimize"]},

@@ -433,7 +433,7 @@ def run_in_child(
         [
             sys.executable,
             "-m",
-            "hostkeeper.dependency_audit",
+            "hostkeeper.services.dependency_audit",
             settings.model_dump_json(),
             state_dir,
         ],
