@@ -160,13 +160,13 @@ def findings_between(store: Store, start: datetime, end: datetime) -> list[Store
     return [_stored(row) for row in rows]
 
 
-def open_counts(store: Store) -> dict[str, int]:
-    """Open findings of this host by severity (every severity present)."""
+def open_counts(store: Store, host: str | None = None) -> dict[str, int]:
+    """Open findings of `host` (default: this one) by severity, every severity present."""
     with store.read() as connection:
         rows = connection.execute(
             select(dependency_findings.c.severity, func.count())
             .where(
-                dependency_findings.c.host == store.host,
+                dependency_findings.c.host == (host or store.host),
                 dependency_findings.c.resolved_at.is_(None),
             )
             .group_by(dependency_findings.c.severity)
@@ -177,11 +177,11 @@ def open_counts(store: Store) -> dict[str, int]:
     return counts
 
 
-def latest_audit(store: Store) -> AuditRecord | None:
+def latest_audit(store: Store, host: str | None = None) -> AuditRecord | None:
     with store.read() as connection:
         row = connection.execute(
             select(dependency_audits)
-            .where(dependency_audits.c.host == store.host)
+            .where(dependency_audits.c.host == (host or store.host))
             .order_by(dependency_audits.c.audited_at.desc(), dependency_audits.c.id.desc())
             .limit(1)
         ).first()
