@@ -190,3 +190,17 @@ def reconcile(
         if previous.key not in found and previous.scope in covered_scopes:
             result.resolved.append(previous.id)
     return result
+
+
+def count_at_or_above(counts: Mapping[str, int], threshold: Severity) -> int:
+    """Findings at or above `threshold`, from counts by severity."""
+    return sum(
+        count
+        for severity, count in counts.items()
+        if severity in Severity.__members__.values() and at_least(Severity(severity), threshold)
+    )
+
+
+def breached(counts: Mapping[str, int], limits: Mapping[Severity, int]) -> bool:
+    """Whether any `{severity: n}` limit is met: at least n findings at or above it."""
+    return any(count_at_or_above(counts, severity) >= n for severity, n in limits.items())
