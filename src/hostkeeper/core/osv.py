@@ -77,7 +77,7 @@ class Advisory:
         return None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def parse_version(text: str) -> Version | None:
     """The PEP 440 version of `text`, or None when it is not one."""
     try:
