@@ -23,4 +23,5 @@ BENCHMARKS: dict[str, str] = {
     "alerts": "bench.alerts",
     "checks": "bench.checks",
     "web": "bench.web",
+    "deps": "bench.deps",
 }

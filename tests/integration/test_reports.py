@@ -17,8 +17,11 @@ import pytest
 import yaml
 from history import BACKUP_SETS, PROCEDURES, History, config_sections, fill
 
+from hostkeeper.adapters.store.dependencies import record_dependency_audit
 from hostkeeper.config.loader import load_config
 from hostkeeper.core.audit import Severity
+from hostkeeper.core.dependencies import Finding, Kind
+from hostkeeper.core.dependencies import Severity as DependencySeverity
 from hostkeeper.services.store_setup import prepare_store
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -248,6 +251,33 @@ def test_health_assessment_report(filled: Filled) -> None:
             }
         )
     )
+    # The dependency audit's report sorts first by name; the section still shows the
+    # security audit's, and the software section comes from the store.
+    (security / "dependencies_20990101.json").write_text(json.dumps({"summary": {}}))
+    store = prepare_store(load_config(filled.config).config)
+    now = datetime.now(UTC)
+    try:
+        record_dependency_audit(
+            store,
+            [
+                Finding(
+                    Kind.VULNERABILITY,
+                    DependencySeverity.CRITICAL,
+                    "self",
+                    "demo-lib",
+                    "Remote code execution",
+                    "1.0",
+                    "PYSEC-2099-1",
+                    ("CVE-2099-0001",),
+                    "1.4.2",
+                )
+            ],
+            {"vulnerabilities:self"},
+            now,
+            warnings=["package index unreachable"],
+        )
+    finally:
+        store.dispose()
     result = filled.report("health_assessment")
     path = filled.reports / "monthly" / f"health_assessment_{_today()}.html"
     assert result["path"] == str(path)
@@ -259,7 +289,11 @@ def test_health_assessment_report(filled: Filled) -> None:
         "Baseline drift",
         "Backups and restore tests",
         "Security",
+        "Software: vulnerabilities and updates",
     ]
+    assert "PYSEC-2099-1 CVE-2099-0001" in parsed.texts and "1.4.2" in parsed.texts
+    assert "Not checked: package index unreachable" in parsed.texts
+    assert any("1 finding(s) first seen and 0 resolved in the period" in t for t in parsed.texts)
     assert parsed.points["Availability (% of results ok)"] == 3
     assert parsed.points["Health score"] >= 100
     assert parsed.points["Health score distribution (results)"] == 5

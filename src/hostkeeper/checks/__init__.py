@@ -30,11 +30,14 @@ MODULES: dict[str, str] = {
     "certificate": "hostkeeper.checks.certificate",
     "file_age": "hostkeeper.checks.file_age",
     "process": "hostkeeper.checks.process",
+    "vulnerabilities": "hostkeeper.checks.vulnerabilities",
 }
 
 # Checks that look only at this host's own state, without a network, a bus or a
 # command: what `hostkeeper check --quick` runs.
-LOCAL_TYPES = frozenset({"disk_free", "memory_available", "load", "process", "file_age"})
+LOCAL_TYPES = frozenset(
+    {"disk_free", "memory_available", "load", "process", "file_age", "vulnerabilities"}
+)
 
 
 class CheckUnavailable(Exception):

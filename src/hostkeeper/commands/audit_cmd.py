@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+from hostkeeper.commands import audit_deps_cmd
 from hostkeeper.commands.common import VerbContext, with_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, table
@@ -22,6 +23,8 @@ def register(verbs: Any) -> None:
             (named by file and line, never shown), certificates near expiry, and the
             exposure score of the systemd unit. Prints each finding with its severity
             and the fix, and writes a JSON report under report_dir/security/.
+
+            `audit deps` audits installed software instead (`audit deps --help`).
             """,
             [(0, "no findings"), (1, f"there are findings, or {CONFIG_ERROR}")],
         ),
@@ -30,6 +33,9 @@ def register(verbs: Any) -> None:
         "--no-report", action="store_true", help="do not write the JSON report file"
     )
     parser.set_defaults(handler=audit)
+    # `audit deps`: the dependency audit; plain `audit` stays the security audit.
+    audit_verbs = parser.add_subparsers(dest="audit_verb", metavar="AUDIT", required=False)
+    audit_deps_cmd.register(audit_verbs)
 
 
 @with_config

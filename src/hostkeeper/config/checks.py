@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from hostkeeper.config.base import Section
 from hostkeeper.config.units import Duration, Percent
+from hostkeeper.core.dependencies import Severity
 
 _DEFAULT_TIMEOUT = timedelta(seconds=10)
 
@@ -18,6 +19,11 @@ class CheckBase(Section):
     timeout: Duration = Field(
         _DEFAULT_TIMEOUT, description="the check is unknown past this", examples=["10s"]
     )
+
+    def with_defaults_from(self, config: Any) -> CheckBase:
+        """This check with what it leaves unset taken from the rest of `config` (a
+        folder under paths.report_dir, say); most checks need nothing of it."""
+        return self
 
 
 class DiskFreeCheck(CheckBase):
@@ -145,6 +151,46 @@ class ProcessCheck(CheckBase):
     max: int | None = Field(None, ge=0, description="critical when more processes match")
 
 
+class VulnerabilitiesCheck(CheckBase):
+    type: Literal["vulnerabilities"] = Field(
+        description="vulnerabilities: selects this kind of check"
+    )
+    reports: str | None = Field(
+        None,
+        description="folder whose newest dependencies_YYYYMMDD.json (the dependency "
+        "audit's report) is read; unset: paths.report_dir/security",
+        examples=["/var/lib/hostkeeper/reports/security"],
+    )
+    warning: dict[Severity, int] = Field(
+        default_factory=lambda: {Severity.HIGH: 1},
+        description="warning when, for any `severity: n`, the newest audit found at least "
+        "n findings at or above that severity",
+        examples=[{"high": 1}, {"medium": 5, "high": 1}],
+    )
+    critical: dict[Severity, int] = Field(
+        default_factory=lambda: {Severity.CRITICAL: 1},
+        description="critical on the same terms",
+        examples=[{"critical": 1}],
+    )
+    max_age: Duration = Field(
+        timedelta(days=40),
+        description="unknown when the newest report is older than this (the audit stopped)",
+        examples=["40d"],
+    )
+
+    @field_validator("warning", "critical")
+    @classmethod
+    def _positive(cls, value: dict[Severity, int]) -> dict[Severity, int]:
+        if any(n < 1 for n in value.values()):
+            raise ValueError("each count must be at least 1")
+        return value
+
+    def with_defaults_from(self, config: Any) -> VulnerabilitiesCheck:
+        if self.reports is not None:
+            return self
+        return self.model_copy(update={"reports": f"{config.paths.report_dir}/security"})
+
+
 Check = Annotated[
     DiskFreeCheck
     | MemoryAvailableCheck
@@ -154,6 +200,7 @@ Check = Annotated[
     | TcpCheck
     | CertificateCheck
     | FileAgeCheck
-    | ProcessCheck,
+    | ProcessCheck
+    | VulnerabilitiesCheck,
     Field(discriminator="type"),
 ]

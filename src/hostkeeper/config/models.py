@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from hostkeeper.config.alerts import Alerts
 from hostkeeper.config.base import Section, sample
 from hostkeeper.config.checks import Check
+from hostkeeper.config.dependencies import Dependencies
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
@@ -256,6 +257,11 @@ class Security(Section):
     warn_days: int = Field(
         30, ge=0, description="the audit reports a certificate expiring within this many days"
     )
+    dependencies: Dependencies = Field(
+        default_factory=Dependencies,
+        description="the dependency audit (`dependency_audit` step, `audit deps`): "
+        "vulnerable and outdated Python distributions, pending OS upgrades",
+    )
 
 
 class NotifyEvent(StrEnum):
@@ -470,9 +476,12 @@ class Config(Section):
                 },
                 "monthly": {
                     "schedule": {"day": "1st sat", "hour": 1, "minute": 0},
-                    # the audit comes first: the assessment summarises it
+                    # the audits come first: the assessment summarises them; without a
+                    # network the refresh warns and the audit uses the archive it has
                     "steps": [
                         "security_audit",
+                        "refresh_advisories",
+                        "dependency_audit",
                         {"report": "health_assessment"},
                         "suggest_thresholds",
                         {"db": ["integrity_check", "reindex", "vacuum", "analyze", "optimize"]},
@@ -490,7 +499,8 @@ class Config(Section):
         ),
     )
     security: Security = Field(
-        default_factory=Security, description="what the security_audit step looks at"
+        default_factory=Security,
+        description="what the security_audit and dependency_audit steps look at",
     )
     notify: Notify = Field(default_factory=Notify, description="notifications about procedure runs")
     dashboard: Dashboard = Field(

@@ -76,6 +76,13 @@ SIGNATURES: dict[str, StepSignature] = {
         NameArgument(reference="alerts.rules", required=True), "send a test notification for a rule"
     ),
     "security_audit": StepSignature(ArgumentSpec(), "audit permissions, certs, secrets"),
+    "dependency_audit": StepSignature(
+        ArgumentSpec(),
+        "audit Python distributions and OS packages for vulnerabilities and updates",
+    ),
+    "refresh_advisories": StepSignature(
+        ArgumentSpec(), "download the OSV advisories the dependency audit reads (needs a network)"
+    ),
     "suggest_thresholds": StepSignature(
         DurationArgument(default="7d"),
         "suggest alert thresholds from history (optional period, default 7d)",

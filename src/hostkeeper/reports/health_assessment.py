@@ -5,7 +5,8 @@ of its results that were ok), the distribution of health scores, the alert
 effectiveness summary, baseline drift (the period's mean against the active
 baseline), backup and restore-test history, and the findings of the newest security
 audit report under report_dir/security/ (the audit itself is the `security_audit`
-step's job: it scans the host and takes its time).
+step's job: it scans the host and takes its time), and the dependency audit's open
+findings with how many were first seen and resolved in the period (from the store).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from typing import Any
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.baselines import active_baseline
 from hostkeeper.adapters.store.checks import score_history
+from hostkeeper.adapters.store.dependencies import (
+    findings_between,
+    latest_audit,
+    open_counts,
+    open_findings,
+)
 from hostkeeper.adapters.store.history import backup_history, check_state_counts
 from hostkeeper.adapters.store.metrics import linear_sums
 from hostkeeper.alerting.stats import effectiveness
@@ -68,7 +75,8 @@ def _backup_history(
 
 def _security(config: Config) -> tuple[Path | None, dict[str, Any] | None]:
     folder = Path(config.paths.report_dir) / "security"
-    newest = max(folder.glob("*.json"), default=None, key=lambda p: p.name)
+    # monthly_*: the security audit's; dependencies_* are the dependency audit's.
+    newest = max(folder.glob("monthly_*.json"), default=None, key=lambda p: p.name)
     if newest is None:
         return None, None
     try:
@@ -76,6 +84,22 @@ def _security(config: Config) -> tuple[Path | None, dict[str, Any] | None]:
     except (OSError, ValueError):
         return newest, None
     return newest, data
+
+
+def _dependencies(store: Store, start: datetime, now: datetime) -> dict[str, Any]:
+    latest = latest_audit(store)
+    period = findings_between(store, start, now)
+    current = open_findings(store)
+    return {
+        "audited_at": latest.audited_at if latest else None,
+        "warnings": latest.warnings if latest else [],
+        "open": open_counts(store),
+        "new": sum(start <= s.first_seen <= now for s in period),
+        "resolved": sum(
+            s.resolved_at is not None and start <= s.resolved_at <= now for s in period
+        ),
+        "findings": current,
+    }
 
 
 def build(
@@ -94,6 +118,7 @@ def build(
     drift = _drift(config, store, start, now)
     archives, tests = _backup_history(store, start)
     security_path, security = _security(config)
+    dependencies = _dependencies(store, start, now)
     data: dict[str, Any] = {
         "report": "health_assessment",
         "host": store.host,
@@ -109,6 +134,14 @@ def build(
         "baseline_drift": drift,
         "backups": {"archives": len(archives), "restore_tests": len(tests)},
         "security": None if security is None else security.get("summary"),
+        "dependencies": {
+            "audited_at": dependencies["audited_at"].isoformat()
+            if dependencies["audited_at"]
+            else None,
+            "open": dependencies["open"],
+            "first_seen_in_period": dependencies["new"],
+            "resolved_in_period": dependencies["resolved"],
+        },
         "totals": {
             "checks": len(counts),
             "alerts_fired": alerting["totals"]["fired"],
@@ -143,6 +176,7 @@ def build(
             "tests": tests,
             "security_path": security_path,
             "security": security,
+            "dependencies": dependencies,
             "max_rows": MAX_ROWS,
         },
     )

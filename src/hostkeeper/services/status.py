@@ -16,6 +16,7 @@ from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import alerts as alert_store
+from hostkeeper.adapters.store import dependencies as dependency_store
 from hostkeeper.adapters.store import status as status_store
 from hostkeeper.adapters.store.checks import latest_results, latest_score
 from hostkeeper.adapters.store.metrics import latest_values
@@ -32,6 +33,7 @@ from hostkeeper.services.status_model import (
     BackupStatus,
     CheckStatus,
     DaemonStatus,
+    DependencyStatus,
     FailedDelivery,
     FileTotals,
     HealthStatus,
@@ -96,6 +98,18 @@ def build_status(
             for name, count in status_store.step_failure_counts(store, host).items()
             if name in configured
         },
+        dependencies=dependency_status(store, host),
+    )
+
+
+def dependency_status(store: Store, host: str) -> DependencyStatus | None:
+    latest = dependency_store.latest_audit(store, host)
+    if latest is None:
+        return None
+    return DependencyStatus(
+        audited_at=latest.audited_at,
+        open=dependency_store.open_counts(store, host),
+        warnings=latest.warnings,
     )
 
 

@@ -160,6 +160,14 @@ class FileTotals(_Model):
     files_rotated: int
 
 
+class DependencyStatus(_Model):
+    """The dependency audit: when it last ran and its open findings by severity."""
+
+    audited_at: Time
+    open: dict[str, int]  # critical, high, medium, low, info
+    warnings: list[str]  # what the last audit could not check
+
+
 class HostStatus(_Model):
     host: str
     generated_at: Time
@@ -172,6 +180,7 @@ class HostStatus(_Model):
     notifications: list[NotificationCount]
     file_totals: dict[str, FileTotals]  # by kind (rotate, cleanup)
     step_failures: dict[str, int]  # failed or aborted steps of real runs, by procedure
+    dependencies: DependencyStatus | None = None  # None: no dependency audit stored
 
     @property
     def failing(self) -> list[ProcedureStatus]:

@@ -48,6 +48,8 @@ MODULES: dict[str, str | None] = {
     "baseline": "hostkeeper.steps.baseline",
     "alert_test": "hostkeeper.steps.alert_test",
     "security_audit": "hostkeeper.steps.security_audit",
+    "dependency_audit": "hostkeeper.steps.dependency_audit",
+    "refresh_advisories": "hostkeeper.steps.refresh_advisories",
     "suggest_thresholds": "hostkeeper.steps.suggest_thresholds",
     "db": "hostkeeper.steps.db",
 }

@@ -46,7 +46,11 @@ class HealthRound:
 
 def select_checks(config: Config, quick: bool = False) -> list[Any]:
     """The configured checks, or with `quick` only those that look at this host alone."""
-    return [check for check in config.checks if not quick or check.type in LOCAL_TYPES]
+    return [
+        check.with_defaults_from(config)
+        for check in config.checks
+        if not quick or check.type in LOCAL_TYPES
+    ]
 
 
 def check_round(

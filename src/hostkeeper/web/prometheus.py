@@ -228,6 +228,22 @@ def render(status: HostStatus) -> str:
         "Log files rotated.",
         [({"kind": kind}, t.files_rotated) for kind, t in totals.items()],
     )
+    dependencies = status.dependencies
+    out.family(
+        "hostkeeper_dependency_findings",
+        "gauge",
+        "Open findings of the dependency audit by severity (vulnerable or outdated "
+        "software, pending OS upgrades).",
+        []
+        if dependencies is None
+        else [({"severity": s}, n) for s, n in dependencies.open.items()],
+    )
+    out.family(
+        "hostkeeper_dependency_audit_timestamp_seconds",
+        "gauge",
+        "When the newest dependency audit ran.",
+        [({}, None if dependencies is None else _ts(dependencies.audited_at))],
+    )
     daemon = status.daemon
     out.family(
         "hostkeeper_config_last_reload_successful",

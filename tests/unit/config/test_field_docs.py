@@ -138,6 +138,8 @@ def test_the_shipped_procedures_keep_their_steps(repo_root: Path) -> None:
     assert (validate.label(), validate.on_failure.value) == ("baseline: validate", "continue")
     assert _step_labels(shipped, "monthly") == [
         "security_audit",
+        "refresh_advisories",
+        "dependency_audit",
         "report: health_assessment",
         "suggest_thresholds: 7d",  # its default period
         "db: [integrity_check, reindex, vacuum, analyze, optimize]",

@@ -71,3 +71,29 @@ def test_negative_freed_bytes_recorded_by_an_older_version_do_not_lower_the_coun
         )
     counters = _counters(render(_status(store, config)))
     assert counters['hostkeeper_files_freed_bytes_total{kind="rotate"}'] == 1000
+
+
+def test_dependency_findings_are_counted_by_severity(
+    make_config: Callable[..., Config], store: Store
+) -> None:
+    from hostkeeper.adapters.store.dependencies import record_dependency_audit
+    from hostkeeper.core.dependencies import Finding, Kind, Severity
+
+    config = make_config()
+    before = render(_status(store, config))
+    assert "hostkeeper_dependency_findings{" not in before  # no audit yet: no samples
+    findings = [
+        Finding(Kind.VULNERABILITY, Severity.CRITICAL, "self", "a", "s", "1", "A-1"),
+        Finding(Kind.VULNERABILITY, Severity.CRITICAL, "self", "b", "s", "1", "B-1"),
+        Finding(Kind.OS_SECURITY_UPDATE, Severity.HIGH, "os", "libssl3", "s"),
+    ]
+    record_dependency_audit(store, findings, {"vulnerabilities:self", "os:packages"}, NOW)
+    samples = {
+        match["name"] + (match["labels"] or ""): float(match["value"])
+        for line in render(_status(store, config)).splitlines()
+        if (match := _SAMPLE.match(line))
+    }
+    assert samples['hostkeeper_dependency_findings{severity="critical"}'] == 2
+    assert samples['hostkeeper_dependency_findings{severity="high"}'] == 1
+    assert samples['hostkeeper_dependency_findings{severity="low"}'] == 0
+    assert samples["hostkeeper_dependency_audit_timestamp_seconds"] == NOW.timestamp()

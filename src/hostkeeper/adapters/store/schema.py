@@ -1,4 +1,8 @@
-"""Tables of the store. Alembic migrations under migrations/ create and evolve them."""
+"""Tables of the store. Alembic migrations under migrations/ create and evolve them.
+
+Kept whole: one metadata object is what Alembic compares the migrations with, and what
+the contract tests create on SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 metadata = MetaData(
     naming_convention={
@@ -382,4 +386,41 @@ slow_queries = Table(
     Column("max_seconds", Float, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
+)
+
+# -- dependency audit (migration 0004) --------------------------------------------------------
+
+# One row per dependency audit: when it ran, what it counted, what it could not check.
+dependency_audits = Table(
+    "dependency_audits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("audited_at", UTCDateTime, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON: findings by severity
+    Column("warnings", Text, nullable=False),  # JSON list of strings
+    Column("report", String(1024), nullable=True),
+    Index(None, "host", "audited_at"),
+)
+
+# Vulnerable or outdated software and pending OS upgrades, from first seen to resolved.
+dependency_findings = Table(
+    "dependency_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("environment", String(1024), nullable=False),
+    Column("package", String(255), nullable=False),
+    Column("advisory", String(255), nullable=False),  # "" when not an advisory
+    Column("aliases", Text, nullable=False),  # JSON list
+    Column("severity", String(20), nullable=False),
+    Column("score", Float, nullable=True),
+    Column("installed", String(255), nullable=True),
+    Column("fixed", String(255), nullable=True),
+    Column("summary", Text, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Index(None, "host", "resolved_at"),
 )
