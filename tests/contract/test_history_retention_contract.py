@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select
 
 from hostkeeper.adapters.store import Store, open_store
+from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.history_retention import BOUNDED_BY, prune_history
 from hostkeeper.adapters.store.schema import (
     alert_events,
     alerts,
     backup_archives,
+    dependency_audits,
+    dependency_findings,
     file_actions,
     notifications,
     restore_tests,
@@ -163,6 +166,8 @@ def test_old_history_goes_and_what_is_current_stays(store: Store, store_url: str
             "backup_archives": 1,
             "restore_tests": 1,
             "silences": 1,
+            "dependency_audits": 0,
+            "dependency_findings": 0,
             "slow_queries": 1,
         }
         with store.read() as connection:
@@ -186,3 +191,53 @@ def test_a_key_left_out_is_not_pruned(store: Store) -> None:
         _run(store, "daily", OLD + timedelta(days=day))
     assert prune_history(store, {"alerts": CUTOFF}) == {"alerts": 0}
     assert _rows(store, runs) == 3
+
+
+def _audit(store: Store, at: datetime) -> int:
+    with store.write() as connection:
+        result = connection.execute(
+            insert(dependency_audits).values(
+                host=store.host, audited_at=at, counts="{}", warnings="[]", report=None
+            )
+        )
+        return inserted_id(result)
+
+
+def _finding(store: Store, package: str, resolved_at: datetime | None) -> int:
+    with store.write() as connection:
+        result = connection.execute(
+            insert(dependency_findings).values(
+                host=store.host,
+                kind="vulnerability",
+                environment="/opt/hostkeeper",
+                package=package,
+                advisory="PYSEC-0000-1",
+                aliases="[]",
+                severity="high",
+                installed="1.0",
+                summary="test",
+                first_seen=OLD,
+                last_seen=resolved_at or NOW,
+                resolved_at=resolved_at,
+            )
+        )
+        return inserted_id(result)
+
+
+def test_old_audits_and_resolved_findings_go_open_findings_and_the_newest_audit_stay(
+    store: Store,
+) -> None:
+    _audit(store, OLD)
+    newest_but_old = _audit(store, OLD + timedelta(days=1))
+    _finding(store, "resolved-long-ago", OLD)
+    recent = _finding(store, "resolved-recently", RECENT)
+    still_open = _finding(store, "still-vulnerable", None)
+
+    deleted = prune_history(store, {"dependency_audits": CUTOFF})
+
+    assert deleted == {"dependency_audits": 1, "dependency_findings": 1}
+    with store.read() as connection:
+        audits = set(connection.execute(select(dependency_audits.c.id)).scalars())
+        findings = set(connection.execute(select(dependency_findings.c.id)).scalars())
+    assert audits == {newest_but_old}  # the newest audit stays, however old
+    assert findings == {recent, still_open}

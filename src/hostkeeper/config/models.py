@@ -82,6 +82,12 @@ class HistoryRetention(Section):
         description="silences are deleted this long after they ended",
         examples=["400d"],
     )
+    dependency_audits: Duration = Field(
+        timedelta(days=400),
+        description="dependency audits, and findings resolved, are deleted after this "
+        "(open findings and the newest audit stay)",
+        examples=["400d"],
+    )
     slow_queries: Duration = Field(
         timedelta(days=90),
         description="statement shapes not seen slow for this long are forgotten",

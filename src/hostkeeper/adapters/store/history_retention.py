@@ -1,10 +1,11 @@
 """Deleting old history: runs, alerts, the delivery log, file actions, backup records,
-silences and slow-query shapes, in small transactions.
+silences, dependency audits and slow-query shapes, in small transactions.
 
 Each table has a rule for what may go (`_CANDIDATES`): rows older than the table's
 cut-off that nothing current depends on. Pending and firing alerts, queued
 notifications, archives still on disk, the newest run of each procedure (catch-up
-compares with it) and each backup set's newest restore test always stay. Rows go in
+compares with it), each backup set's newest restore test, open dependency findings and
+the newest dependency audit always stay. Rows go in
 batches of `batch` ids a transaction, so the daemon's other writers wait milliseconds.
 Child rows follow their parent by ON DELETE CASCADE (step results, alert events).
 """
@@ -21,6 +22,8 @@ from hostkeeper.adapters.store.database import Store
 from hostkeeper.adapters.store.schema import (
     alerts,
     backup_archives,
+    dependency_audits,
+    dependency_findings,
     file_actions,
     notifications,
     restore_tests,
@@ -37,6 +40,7 @@ BOUNDED_BY = {
     "file_actions": ("file_actions",),
     "backups": ("backup_archives", "restore_tests"),
     "silences": ("silences",),
+    "dependency_audits": ("dependency_audits", "dependency_findings"),
     "slow_queries": ("slow_queries",),
 }
 
@@ -94,6 +98,23 @@ def _old_silences(host: str, cutoff: datetime) -> Select[Any]:
     return select(silences.c.id).where(silences.c.host == host, silences.c.until < cutoff)
 
 
+def _old_audits(host: str, cutoff: datetime) -> Select[Any]:
+    newest = select(func.max(dependency_audits.c.id)).where(dependency_audits.c.host == host)
+    return select(dependency_audits.c.id).where(
+        dependency_audits.c.host == host,
+        dependency_audits.c.audited_at < cutoff,
+        dependency_audits.c.id.not_in(newest),
+    )
+
+
+def _old_findings(host: str, cutoff: datetime) -> Select[Any]:
+    return select(dependency_findings.c.id).where(
+        dependency_findings.c.host == host,
+        dependency_findings.c.resolved_at.is_not(None),
+        dependency_findings.c.resolved_at < cutoff,
+    )
+
+
 # (retention key, table, the ids that may go)
 _CANDIDATES: tuple[tuple[str, Any, Callable[[str, datetime], Select[Any]]], ...] = (
     ("runs", runs, _old_runs),
@@ -103,6 +124,8 @@ _CANDIDATES: tuple[tuple[str, Any, Callable[[str, datetime], Select[Any]]], ...]
     ("backups", backup_archives, _old_archives),
     ("backups", restore_tests, _old_restore_tests),
     ("silences", silences, _old_silences),
+    ("dependency_audits", dependency_audits, _old_audits),
+    ("dependency_audits", dependency_findings, _old_findings),
 )
 
 
