@@ -241,3 +241,18 @@ def test_old_audits_and_resolved_findings_go_open_findings_and_the_newest_audit_
         findings = set(connection.execute(select(dependency_findings.c.id)).scalars())
     assert audits == {newest_but_old}  # the newest audit stays, however old
     assert findings == {recent, still_open}
+
+
+def test_a_stopping_daemon_ends_the_pass_between_transactions(store: Store) -> None:
+    for day in range(6):
+        _run(store, "daily", OLD + timedelta(days=day))
+    _run(store, "daily", RECENT)
+    asked: list[int] = []
+
+    def stopping() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # stop after the first transaction of runs
+
+    deleted = prune_history(store, {"runs": CUTOFF, "alerts": CUTOFF}, batch=2, stopping=stopping)
+    assert deleted == {"runs": 2}  # one batch, then the pass ended; alerts not started
+    assert prune_history(store, {"runs": CUTOFF}) == {"runs": 4}  # the next pass goes on

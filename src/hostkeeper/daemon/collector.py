@@ -197,7 +197,7 @@ class MetricsCollector:
         now = datetime.fromtimestamp(self.clock(), UTC)
         cutoffs = {key: now - timedelta(seconds=seconds) for key, seconds in settings.history}
         try:
-            deleted = prune_history(self.store, cutoffs)
+            deleted = prune_history(self.store, cutoffs, stopping=self._stop.is_set)
         except Exception as error:
             log.error("history retention failed", error=str(error))
             return

@@ -130,14 +130,19 @@ _CANDIDATES: tuple[tuple[str, Any, Callable[[str, datetime], Select[Any]]], ...]
 
 
 def prune_history(
-    store: Store, cutoffs: Mapping[str, datetime], batch: int = 2000
+    store: Store,
+    cutoffs: Mapping[str, datetime],
+    batch: int = 2000,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> dict[str, int]:
     """Delete this host's history older than `cutoffs` (retention key -> time; a key
-    left out is not pruned); rows deleted per table (children by cascade not counted)."""
+    left out is not pruned); rows deleted per table (children by cascade not counted).
+    `stopping` is asked between transactions: a daemon that stops does not wait for a
+    long first pass (the next pass goes on where this one left)."""
     deleted: dict[str, int] = {}
     for key, table, candidates in _CANDIDATES:
         cutoff = cutoffs.get(key)
-        if cutoff is None:
+        if cutoff is None or stopping():
             continue
         total = 0
         while True:
@@ -148,7 +153,7 @@ def prune_history(
                 if ids:
                     connection.execute(delete(table).where(table.c.id.in_(ids)))
             total += len(ids)
-            if len(ids) < batch:
+            if len(ids) < batch or stopping():
                 break
         deleted[table.name] = total
     cutoff = cutoffs.get("slow_queries")
