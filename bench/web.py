@@ -63,12 +63,26 @@ while True:
 
 _HAMMER = """
 import sys, urllib.request
-urls = sys.argv[1:]
+token, urls = sys.argv[1], sys.argv[2:]
 while True:
     for url in urls:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        request = urllib.request.Request(url, headers={"Authorization": "Bearer " + token})
+        with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
 """
+
+
+def _authenticate(config_path: Path) -> str:
+    """The dashboard's token (it requires one by default, and checking it is part of
+    every request measured), sent by this process's urlopen from now on."""
+    from hostkeeper.config.loader import load_config
+    from hostkeeper.web.auth import read_token, token_path
+
+    token = read_token(token_path(load_config(config_path).config))
+    opener = urllib.request.build_opener()
+    opener.addheaders = [("Authorization", f"Bearer {token}")]
+    urllib.request.install_opener(opener)
+    return token
 
 
 def _metric_names() -> list[str]:
@@ -280,6 +294,7 @@ def run(context: Context) -> list[Result]:
     with _child([sys.executable, "-c", _SERVER, str(config_path)], True) as (_, port):
         base = f"http://127.0.0.1:{port}/"
         _wait_http(base + "healthz")
+        token = _authenticate(config_path)
         static = root / "static"
         static.mkdir(exist_ok=True)
         for path, name in (("", "index.html"), ("api/status", "status.json")):
@@ -335,7 +350,7 @@ def run(context: Context) -> list[Result]:
         rounds = context.repeat(200, 50)
         with stage(f"{rounds} procedure rounds, dashboard idle"):
             idle = _procedure_rounds(config_path, rounds)
-        hammer = [sys.executable, "-c", _HAMMER, base, base + "api/status"]
+        hammer = [sys.executable, "-c", _HAMMER, token, base, base + "api/status"]
         with _child(hammer, False), stage(f"{rounds} procedure rounds, dashboard busy"):
             time.sleep(0.5)
             busy = _procedure_rounds(config_path, rounds)

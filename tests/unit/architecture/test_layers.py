@@ -9,19 +9,22 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[3]
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+# `make lint` installs import-linter into a venv of its own (see the Makefile).
+LINT_IMPORTS = REPOSITORY / ".venv-lint" / "bin" / "lint-imports"
 
 
 def _lint(tmp_path: Path, plant: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """lint-imports on a copy of src/ with `plant` appended to the named modules."""
     if not LINT_IMPORTS.exists():
-        pytest.fail(f"lint-imports is not installed beside {sys.executable} (make venv)")
+        reason = f"{LINT_IMPORTS} is missing: `make lint` installs it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
     source = tmp_path / "src"
     shutil.copytree(REPOSITORY / "src", source, ignore=shutil.ignore_patterns("__pycache__"))
     for module, line in plant.items():
