@@ -36,16 +36,29 @@ class ImportFloor:
 
 
 def _import_once() -> tuple[float, float, float]:
-    """CPU seconds, wall seconds and peak RSS (MiB) of one `python -c "import ..."`."""
-    code = "import " + ", ".join(PACKAGES)
+    """CPU seconds, wall seconds and peak RSS (MiB) of one `python -c "import ..."`.
+
+    The peak is the child's own VmHWM, printed by the child: rusage's ru_maxrss would
+    report the parent's size instead (the child is started with vfork, and Linux keeps the
+    larger high-water mark across exec).
+    """
+    code = (
+        "import " + ", ".join(PACKAGES) + "\n"
+        "print(next(line.split()[1] for line in open('/proc/self/status') "
+        "if line.startswith('VmHWM:')))"
+    )
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-c", code], env=clean_environment())
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], env=clean_environment(), stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    peak_kib = process.stdout.read().strip()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{code!r} failed with status {process.returncode}")
-    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime, wall, int(peak_kib) / 1024
 
 
 def measure(context: Context) -> ImportFloor:
