@@ -24,7 +24,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 metadata = MetaData(
     naming_convention={
@@ -70,6 +70,10 @@ runs = Table(
     Column("duration_seconds", Float, nullable=True),
     Column("error", Text, nullable=True),
     Column("dry_run", Boolean, nullable=False, default=False),
+    # Who started a manual run (the invoking user, SUDO_USER through sudo) and why
+    # (`run --reason`); both None for the daemon's runs (migration 0003).
+    Column("started_by", String(255), nullable=True),
+    Column("reason", Text, nullable=True),
     Index(None, "host", "procedure", "started_at"),
     Index(None, "status"),
 )
@@ -364,4 +368,20 @@ slow_queries = Table(
     Column("max_seconds", Float, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
+)
+
+# -- checklists (migration 0003) --------------------------------------------------------------
+
+# Manual checklist items confirmed by a person (`hostkeeper confirm RUN ITEM`): one row per
+# item of a run, deleted with the run.
+checklist_confirmations = Table(
+    "checklist_confirmations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("item", String(100), nullable=False),
+    Column("confirmed_by", String(255), nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    UniqueConstraint("run_id", "item"),
 )
