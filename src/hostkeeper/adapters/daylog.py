@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -36,6 +37,39 @@ def maintenance_log_path(log_dir: str | Path, procedure: str, day: date) -> Path
 
 def validation_log_path(log_dir: str | Path, at: datetime) -> Path:
     return Path(log_dir) / VALIDATION / f"validation_{at:%Y%m%d_%H%M%S}.log"
+
+
+@dataclass(frozen=True)
+class DayLogFile:
+    path: Path
+    procedure: str
+    day: date
+    size: int
+
+
+def maintenance_logs(
+    log_dir: str | Path, procedure: str | None = None, day: date | None = None
+) -> list[DayLogFile]:
+    """The per-day logs under log_dir/maintenance (plain or gzipped), of `procedure` and
+    `day` when given, newest day first, then by procedure."""
+    folder = Path(log_dir) / MAINTENANCE
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for entry in entries:
+        match = DAY_LOG.fullmatch(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            when = datetime.strptime(match["day"], "%Y%m%d").date()
+        except ValueError:
+            continue
+        if (procedure is None or match["procedure"] == procedure) and (day in (None, when)):
+            size = entry.stat(follow_symlinks=False).st_size
+            found.append(DayLogFile(Path(entry.path), match["procedure"], when, size))
+    return sorted(found, key=lambda f: (-f.day.toordinal(), f.procedure, f.path.name))
 
 
 class LineLog:

@@ -98,7 +98,7 @@ def _checklist_references(name: str, procedure: Procedure, checks: set[str]) -> 
     """Item names unique in the procedure; each proof names something that exists;
     `wait_for` names manual items."""
     seen: set[str] = set()
-    kinds = [precondition.require for precondition in procedure.before]
+    kinds: list[str] = [precondition.require for precondition in procedure.before]
     for section, items in procedure.checklist.items():
         for index, item in enumerate(items):
             where = ("procedures", name, "checklist", section, index)

@@ -214,12 +214,15 @@ class NotifyEvent(StrEnum):
     START = "start"
     SUCCESS = "success"
     FAILURE = "failure"
+    WAIT = "wait"
 
 
 class Notify(Section):
     on: list[NotifyEvent] = Field(
         default_factory=lambda: [NotifyEvent.FAILURE],
-        description="procedure events notified: start | success | failure",
+        description="procedure events notified, for scheduled and manual runs alike: start | "
+        "success | failure (also a `wait_for` that timed out) | wait (a run waits for "
+        "checklist items, or waited in vain)",
     )
     channels: list[str] = Field(
         default_factory=list,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -201,8 +203,9 @@ class Step(Section):
         names = [key for key in raw if key not in options]
         if len(names) != 1:
             raise ValueError(
-                "a step has exactly one name key (e.g. `backup: config` or `run: [...]`) "
-                f"plus optional timeout/on_failure/wait_for; got {', '.join(map(str, names)) or 'none'}"
+                "a step has exactly one name key (e.g. `backup: config` or `run: [...]`) plus "
+                "optional timeout/on_failure/wait_for; got "
+                f"{', '.join(map(str, names)) or 'none'}"
             )
         return {"name": names[0], "argument": raw[names[0]], **options}
 
@@ -360,22 +363,51 @@ class Procedure(Section):
         return {item.name: item for _, item in self.checklist_items() if item.manual}
 
 
-def resolve_step(procedure: Procedure, reference: str) -> tuple[str, str] | str:
-    """The (phase, label) of the step of `procedure` that `reference` names: its label
-    (`backup: config`), or its name when one step has that name. A message saying why
-    when none or several match."""
+@dataclass(frozen=True)
+class StepReference:
+    """Where a checklist item's `step:` points: the step's phase (`steps` or `after`),
+    its position in the run (preconditions first, as the engine records them) and its
+    label."""
+
+    phase: str
+    position: int
+    label: str
+
+
+def resolve_step(procedure: Procedure, reference: str) -> StepReference | str:
+    """The step of `procedure` that `reference` names: its label (`backup: config`), for
+    a command its whole command line (`run: /usr/bin/python3 tools/docs.py`), or its
+    name when one step has that name. A message saying why when none or several match."""
     steps = [("steps", step) for step in procedure.steps] + [
         ("after", step) for step in procedure.after
     ]
-    by_label = [(phase, step) for phase, step in steps if step.label() == reference]
-    matches = by_label or [(phase, step) for phase, step in steps if step.name == reference]
-    if len(matches) == 1:
-        phase, step = matches[0]
-        return phase, step.label()
+    numbered = [
+        (len(procedure.before) + index, phase, step) for index, (phase, step) in enumerate(steps)
+    ]
+    # Tried in turn: the label, a command's whole command line, the name.
+    keys: list[Callable[[Step], str]] = [Step.label, command_line, _step_name]
+    for key in keys:
+        matches = [entry for entry in numbered if key(entry[2]) == reference]
+        if len(matches) == 1:
+            position, phase, step = matches[0]
+            return StepReference(phase, position, step.label())
+        if matches:
+            return (
+                f"{len(matches)} steps match {reference!r}; name one by its label or, for a "
+                "command, its whole command line: "
+                + ", ".join(repr(command_line(step)) for _, _, step in matches)
+            )
     labels = ", ".join(repr(step.label()) for _, step in steps)
-    if not matches:
-        return f"no step {reference!r} in this procedure; its steps: {labels}"
-    return (
-        f"{len(matches)} steps match {reference!r}; name one by its label: "
-        + ", ".join(repr(step.label()) for _, step in matches)
-    )
+    return f"no step {reference!r} in this procedure; its steps: {labels}"
+
+
+def _step_name(step: Step) -> str:
+    return step.name
+
+
+def command_line(step: Step) -> str:
+    """`run: ARGV...` for a command step (its label names the program only), else the
+    label."""
+    if step.name == "run":
+        return "run: " + " ".join(map(str, step.argument))
+    return step.label()

@@ -21,6 +21,7 @@ from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.config import Config
 from hostkeeper.config.procedures import Procedure, Step
 from hostkeeper.core.names import safe_path_name
+from hostkeeper.core.numbers import format_seconds
 from hostkeeper.core.output import truncate_output
 from hostkeeper.core.redact import redact_text, redact_value
 from hostkeeper.core.runs import (
@@ -32,12 +33,17 @@ from hostkeeper.core.runs import (
     stops_run,
 )
 from hostkeeper.procedures import preconditions
+from hostkeeper.procedures.runlog import RunLog
+from hostkeeper.procedures.waiting import POLL_SECONDS, hold_step
+from hostkeeper.services.checklists import checklist_lines, run_checklist
 from hostkeeper.steps import STEPS, load_module
 from hostkeeper.steps.context import StepCancelled, StepContext, StepOutcome
 
 log = structlog.get_logger("hostkeeper.engine")
 
-# Called with (procedure, event, report): event is start | success | failure.
+# Called with (procedure, event, report): event is start | success | failure, or wait
+# (the run waits for checklist items) | wait_timeout (it waited in vain); report.notice
+# says what a wait event is about.
 RunListener = Callable[[str, str, "RunReport"], None]
 
 
@@ -63,6 +69,11 @@ class RunReport:
     trigger: Trigger
     error: str | None = None
     steps: list[StepReport] = field(default_factory=list)
+    started_by: str | None = None  # manual runs: who started it
+    reason: str | None = None  # manual runs: why (`run --reason`)
+    notice: str | None = None  # what the newest wait or wait_timeout event is about
+    log_path: str | None = None  # its per-day log, when one could be written
+    waits_timed_out: list[str] = field(default_factory=list)  # labels of steps skipped so
 
 
 def redact_outcome(outcome: StepOutcome) -> StepOutcome:
@@ -97,6 +108,8 @@ class Engine:
         self.store = store
         self.listener = listener
         self.shutdown = threading.Event()
+        self.wait_poll_seconds = POLL_SECONDS
+        self._logs: dict[int, RunLog] = {}  # per-day logs of the runs going on, by run id
         self._active: set[str] = set()
         self._active_lock = threading.Condition()
 
@@ -108,46 +121,83 @@ class Engine:
         trigger: Trigger = Trigger.MANUAL,
         scheduled_for: datetime | None = None,
         dry_run: bool = False,
+        started_by: str | None = None,
+        reason: str | None = None,
     ) -> RunReport:
+        """Run procedure `name` now; `started_by` and `reason` say who started a manual
+        run and why (recorded, logged and notified)."""
         config = self._config()  # one config for the whole run, even across a reload
         procedure = config.procedures.get(name)
         if procedure is None:
             raise UnknownProcedure(name)
+        origin = RunReport(name, None, RunStatus.RUNNING, trigger, started_by=started_by)
+        origin.reason = redact_text(reason) if reason else None
         if self.shutdown.is_set():
-            return self._record_unstarted(name, trigger, scheduled_for, "hostkeeper is stopping")
+            return self._record_unstarted(config, origin, scheduled_for, "hostkeeper is stopping")
         try:
             with FileLock(lock_path(config, name)):
-                return self._run_locked(config, name, procedure, trigger, scheduled_for, dry_run)
+                return self._run_locked(config, procedure, origin, scheduled_for, dry_run)
         except LockHeld as held:
             return self._record_unstarted(
-                name, trigger, scheduled_for, f"already running ({held.holder})"
+                config, origin, scheduled_for, f"already running ({held.holder})"
             )
 
     def _record_unstarted(
-        self, name: str, trigger: Trigger, scheduled_for: datetime | None, reason: str
+        self, config: Config, report: RunReport, scheduled_for: datetime | None, reason: str
     ) -> RunReport:
-        run_id = run_store.record_finished_run(
-            self.store, name, trigger, RunStatus.SKIPPED, _now(), reason, scheduled_for
+        name = report.procedure
+        report.run_id = run_store.record_finished_run(
+            self.store,
+            name,
+            report.trigger,
+            RunStatus.SKIPPED,
+            _now(),
+            reason,
+            scheduled_for,
+            started_by=report.started_by,
+            reason=report.reason,
         )
-        log.warning("run skipped", procedure=name, run_id=run_id, reason=reason)
-        return RunReport(name, run_id, RunStatus.SKIPPED, trigger, reason)
+        report.status, report.error = RunStatus.SKIPPED, reason
+        log.warning("run skipped", procedure=name, run_id=report.run_id, reason=reason)
+        run_log = RunLog(config.paths.log_dir, config.timezone, name, report.run_id)
+        run_log.line(f"run {_origin(report)} skipped: {reason}")
+        run_log.close()
+        return report
 
     def _run_locked(
         self,
         config: Config,
-        name: str,
         procedure: Procedure,
-        trigger: Trigger,
+        report: RunReport,
         scheduled_for: datetime | None,
         dry_run: bool,
     ) -> RunReport:
-        run_id = run_store.start_run(self.store, name, trigger, _now(), scheduled_for, dry_run)
-        report = RunReport(name, run_id, RunStatus.RUNNING, trigger)
+        name, trigger = report.procedure, report.trigger
+        run_id = run_store.start_run(
+            self.store,
+            name,
+            trigger,
+            _now(),
+            scheduled_for,
+            dry_run,
+            started_by=report.started_by,
+            reason=report.reason,
+        )
+        report.run_id = run_id
+        run_log = self._logs[run_id] = RunLog(config.paths.log_dir, config.timezone, name, run_id)
+        report.log_path = str(run_log.path) if run_log.active else None
         with (
             self._tracking(name),
             structlog.contextvars.bound_contextvars(procedure=name, run_id=run_id),
         ):
-            log.info("run started", trigger=trigger.value, dry_run=dry_run)
+            log.info(
+                "run started",
+                trigger=trigger.value,
+                dry_run=dry_run,
+                started_by=report.started_by,
+                reason=report.reason,
+            )
+            run_log.line(f"run started ({_origin(report)}{', dry run' if dry_run else ''})")
             self._notify(name, "start", report)
             try:
                 self._execute(config, name, procedure, run_id, dry_run, report)
@@ -156,6 +206,7 @@ class Engine:
                 report.status = RunStatus.FAILED
                 report.error = redact_text(f"internal error: {error}")
             run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
+            self._log_end(config, run_id, report)
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
             if report.status is RunStatus.WARNING:
                 level = "warning"
@@ -181,10 +232,14 @@ class Engine:
         report: RunReport,
     ) -> None:
         position = 0
+        run_log = self._logs[run_id]
         for precondition in procedure.before:
             started = _now()
             result = preconditions.evaluate(precondition, self.store)
             status = StepStatus.SUCCEEDED if result.met else StepStatus.FAILED
+            run_log.line(
+                f"precondition {result.label}: {'met' if result.met else 'unmet'} ({result.detail})"
+            )
             self._record(
                 run_id,
                 position,
@@ -218,6 +273,10 @@ class Engine:
                     _now(),
                     report,
                 )
+            elif (held := self._wait(name, run_id, step, dry_run, report)) is not None:
+                self._record(run_id, position, "steps", step.name, step.label(), *held, report)
+                if stops_run(held[0].status, step.on_failure):
+                    stopped_by = f"{step.label()} {held[0].status.value}"
             else:
                 outcome = self._run_step(
                     config, name, run_id, position, "steps", step, dry_run, report
@@ -237,6 +296,8 @@ class Engine:
                     _now(),
                     report,
                 )
+            elif (held := self._wait(name, run_id, step, dry_run, report)) is not None:
+                self._record(run_id, position, "after", step.name, step.label(), *held, report)
             else:
                 self._run_step(config, name, run_id, position, "after", step, dry_run, report)
             position += 1
@@ -247,6 +308,62 @@ class Engine:
         failed = [s for s in report.steps if s.status in (StepStatus.FAILED, StepStatus.ABORTED)]
         if failed:
             report.error = "; ".join(f"{s.label}: {s.error}" for s in failed)
+        elif report.waits_timed_out:
+            # A step nobody cleared did not run: the run did not do all it should.
+            if report.status is RunStatus.SUCCEEDED:
+                report.status = RunStatus.WARNING
+            report.error = "; ".join(
+                f"{label}: skipped, checklist items not confirmed in time"
+                for label in report.waits_timed_out
+            )
+
+    def _wait(
+        self, name: str, run_id: int, step: Step, dry_run: bool, report: RunReport
+    ) -> tuple[StepOutcome, datetime] | None:
+        """Before a step with `wait_for`: None when the step may run, else the outcome to
+        record instead and when the wait began (procedures/waiting.py)."""
+        if not step.wait_for:
+            return None
+        began = _now()
+
+        def notify(event: str, notice: str) -> None:
+            report.notice = notice
+            self._notify(name, event, report)
+
+        outcome = hold_step(
+            self.store,
+            self._logs[run_id],
+            name,
+            run_id,
+            step,
+            dry_run,
+            self.shutdown,
+            notify,
+            self.wait_poll_seconds,
+        )
+        if outcome is None:
+            return None
+        if outcome.status is StepStatus.SKIPPED:
+            report.waits_timed_out.append(step.label())
+        return outcome, began
+
+    def _log_end(self, config: Config, run_id: int, report: RunReport) -> None:
+        """The run's last lines in its per-day log: the result, then its checklist."""
+        run_log = self._logs.pop(run_id)
+        try:
+            record = run_store.get_run(self.store, run_id)
+            seconds = record.duration_seconds if record and record.duration_seconds else 0.0
+            run_log.line(
+                f"run {report.status.value} in {format_seconds(seconds)} "
+                f"({len(report.steps)} steps)" + (f": {report.error}" if report.error else "")
+            )
+            checklist = run_checklist(config, self.store, record, _now()) if record else None
+            if checklist is not None:
+                run_log.lines(checklist_lines(checklist)[1:])  # the first repeats the run
+        except Exception:  # the per-day log never fails a run
+            log.exception("cannot write the end of the per-day log")
+        finally:
+            run_log.close()
 
     def _run_step(
         self,
@@ -261,6 +378,7 @@ class Engine:
     ) -> StepOutcome:
         started = _now()
         timeout = step.effective_timeout
+        run_log = self._logs[run_id]
         with structlog.contextvars.bound_contextvars(step=step.label()):
             ctx = StepContext(
                 config=config,
@@ -274,7 +392,9 @@ class Engine:
                 cancel=self.shutdown,
                 reload_daemon=self.reload_self,
                 deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
+                output_line=lambda line: run_log.output_line(step.label(), line),
             )
+            run_log.step_started(step.label(), phase)
             log.info("step started")
             outcome = redact_outcome(execute_step(ctx))
             self._record(run_id, position, phase, step.name, step.label(), outcome, started, report)
@@ -312,6 +432,15 @@ class Engine:
             details=outcome.details,
         )
         run_store.record_step(self.store, run_id, record)
+        if phase != "before":  # preconditions wrote their own line
+            self._logs[run_id].step_finished(
+                label,
+                phase,
+                outcome.status.value,
+                record.duration_seconds,
+                outcome.error or outcome.summary,
+                record.output,
+            )
         report.steps.append(
             StepReport(
                 phase,
@@ -385,6 +514,16 @@ def execute_step(ctx: StepContext) -> StepOutcome:
         ctx.log.exception("step raised")
         return StepOutcome.failed(f"{type(error).__name__}: {error}")
     return outcome
+
+
+def _origin(report: RunReport) -> str:
+    """`scheduled`, or `manual by alice: the reason`."""
+    origin = report.trigger.value
+    if report.started_by:
+        origin += f" by {report.started_by}"
+    if report.reason:
+        origin += f": {report.reason}"
+    return origin
 
 
 def _now() -> datetime:

@@ -24,6 +24,7 @@ from hostkeeper.core.health import worst_state
 from hostkeeper.core.metrics import disk_metric
 from hostkeeper.core.redact import redact_text
 from hostkeeper.core.triggers import build_trigger, next_fire_time
+from hostkeeper.services.checklists import newest_checklists
 from hostkeeper.services.schedules import procedure_trigger
 from hostkeeper.services.status_model import (
     AlertsStatus,
@@ -96,6 +97,7 @@ def build_status(
             for name, count in status_store.step_failure_counts(store, host).items()
             if name in configured
         },
+        checklists=newest_checklists(config, store, now, host),
     )
 
 

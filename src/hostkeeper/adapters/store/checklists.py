@@ -29,7 +29,7 @@ class AlreadyConfirmed(Exception):
     def __init__(self, existing: Confirmation) -> None:
         super().__init__(
             f"{existing.item} was already confirmed by {existing.confirmed_by} at "
-            f"{existing.confirmed_at.isoformat()}"
+            f"{existing.confirmed_at:%Y-%m-%d %H:%M:%S} UTC"
         )
         self.existing = existing
 
