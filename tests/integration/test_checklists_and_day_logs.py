@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -534,3 +535,117 @@ def test_validate_system_writes_its_own_log(site: Site) -> None:
     verdict = "PASSED" if result["passed"] else "FAILED"
     assert f"system validation {verdict}: " in lines[-1]
     assert oct(path.stat().st_mode & 0o777) == oct(0o640)
+
+
+# -- where checklists are shown ------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """The text of each table row under the heading it follows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heading = ""
+        self.in_heading = False
+        self.rows: dict[str, list[str]] = {}
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "h2":
+            self.in_heading, self.heading = True, ""
+        elif tag == "tr":
+            self._row = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2":
+            self.in_heading = False
+        elif tag == "tr" and self._row is not None:
+            self.rows.setdefault(self.heading, []).append(" ".join(self._row))
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self.in_heading:
+            self.heading += data
+        elif self._row is not None and data.strip():
+            self._row.append(data.strip())
+
+
+def _rows(html: str, heading: str) -> list[str]:
+    page = _Page()
+    page.feed(html)
+    return page.rows.get(heading, [])
+
+
+def _checklisted(site: Site) -> int:
+    site.write(
+        {
+            "weekly": {
+                "schedule": {"every": "1h"},
+                "steps": [{"run": ["/bin/false"]}],
+                "after": ["health_check"],
+                "checklist": {
+                    "pre": [{"window": "Schedule maintenance window"}],
+                    "post": [
+                        {"migrated": "Schema migrated", "step": "run: /bin/false"},
+                        {"health": "System health verified", "step": "health_check"},
+                    ],
+                },
+            }
+        }
+    )
+    assert site.cli("run", "weekly").returncode == 1
+    run_id: int = site.checklist()["run_id"]
+    assert site.cli("confirm", str(run_id), "window", env={"SUDO_USER": "erin"}).returncode == 0
+    return run_id
+
+
+@pytest.mark.parametrize(
+    ("report", "folder", "heading"),
+    [
+        ("performance", "performance", "Maintenance checklists"),
+        ("health_assessment", "monthly", "Maintenance checklists"),
+    ],
+)
+def test_the_weekly_and_monthly_reports_list_the_periods_checklists(
+    site: Site, report: str, folder: str, heading: str
+) -> None:
+    run_id = _checklisted(site)
+    done = site.cli("--json", "report", report)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    html = Path(result["path"]).read_text()
+    rows = _rows(html, heading)
+    assert any("Schedule maintenance window" in r and "done" in r and "erin" in r for r in rows)
+    assert any(
+        "Schema migrated" in r and "crossed" in r and "exited with status 1" in r for r in rows
+    )
+    assert any("System health verified" in r and "done" in r for r in rows)
+    assert f"weekly run {run_id}" in html
+
+
+def test_status_and_the_dashboard_show_the_newest_checklist(site: Site) -> None:
+    from hostkeeper.config.loader import load_config
+    from hostkeeper.reports import performance
+    from hostkeeper.services.status import build_status
+    from hostkeeper.services.store_setup import prepare_store
+    from hostkeeper.web.dashboard import render_dashboard
+
+    run_id = _checklisted(site)
+    status = json.loads(site.cli("--json", "status").stdout)
+    [checklist] = status["checklists"]
+    assert checklist["run_id"] == run_id
+    assert checklist["counts"] == {"done": 2, "warning": 0, "crossed": 1, "open": 0}
+    config = load_config(site.config).config
+    store = prepare_store(config)
+    try:
+        model = build_status(store, config, now=datetime.now(UTC), next_runs={})
+        html = render_dashboard(store, model)
+        _, weekly_report = performance.build(config, store, datetime.now(UTC))
+    finally:
+        store.dispose()
+    [summary] = weekly_report["checklists"]
+    assert summary["run_id"] == run_id
+    assert summary["not_done"] == [{"name": "migrated", "state": "crossed"}]
+    rows = _rows(html, "Checklists")
+    assert any("Schedule maintenance window" in r and "confirmed by erin" in r for r in rows)
+    assert any("Schema migrated" in r and "crossed" in r for r in rows)

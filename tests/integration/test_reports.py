@@ -188,6 +188,7 @@ def test_performance_report_draws_the_baseline_band(filled: Filled) -> None:
         "Procedure durations",
         "Slowest steps",
         "Health-check execution time",
+        "Maintenance checklists",
     ]
     for metric in ("cpu.percent", "memory.percent", "disk./.used_percent"):
         assert parsed.points.get(metric, 0) >= 100, (metric, parsed.points)
@@ -259,6 +260,7 @@ def test_health_assessment_report(filled: Filled) -> None:
         "Baseline drift",
         "Backups and restore tests",
         "Security",
+        "Maintenance checklists",
     ]
     assert parsed.points["Availability (% of results ok)"] == 3
     assert parsed.points["Health score"] >= 100

@@ -366,12 +366,18 @@ class Procedure(Section):
 @dataclass(frozen=True)
 class StepReference:
     """Where a checklist item's `step:` points: the step's phase (`steps` or `after`),
-    its position in the run (preconditions first, as the engine records them) and its
-    label."""
+    its position in the run (preconditions first, as the engine records them), its
+    label, and for a command its argv (two commands of one program share a label)."""
 
     phase: str
     position: int
     label: str
+    argv: tuple[str, ...] | None = None
+
+    @property
+    def shown(self) -> str:
+        """The label, or a command's whole command line."""
+        return "run: " + " ".join(self.argv) if self.argv is not None else self.label
 
 
 def resolve_step(procedure: Procedure, reference: str) -> StepReference | str:
@@ -390,7 +396,8 @@ def resolve_step(procedure: Procedure, reference: str) -> StepReference | str:
         matches = [entry for entry in numbered if key(entry[2]) == reference]
         if len(matches) == 1:
             position, phase, step = matches[0]
-            return StepReference(phase, position, step.label())
+            argv = tuple(map(str, step.argument)) if step.name == "run" else None
+            return StepReference(phase, position, step.label(), argv)
         if matches:
             return (
                 f"{len(matches)} steps match {reference!r}; name one by its label or, for a "

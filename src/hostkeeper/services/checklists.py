@@ -32,6 +32,7 @@ from hostkeeper.core.checklists import (
     step_item_state,
 )
 from hostkeeper.core.health import CheckResult
+from hostkeeper.core.redact import argv_secrets, redact_argv
 from hostkeeper.services.status_model import ChecklistItemStatus, ChecklistStatus
 
 EVIDENCE_WIDTH = 160  # text renderings cut longer evidence; JSON keeps all of it
@@ -219,7 +220,7 @@ def _item(
     base = {"section": section, "name": item.name, "text": item.text}
     if item.step is not None:
         resolved = resolve_step(procedure, item.step)
-        label = resolved.label if isinstance(resolved, StepReference) else item.step
+        label = resolved.shown if isinstance(resolved, StepReference) else item.step
         record = _step_record(run, resolved)
         state = step_item_state(record.status.value if record else None, run.ended)
         return ChecklistItemStatus(
@@ -285,15 +286,19 @@ def _item(
 
 
 def _step_record(run: RunRecord, reference: StepReference | str) -> StepRecord | None:
-    """The run's record of the step: at its position with its label, else (the
-    configuration changed since the run) the one record of that phase and label."""
+    """The run's record of the step: of its phase and label, for a command with its
+    argv (as the command step records it), and when that leaves several (records
+    without argv: not run), the one at its position. None rather than a guess."""
     if isinstance(reference, str):
         return None
-    for step in run.steps:
-        if step.position == reference.position and step.label == reference.label:
-            return step
-    same = [s for s in run.steps if s.phase == reference.phase and s.label == reference.label]
-    return same[0] if len(same) == 1 else None
+    found = [s for s in run.steps if s.phase == reference.phase and s.label == reference.label]
+    if reference.argv is not None:
+        argv = list(reference.argv)
+        recorded = redact_argv(argv, argv_secrets(argv))
+        found = [s for s in found if (s.details or {}).get("argv", recorded) == recorded]
+    if len(found) > 1:
+        found = [s for s in found if s.position == reference.position]
+    return found[0] if len(found) == 1 else None
 
 
 def _step_evidence(what: str, record: StepRecord | None, run: RunRecord) -> str | None:
