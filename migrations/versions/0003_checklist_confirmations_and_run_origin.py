@@ -34,9 +34,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checklist_confirmations")),
-        sa.UniqueConstraint(
-            "run_id", "item", name=op.f("uq_checklist_confirmations_run_id_item")
-        ),
+        sa.UniqueConstraint("run_id", "item", name=op.f("uq_checklist_confirmations_run_id_item")),
     )
     # Batch mode: SQLite cannot add columns with constraints in place (these have none,
     # but batch keeps the two dialects on one path).

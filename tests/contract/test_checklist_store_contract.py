@@ -19,8 +19,18 @@ from hostkeeper.core.runs import RunStatus, Trigger
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
-def _run(store: Store, procedure: str = "weekly", at: datetime = NOW, **options: object) -> int:
-    return run_store.start_run(store, procedure, Trigger.MANUAL, at, **options)  # type: ignore[arg-type]
+def _run(
+    store: Store,
+    procedure: str = "weekly",
+    at: datetime = NOW,
+    *,
+    dry_run: bool = False,
+    started_by: str | None = None,
+    reason: str | None = None,
+) -> int:
+    return run_store.start_run(
+        store, procedure, Trigger.MANUAL, at, dry_run=dry_run, started_by=started_by, reason=reason
+    )
 
 
 def test_a_confirmation_is_read_back_with_who_when_and_the_note(store: Store) -> None:

@@ -8,8 +8,8 @@ alertname (the rule), severity, instance (the host), job=hostkeeper.
 
 Maintenance notifications become the alert `hostkeeper_procedure_failed` with a
 `procedure` label: a failure fires it (for a day at most), the next success resolves it;
-other run events (start, waits for checklist items) are not sent. Test notifications carry the label test="true" and end
-after five minutes.
+other run events (start, waits for checklist items) are not sent. Test notifications
+carry the label test="true" and end after five minutes.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from hostkeeper.config import ConfigError, parse_config
+from hostkeeper.config import ConfigError, LoadedConfig, parse_config
 from hostkeeper.config.checklists import ChecklistItem
 from hostkeeper.config.issues import format_location
 from hostkeeper.config.procedures import StepReference, resolve_step
@@ -40,7 +40,7 @@ procedures:
 REVIEW = "  planning:\n    - {review: Review change requests}\n"
 
 
-def _parse(checklist: str) -> object:
+def _parse(checklist: str) -> LoadedConfig:
     return parse_config(HEAD + textwrap.indent(textwrap.dedent(checklist), "    "), FILE)
 
 
@@ -73,7 +73,7 @@ checklist:
 
 def test_a_checklist_with_every_kind_of_item_loads_in_order() -> None:
     loaded = _parse(VALID)
-    procedure = loaded.config.procedures["weekly"]  # type: ignore[attr-defined]
+    procedure = loaded.config.procedures["weekly"]
     assert list(procedure.checklist) == ["planning", "pre", "post"]
     names = [(section, item.name, item.proof) for section, item in procedure.checklist_items()]
     assert names == [
@@ -163,7 +163,7 @@ def test_wait_timeout_needs_wait_for() -> None:
 
 
 def test_steps_are_found_by_label_command_line_or_unique_name() -> None:
-    procedure = _parse(VALID).config.procedures["weekly"]  # type: ignore[attr-defined]
+    procedure = _parse(VALID).config.procedures["weekly"]
     assert resolve_step(procedure, "backup") == StepReference("steps", 2, "backup: config")
     docs = resolve_step(procedure, "run: /usr/bin/python3 tools/docs.py")
     assert docs == StepReference(

@@ -173,7 +173,7 @@ def test_an_unmet_precondition_crosses_its_item_and_every_later_one(
     assert items["migrated"].state == "crossed"
     assert items["migrated"].evidence.startswith(
         "step run: /usr/bin/python3 tools/migrate.py not run"
-    )  # type: ignore[union-attr]
+    )
     assert items["review"].state == "open"
 
 
