@@ -15,6 +15,7 @@ from typing import Any
 from hostkeeper.alerting.messages import maintenance_message
 from hostkeeper.channels.base import Message
 from hostkeeper.config import Config
+from hostkeeper.core.runs import describe_origin
 
 # Which `notify.on` entries ask for each engine event.
 ASKED_BY = {
@@ -62,17 +63,8 @@ def describe_run(event: str, report: Any) -> str:
     if event in ("wait", "wait_timeout"):
         return str(report.notice or f"{report.procedure} {event}")
     if event == "start":
-        return f"{report.procedure} started ({_origin(report)})"
+        origin = describe_origin(report.trigger.value, report.started_by, report.reason)
+        return f"{report.procedure} started ({origin})"
     if event == "success":
         return f"{report.procedure} {report.status.value} ({len(report.steps)} steps)"
     return f"{report.procedure} {report.status.value}: {report.error or 'see hostkeeper runs'}"
-
-
-def _origin(report: Any) -> str:
-    """`scheduled`, or `manual by alice: the reason`."""
-    origin = str(report.trigger.value)
-    if report.started_by:
-        origin += f" by {report.started_by}"
-    if report.reason:
-        origin += f": {report.reason}"
-    return origin

@@ -11,7 +11,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from hostkeeper.commands.common import id_type, load, load_for_reading, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    id_type,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, printable, table
 
@@ -117,7 +122,8 @@ def _day(text: str) -> date:
 # -- checklist ---------------------------------------------------------------------------
 
 
-def show_checklist(args: argparse.Namespace) -> int:
+@with_running_config
+def show_checklist(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store.runs import get_run, list_runs
     from hostkeeper.services.checklists import (
         checklist_lines,
@@ -126,11 +132,7 @@ def show_checklist(args: argparse.Namespace) -> int:
     )
     from hostkeeper.services.status_model import as_json
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config, store = ctx.config, ctx.store
     with_checklists = procedures_with_checklists(config)
     if args.run is not None:
         run = get_run(store, args.run)
@@ -173,21 +175,18 @@ def _fail(message: str) -> int:
 # -- confirm -----------------------------------------------------------------------------
 
 
-def confirm_item(args: argparse.Namespace) -> int:
+@with_config
+def confirm_item(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.identity import invoking_user
     from hostkeeper.services.checklists import ChecklistError
     from hostkeeper.services.checklists import confirm_item as confirm
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
     note = " ".join(args.note.split()) if args.note else None
     if note is not None and len(note) > MAX_NOTE:
         return _fail(f"a note is at most {MAX_NOTE} characters")
-    store = store_for(loaded.config)
     try:
         done = confirm(
-            loaded.config, store, args.run, args.item, invoking_user(), note, datetime.now(UTC)
+            ctx.config, ctx.store, args.run, args.item, invoking_user(), note, datetime.now(UTC)
         )
     except ChecklistError as error:
         return _fail(str(error))
@@ -207,15 +206,13 @@ def confirm_item(args: argparse.Namespace) -> int:
 # -- logs ----------------------------------------------------------------------------------
 
 
-def show_logs(args: argparse.Namespace) -> int:
+@with_running_config
+def show_logs(args: argparse.Namespace, ctx: VerbContext) -> int:
     from zoneinfo import ZoneInfo
 
     from hostkeeper.adapters.daylog import maintenance_logs
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
+    config = ctx.config
     log_dir = config.paths.log_dir
     if args.list:
         files = maintenance_logs(log_dir, args.procedure, args.day)

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from hostkeeper.config.issues import Location
 from hostkeeper.config.models import Config
-from hostkeeper.config.procedures import Procedure, resolve_step
+from hostkeeper.config.procedures import Procedure
+from hostkeeper.config.step_references import resolve_step
 from hostkeeper.config.steps import SIGNATURES
 
 Problem = tuple[Location, str]

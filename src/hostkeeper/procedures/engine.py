@@ -1,7 +1,12 @@
 """The procedure engine: runs one procedure's preconditions, steps and verification.
 
 Shared by the daemon (scheduled and catch-up runs) and the CLI (`run`), with the same
-per-procedure lock, so the two never run one procedure at the same time.
+per-procedure lock, so the two never run one procedure at the same time. Each run is
+recorded in the store, logged to the journal and to its per-day log (runlog.py), may
+wait for checklist items before a step (waiting.py), and is told to the listener.
+
+Kept whole: one run's lifecycle (lock, preconditions, steps and their waits, records,
+notifications) reads top to bottom here; what stands on its own lives beside it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.config import Config
 from hostkeeper.config.procedures import Procedure, Step
 from hostkeeper.core.names import safe_path_name
-from hostkeeper.core.numbers import format_seconds
 from hostkeeper.core.output import truncate_output
 from hostkeeper.core.redact import redact_text, redact_value
 from hostkeeper.core.runs import (
@@ -29,13 +33,13 @@ from hostkeeper.core.runs import (
     RunStatus,
     StepStatus,
     Trigger,
+    describe_origin,
     run_status,
     stops_run,
 )
 from hostkeeper.procedures import preconditions
-from hostkeeper.procedures.runlog import RunLog
+from hostkeeper.procedures.runlog import RunLog, finish_run_log
 from hostkeeper.procedures.waiting import POLL_SECONDS, hold_step
-from hostkeeper.services.checklists import checklist_lines, run_checklist
 from hostkeeper.steps import STEPS, load_module
 from hostkeeper.steps.context import StepCancelled, StepContext, StepOutcome
 
@@ -73,7 +77,8 @@ class RunReport:
     reason: str | None = None  # manual runs: why (`run --reason`)
     notice: str | None = None  # what the newest wait or wait_timeout event is about
     log_path: str | None = None  # its per-day log, when one could be written
-    waits_timed_out: list[str] = field(default_factory=list)  # labels of steps skipped so
+    # labels of the steps skipped because a wait for checklist items timed out
+    waits_timed_out: list[str] = field(default_factory=list)
 
 
 def redact_outcome(outcome: StepOutcome) -> StepOutcome:
@@ -206,7 +211,7 @@ class Engine:
                 report.status = RunStatus.FAILED
                 report.error = redact_text(f"internal error: {error}")
             run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
-            self._log_end(config, run_id, report)
+            finish_run_log(self._logs.pop(run_id), config, self.store, run_id, len(report.steps))
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
             if report.status is RunStatus.WARNING:
                 level = "warning"
@@ -231,35 +236,9 @@ class Engine:
         dry_run: bool,
         report: RunReport,
     ) -> None:
-        position = 0
-        run_log = self._logs[run_id]
-        for precondition in procedure.before:
-            started = _now()
-            result = preconditions.evaluate(precondition, self.store)
-            status = StepStatus.SUCCEEDED if result.met else StepStatus.FAILED
-            run_log.line(
-                f"precondition {result.label}: {'met' if result.met else 'unmet'} ({result.detail})"
-            )
-            self._record(
-                run_id,
-                position,
-                "before",
-                precondition.require,
-                result.label,
-                StepOutcome(status, result.detail, None if result.met else result.detail),
-                started,
-                report,
-            )
-            position += 1
-            if not result.met:
-                report.status = RunStatus.SKIPPED
-                report.error = f"precondition unmet: {result.detail}"
-                log.warning(
-                    "precondition unmet, run skipped",
-                    precondition=result.label,
-                    detail=result.detail,
-                )
-                return
+        position = self._check_preconditions(run_id, procedure, report)
+        if position is None:
+            return
         stopped_by: str | None = None
         for step in procedure.steps:
             if stopped_by is not None:
@@ -301,21 +280,43 @@ class Engine:
             else:
                 self._run_step(config, name, run_id, position, "after", step, dry_run, report)
             position += 1
-        aborted = self.shutdown.is_set() and any(
-            s.status is StepStatus.ABORTED for s in report.steps
-        )
-        report.status = run_status((s.status for s in report.steps), aborted=aborted)
-        failed = [s for s in report.steps if s.status in (StepStatus.FAILED, StepStatus.ABORTED)]
-        if failed:
-            report.error = "; ".join(f"{s.label}: {s.error}" for s in failed)
-        elif report.waits_timed_out:
-            # A step nobody cleared did not run: the run did not do all it should.
-            if report.status is RunStatus.SUCCEEDED:
-                report.status = RunStatus.WARNING
-            report.error = "; ".join(
-                f"{label}: skipped, checklist items not confirmed in time"
-                for label in report.waits_timed_out
+        _conclude(report, stopping=self.shutdown.is_set())
+
+    def _check_preconditions(
+        self, run_id: int, procedure: Procedure, report: RunReport
+    ) -> int | None:
+        """Evaluate and record the `before` preconditions; the position of the first step,
+        or None when one is unmet (the run is then skipped)."""
+        position = 0
+        run_log = self._logs[run_id]
+        for precondition in procedure.before:
+            started = _now()
+            result = preconditions.evaluate(precondition, self.store)
+            status = StepStatus.SUCCEEDED if result.met else StepStatus.FAILED
+            run_log.line(
+                f"precondition {result.label}: {'met' if result.met else 'unmet'} ({result.detail})"
             )
+            self._record(
+                run_id,
+                position,
+                "before",
+                precondition.require,
+                result.label,
+                StepOutcome(status, result.detail, None if result.met else result.detail),
+                started,
+                report,
+            )
+            position += 1
+            if not result.met:
+                report.status = RunStatus.SKIPPED
+                report.error = f"precondition unmet: {result.detail}"
+                log.warning(
+                    "precondition unmet, run skipped",
+                    precondition=result.label,
+                    detail=result.detail,
+                )
+                return None
+        return position
 
     def _wait(
         self, name: str, run_id: int, step: Step, dry_run: bool, report: RunReport
@@ -346,24 +347,6 @@ class Engine:
         if outcome.status is StepStatus.SKIPPED:
             report.waits_timed_out.append(step.label())
         return outcome, began
-
-    def _log_end(self, config: Config, run_id: int, report: RunReport) -> None:
-        """The run's last lines in its per-day log: the result, then its checklist."""
-        run_log = self._logs.pop(run_id)
-        try:
-            record = run_store.get_run(self.store, run_id)
-            seconds = record.duration_seconds if record and record.duration_seconds else 0.0
-            run_log.line(
-                f"run {report.status.value} in {format_seconds(seconds)} "
-                f"({len(report.steps)} steps)" + (f": {report.error}" if report.error else "")
-            )
-            checklist = run_checklist(config, self.store, record, _now()) if record else None
-            if checklist is not None:
-                run_log.lines(checklist_lines(checklist)[1:])  # the first repeats the run
-        except Exception:  # the per-day log never fails a run
-            log.exception("cannot write the end of the per-day log")
-        finally:
-            run_log.close()
 
     def _run_step(
         self,
@@ -516,14 +499,25 @@ def execute_step(ctx: StepContext) -> StepOutcome:
     return outcome
 
 
+def _conclude(report: RunReport, stopping: bool) -> None:
+    """The run's status and error from its steps (and its waits that timed out)."""
+    aborted = stopping and any(s.status is StepStatus.ABORTED for s in report.steps)
+    report.status = run_status((s.status for s in report.steps), aborted=aborted)
+    failed = [s for s in report.steps if s.status in (StepStatus.FAILED, StepStatus.ABORTED)]
+    if failed:
+        report.error = "; ".join(f"{s.label}: {s.error}" for s in failed)
+    elif report.waits_timed_out:
+        # A step nobody cleared did not run: the run did not do all it should.
+        if report.status is RunStatus.SUCCEEDED:
+            report.status = RunStatus.WARNING
+        report.error = "; ".join(
+            f"{label}: skipped, checklist items not confirmed in time"
+            for label in report.waits_timed_out
+        )
+
+
 def _origin(report: RunReport) -> str:
-    """`scheduled`, or `manual by alice: the reason`."""
-    origin = report.trigger.value
-    if report.started_by:
-        origin += f" by {report.started_by}"
-    if report.reason:
-        origin += f": {report.reason}"
-    return origin
+    return describe_origin(report.trigger.value, report.started_by, report.reason)
 
 
 def _now() -> datetime:

@@ -28,7 +28,11 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from hostkeeper.adapters.daylog import LineLog, maintenance_log_path
+from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.runs import get_run
+from hostkeeper.config import Config
 from hostkeeper.core.numbers import format_seconds
+from hostkeeper.services.checklists import checklist_lines, run_checklist
 
 log = structlog.get_logger("hostkeeper.engine")
 
@@ -121,6 +125,25 @@ class RunLog:
             self._file.close()
             self._file = None
         log.warning("per-day maintenance log unavailable", path=str(self.path), error=str(error))
+
+
+def finish_run_log(run_log: RunLog, config: Config, store: Store, run_id: int, steps: int) -> None:
+    """The run's last lines, from its record: the result, then its checklist; then the
+    file is closed. A failure here is logged, never raised: the run is over."""
+    try:
+        record = get_run(store, run_id)
+        if record is None:
+            return
+        said = f": {record.error}" if record.error else ""
+        seconds = format_seconds(record.duration_seconds or 0.0)
+        run_log.line(f"run {record.status} in {seconds} ({steps} steps){said}")
+        checklist = run_checklist(config, store, record, _now())
+        if checklist is not None:
+            run_log.lines(checklist_lines(checklist)[1:])  # the first line repeats the run
+    except Exception:
+        log.exception("cannot write the end of the per-day log")
+    finally:
+        run_log.close()
 
 
 def _kind(phase: str) -> str:

@@ -20,7 +20,8 @@ from hostkeeper.adapters.store.checks import results_during
 from hostkeeper.adapters.store.runs import RunRecord, StepRecord, get_run, list_runs
 from hostkeeper.config import Config
 from hostkeeper.config.checklists import ChecklistItem
-from hostkeeper.config.procedures import Procedure, StepReference, resolve_step
+from hostkeeper.config.procedures import Procedure
+from hostkeeper.config.step_references import StepReference, resolve_step
 from hostkeeper.core.checklists import (
     MARKS,
     ItemSource,
@@ -33,6 +34,7 @@ from hostkeeper.core.checklists import (
 )
 from hostkeeper.core.health import CheckResult
 from hostkeeper.core.redact import argv_secrets, redact_argv
+from hostkeeper.core.runs import describe_origin
 from hostkeeper.services.status_model import ChecklistItemStatus, ChecklistStatus
 
 EVIDENCE_WIDTH = 160  # text renderings cut longer evidence; JSON keeps all of it
@@ -135,11 +137,7 @@ def confirm_item(
 def checklist_lines(checklist: ChecklistStatus) -> list[str]:
     """The checklist as lines of text: a heading, then each section and its items with a
     mark, the text and the evidence (or, for an open manual item, how to confirm it)."""
-    origin = checklist.trigger
-    if checklist.started_by:
-        origin += f" by {checklist.started_by}"
-    if checklist.reason:
-        origin += f": {checklist.reason}"
+    origin = describe_origin(checklist.trigger, checklist.started_by, checklist.reason)
     lines = [
         f"{checklist.procedure} run {checklist.run_id}: {checklist.run_status}"
         f"{', dry run' if checklist.dry_run else ''} ({origin}), started "

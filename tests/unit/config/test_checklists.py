@@ -10,7 +10,7 @@ import pytest
 from hostkeeper.config import ConfigError, LoadedConfig, parse_config
 from hostkeeper.config.checklists import ChecklistItem
 from hostkeeper.config.issues import format_location
-from hostkeeper.config.procedures import StepReference, resolve_step
+from hostkeeper.config.step_references import StepReference, resolve_step
 
 FILE = "/etc/hostkeeper/hostkeeper.yaml"
 
