@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,12 +190,12 @@ class Engine:
             reason=report.reason,
         )
         report.run_id = run_id
-        run_log = self._logs[run_id] = RunLog(config.paths.log_dir, config.timezone, name, run_id)
-        report.log_path = str(run_log.path) if run_log.active else None
         with (
             self._tracking(name),
+            self._run_log(config, name, run_id) as run_log,
             structlog.contextvars.bound_contextvars(procedure=name, run_id=run_id),
         ):
+            report.log_path = str(run_log.path) if run_log.active else None
             log.info(
                 "run started",
                 trigger=trigger.value,
@@ -211,7 +212,7 @@ class Engine:
                 report.status = RunStatus.FAILED
                 report.error = redact_text(f"internal error: {error}")
             run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
-            finish_run_log(self._logs.pop(run_id), config, self.store, run_id, len(report.steps))
+            finish_run_log(run_log, config, self.store, run_id, len(report.steps))
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
             if report.status is RunStatus.WARNING:
                 level = "warning"
@@ -444,6 +445,16 @@ class Engine:
             self.listener(name, event, report)
         except Exception:  # a broken notification never fails a run
             log.exception("run listener failed", notify_event=event)
+
+    @contextmanager
+    def _run_log(self, config: Config, name: str, run_id: int) -> Iterator[RunLog]:
+        """The run's per-day log, known to the steps' helpers by run id while it goes."""
+        run_log = self._logs[run_id] = RunLog(config.paths.log_dir, config.timezone, name, run_id)
+        try:
+            yield run_log
+        finally:
+            self._logs.pop(run_id, None)
+            run_log.close()
 
     def _tracking(self, name: str) -> _Tracking:
         return _Tracking(self, name)
