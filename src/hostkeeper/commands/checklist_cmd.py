@@ -238,8 +238,8 @@ def show_logs(args: argparse.Namespace, ctx: VerbContext) -> int:
         day = fixed_day or datetime.now(zone).date()
         return [f.path for f in maintenance_logs(log_dir, args.procedure, day)]
 
-    if args.follow:
-        return _follow(current)
+    if args.follow:  # a compressed day is over: nothing to follow in it
+        return _follow(lambda: [path for path in current() if path.suffix == ".log"])
     return _print_day(current(), args.procedure, fixed_day or datetime.now(zone).date(), log_dir)
 
 

@@ -15,6 +15,7 @@ import pytest
 from hostkeeper.adapters.daylog import (
     LineLog,
     maintenance_log_path,
+    maintenance_logs,
     validation_log_path,
 )
 from hostkeeper.adapters.logfollow import Follower, read_log
@@ -164,3 +165,29 @@ def test_read_log_reads_plain_and_gzipped_files(tmp_path: Path) -> None:
         stream.write("three\n")
     assert read_log(plain) == ["one", "two"]
     assert read_log(packed) == ["three"]
+
+
+def test_maintenance_logs_lists_day_logs_newest_day_first(tmp_path: Path) -> None:
+    folder = tmp_path / "maintenance"
+    folder.mkdir()
+    for name in (
+        "weekly_maintenance_20260104.log",
+        "daily_maintenance_20260104.log",
+        "daily_maintenance_20260103.log.gz",
+        "my-app_maintenance_2_maintenance_20260102.log",
+        "daily_maintenance_20260104.log.1",  # a rotated copy: not a day log
+        "notes.txt",
+    ):
+        (folder / name).write_text("x\n")
+    (folder / "daily_maintenance_20260105.log").mkdir()  # not a file
+    found = maintenance_logs(tmp_path)
+    assert [(f.procedure, f.day.isoformat()) for f in found] == [
+        ("daily", "2026-01-04"),
+        ("weekly", "2026-01-04"),
+        ("daily", "2026-01-03"),
+        ("my-app_maintenance_2", "2026-01-02"),
+    ]
+    assert [f.path.name for f in maintenance_logs(tmp_path, "daily", date(2026, 1, 3))] == [
+        "daily_maintenance_20260103.log.gz"
+    ]
+    assert maintenance_logs(tmp_path / "missing") == []
