@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "compress": "bench.compress",
     "cleanup": "bench.cleanup",
     "rotate": "bench.rotate",
+    "daylog": "bench.daylog",
     "backup": "bench.backup",
     "metrics": "bench.metrics",
     "postgres": "bench.postgres",

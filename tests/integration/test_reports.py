@@ -191,6 +191,7 @@ def test_performance_report_draws_the_baseline_band(filled: Filled) -> None:
         "Procedure durations",
         "Slowest steps",
         "Health-check execution time",
+        "Maintenance checklists",
     ]
     for metric in ("cpu.percent", "memory.percent", "disk./.used_percent"):
         assert parsed.points.get(metric, 0) >= 100, (metric, parsed.points)
@@ -290,6 +291,7 @@ def test_health_assessment_report(filled: Filled) -> None:
         "Backups and restore tests",
         "Security",
         "Software: vulnerabilities and updates",
+        "Maintenance checklists",
     ]
     assert "PYSEC-2099-1 CVE-2099-0001" in parsed.texts and "1.4.2" in parsed.texts
     assert "Not checked: package index unreachable" in parsed.texts

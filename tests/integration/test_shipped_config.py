@@ -4,7 +4,7 @@ Its procedures run here unchanged, with only the host paths moved under tmp_path
 daily backs up, verifies what it made and writes the daily report that
 `validate-system` looks for; a rejected baseline does not cost the weekly run its
 reports and cleanup; monthly audits before the assessment that summarises the audit and
-reindexes; hostkeeper's own logs have exactly one rotator.
+reindexes; hostkeeper's own logs have exactly one rotator; the checklists render.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from conftest import PYTHON, clean_environment
+from hostkeeper.adapters.daylog import maintenance_log_path, validation_log_path
 from hostkeeper.adapters.store.metrics import write_samples
 from hostkeeper.config.loader import load_config
 from hostkeeper.config.logrotate_overlap import read_patterns
@@ -158,6 +160,19 @@ def test_every_shipped_procedure_runs_on_a_fresh_install(tmp_path: Path, procedu
     assert done.returncode == 0, done.stdout + done.stderr
     failed = [s for s in steps_of(config, procedure) if s["status"] == "failed"]
     assert failed == []
+    if not data["procedures"][procedure].get("checklist"):
+        return
+    # Every automated item is bound to a step that proves it: a good run ticks them all
+    # (a check item is at least measured); the people's items wait for them.
+    shown = hostkeeper(config, "--json", "checklist", "--procedure", procedure)
+    assert shown.returncode == 0, shown.stderr
+    for item in json.loads(shown.stdout)["items"]:
+        if item["source"] == "manual":
+            assert item["state"] == "open", item
+        elif item["source"] == "check":
+            assert item["state"] != "open", item
+        else:
+            assert item["state"] in ("done", "warning"), item
 
 
 def test_hostkeeper_logs_have_one_rotator() -> None:
@@ -165,8 +180,32 @@ def test_hostkeeper_logs_have_one_rotator() -> None:
     assert snippet == ["/var/log/hostkeeper/*.log"]
     ours = [path for policy in shipped()["logs"] for path in policy["paths"]]
     assert not set(ours) & set(snippet)
-    cleanup_roots = [policy["path"] for policy in shipped()["cleanup"]]
-    assert not any(root.startswith("/var/log/hostkeeper") for root in cleanup_roots)
+    # Every file hostkeeper writes under log_dir has exactly one rotator: its own logs
+    # the snippet, the per-day maintenance and validation logs one cleanup policy.
+    config = load_config(SHIPPED).config
+    log_dir = Path(config.paths.log_dir)
+    day, moment = date(2026, 1, 4), datetime(2026, 1, 4, 3, 0, tzinfo=UTC)
+    written = {
+        log_dir / "hostkeeper.log": "snippet",
+        maintenance_log_path(log_dir, "weekly", day): "cleanup maintenance-logs",
+        maintenance_log_path(log_dir, "my-backups_2", day): "cleanup maintenance-logs",
+        validation_log_path(log_dir, moment): "cleanup maintenance-logs",
+    }
+    for path, owner in written.items():
+        # glob(3) as logrotate matches: `*` stays within one path component.
+        rotators = ["snippet" for pattern in snippet if path.match(pattern)]
+        rotators += [f"logs {p.name}" for p in config.logs for g in p.paths if path.match(g)]
+        rotators += [
+            f"cleanup {policy.name}"
+            for policy in config.cleanup
+            if path.is_relative_to(policy.path)
+            and any(fnmatch(path.name, glob) for glob in _globs(policy.match))
+        ]
+        assert rotators == [owner], path
+
+
+def _globs(match: str | list[str]) -> list[str]:
+    return [match] if isinstance(match, str) else match
 
 
 def test_the_shipped_file_holds_nothing_the_audit_takes_for_a_secret() -> None:

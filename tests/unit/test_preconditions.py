@@ -2,22 +2,25 @@ from __future__ import annotations
 
 import os
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.checks import record_check_run
 from hostkeeper.adapters.store.schema import alerts
 from hostkeeper.checks.disk_free import measure, usage
 from hostkeeper.config.checks import DiskFreeCheck
 from hostkeeper.config.procedures import (
     DiskFreePrecondition,
+    HealthyPrecondition,
     NoCriticalAlertsPrecondition,
     Precondition,
 )
 from hostkeeper.core.contracts import PluginContractError, check_member
+from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.procedures.preconditions import (
     REGISTRY,
     PreconditionKind,
@@ -122,3 +125,59 @@ def test_a_precondition_without_evaluate_is_refused_naming_it() -> None:
 def test_a_precondition_with_another_kinds_config_model_is_refused() -> None:
     with pytest.raises(PluginContractError, match="is the model of require no_critical_alerts"):
         register([_WrongModel()])
+
+
+def _checks_and_score(
+    store: Store, states: dict[str, CheckState], score: float, at: datetime
+) -> None:
+    record_check_run(
+        store,
+        [
+            CheckResult(name, "load", state, 1.0, "", f"{name} {state}", 0.1, at)
+            for name, state in states.items()
+        ],
+        score=score,
+    )
+
+
+def _healthy(min_score: float = 80, max_age: str = "1d") -> HealthyPrecondition:
+    return HealthyPrecondition.model_validate(
+        {"require": "healthy", "min_score": min_score, "max_age": max_age}
+    )
+
+
+def test_healthy_is_met_with_a_good_score_and_no_critical_check(store: Store) -> None:
+    _checks_and_score(
+        store, {"disk": CheckState.OK, "load": CheckState.WARNING}, 85, datetime.now(UTC)
+    )
+    result = evaluate(_healthy(), store)
+    assert result.met, result.detail
+    assert result.detail == "health score 85 (need 80), none of 2 checks critical"
+
+
+def test_healthy_is_unmet_while_a_check_is_critical_whatever_the_score(store: Store) -> None:
+    _checks_and_score(
+        store, {"disk": CheckState.CRITICAL, "load": CheckState.OK}, 95, datetime.now(UTC)
+    )
+    result = evaluate(_healthy(min_score=0), store)
+    assert not result.met
+    assert result.detail == "critical checks: disk"
+
+
+def test_healthy_is_unmet_below_the_score(store: Store) -> None:
+    _checks_and_score(store, {"load": CheckState.WARNING}, 60, datetime.now(UTC))
+    result = evaluate(_healthy(min_score=70), store)
+    assert not result.met
+    assert result.detail == "health score 60, below 70"
+    assert evaluate(_healthy(min_score=60), store).met
+
+
+def test_healthy_is_unmet_without_recent_results(store: Store) -> None:
+    assert evaluate(_healthy(), store).detail == (
+        "no health check result in the last 1d (run health_check)"
+    )
+    _checks_and_score(store, {"load": CheckState.OK}, 100, datetime.now(UTC) - timedelta(hours=3))
+    stale = evaluate(_healthy(max_age="2h"), store)
+    assert not stale.met
+    assert "no health check result in the last 2h" in stale.detail
+    assert evaluate(_healthy(max_age="4h"), store).met

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hostkeeper.core.output import DEFAULT_OUTPUT_LIMIT
@@ -88,11 +88,13 @@ def run_command(
     timeout: float | None = None,
     cancel: threading.Event | None = None,
     output_limit: int = DEFAULT_OUTPUT_LIMIT,
+    on_line: Callable[[str], None] | None = None,
 ) -> CommandResult:
     """Run `argv` to completion, a timeout, or `cancel`; never raises for the command's sake.
 
     The command gets its own session, so a timeout kills the whole process group, not
-    only its first process.
+    only its first process. `on_line` is given each line of output as it comes (from
+    the reading thread), besides the bounded capture in the result.
     """
     started = time.monotonic()
     try:
@@ -110,7 +112,8 @@ def run_command(
             tuple(argv), None, "", 0.0, start_error=f"cannot start {argv[0]}: {error.strerror}"
         )
     capture = _BoundedCapture(output_limit)
-    reader = threading.Thread(target=_drain, args=(process, capture), daemon=True)
+    lines = _LineSplitter(on_line) if on_line is not None else None
+    reader = threading.Thread(target=_drain, args=(process, capture, lines), daemon=True)
     reader.start()
     timed_out = cancelled = False
     while True:
@@ -138,12 +141,49 @@ def run_command(
     )
 
 
-def _drain(process: subprocess.Popen[bytes], capture: _BoundedCapture) -> None:
+class _LineSplitter:
+    """Cuts a byte stream into lines for a callback; a line longer than MAX_LINE_BYTES
+    is handed over in pieces rather than held without bound."""
+
+    MAX_LINE_BYTES = 64 * 1024
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self.on_line = on_line
+        self.pending = bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.pending += chunk
+        *whole, rest = bytes(self.pending).split(b"\n")
+        self.pending = bytearray(rest)
+        for line in whole:
+            self._emit(line)
+        while len(self.pending) > self.MAX_LINE_BYTES:
+            self._emit(bytes(self.pending[: self.MAX_LINE_BYTES]))
+            del self.pending[: self.MAX_LINE_BYTES]
+
+    def close(self) -> None:
+        if self.pending:
+            self._emit(bytes(self.pending))
+            self.pending.clear()
+
+    def _emit(self, line: bytes) -> None:
+        # Whoever listens must not stop the draining (and so the command).
+        with contextlib.suppress(Exception):
+            self.on_line(line.decode(errors="replace").rstrip("\r"))
+
+
+def _drain(
+    process: subprocess.Popen[bytes], capture: _BoundedCapture, lines: _LineSplitter | None
+) -> None:
     stream = process.stdout
     assert isinstance(stream, io.BufferedReader)
     with stream:
         while chunk := stream.read1(65536):
             capture.add(chunk)
+            if lines is not None:
+                lines.add(chunk)
+    if lines is not None:
+        lines.close()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -42,7 +42,13 @@ def test_message(rule: Rule, host: str, now: datetime) -> Message:
     )
 
 
-MAINTENANCE_SEVERITY = {"start": "info", "success": "info", "failure": "warning"}
+MAINTENANCE_SEVERITY = {
+    "start": "info",
+    "success": "info",
+    "failure": "warning",
+    "wait": "info",
+    "wait_timeout": "warning",
+}
 
 
 def maintenance_message(

@@ -22,7 +22,7 @@ import structlog
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.alerting.evaluator import RoundResult, evaluate_rules
-from hostkeeper.alerting.messages import maintenance_message
+from hostkeeper.alerting.run_events import notify_run_event
 from hostkeeper.channels.delivery import Backoff, DeliveryWorker
 from hostkeeper.config import Config
 
@@ -100,28 +100,8 @@ class AlertService:
     # -- maintenance notifications ---------------------------------------------------------
 
     def on_run_event(self, procedure: str, event: str, report: Any) -> None:
-        """The engine's run listener: start, success or failure of a procedure."""
-        config = self._config()
-        if event not in {value.value for value in config.notify.on}:
-            return
-        message = maintenance_message(
-            procedure,
-            event,
-            self.store.host,
-            datetime.now(UTC),
-            describe_run(event, report),
-            {"run": str(report.run_id), "status": report.status.value},
-        )
-        for channel in config.notify.channels:
-            self.worker.submit(channel, message)
-
-
-def describe_run(event: str, report: Any) -> str:
-    if event == "start":
-        return f"{report.procedure} started ({report.trigger.value})"
-    if event == "success":
-        return f"{report.procedure} {report.status.value} ({len(report.steps)} steps)"
-    return f"{report.procedure} {report.status.value}: {report.error or 'see hostkeeper runs'}"
+        """The engine's run listener: start, success, failure or a wait of a run."""
+        notify_run_event(self._config(), self.worker, self.store.host, procedure, event, report)
 
 
 @contextmanager

@@ -7,9 +7,9 @@ is posted with `endsAt` = the time it resolved, which resolves it at once. Label
 alertname (the rule), severity, instance (the host), job=hostkeeper.
 
 Maintenance notifications become the alert `hostkeeper_procedure_failed` with a
-`procedure` label: a failure fires it (for a day at most), the next success resolves it,
-and start events are not sent. Test notifications carry the label test="true" and end
-after five minutes.
+`procedure` label: a failure fires it (for a day at most), the next success resolves it;
+other run events (start, waits for checklist items) are not sent. Test notifications
+carry the label test="true" and end after five minutes.
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ MAINTENANCE_HOLD = timedelta(days=1)
 TEST_HOLD = timedelta(minutes=5)
 
 
+# The run events that set or clear hostkeeper_procedure_failed; a start or a wait would
+# otherwise resolve a failure it says nothing about.
+MAINTENANCE_STATES = ("failure", "success")
+
+
 def wants(message: Message) -> bool:
-    """Whether this channel carries `message` at all (maintenance starts are not alerts)."""
-    return not (message.kind == "maintenance" and message.state == "start")
+    """Whether this channel carries `message` at all (of runs, failures and successes)."""
+    return not (message.kind == "maintenance" and message.state not in MAINTENANCE_STATES)
 
 
 def alert_for(channel: AlertmanagerChannel, message: Message) -> dict[str, Any]:

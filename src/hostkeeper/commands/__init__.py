@@ -9,6 +9,7 @@ from hostkeeper.commands import (
     backup_cmd,
     baseline_cmd,
     check_cmd,
+    checklist_cmd,
     config_cmd,
     dashboard_cmd,
     db_cmd,
@@ -23,6 +24,7 @@ from hostkeeper.commands import (
 MODULES = (
     audit_cmd,
     procedures,
+    checklist_cmd,
     reload_cmd,
     config_cmd,
     db_cmd,

@@ -66,9 +66,13 @@ def register(verbs: Any) -> None:
             """
             Run one procedure now, exactly as the daemon would: its `before`
             preconditions, its steps in order, then its `after` checks, recorded in the
-            run history as a manual run. It takes the same lock as the daemon, so it
+            run history as a manual run with who started it (the invoking user; through
+            sudo, SUDO_USER) and --reason. It takes the same lock as the daemon, so it
             never overlaps a scheduled run of the same procedure (it is skipped
-            instead). Prints each step's result; `hostkeeper runs` shows it later.
+            instead). It notifies notify.channels per notify.on like a scheduled run,
+            writes the same per-day log (log_dir/maintenance/) and waits for the
+            checklist items of its `wait_for` steps. Prints each step's result;
+            `hostkeeper runs` and `hostkeeper checklist` show it later.
             """,
             [
                 (0, "the run succeeded (possibly with warnings)"),
@@ -93,6 +97,11 @@ def register(verbs: Any) -> None:
         "--dry-run",
         action="store_true",
         help="evaluate and record, but let steps change nothing (each says what it would do)",
+    )
+    run_parser.add_argument(
+        "--reason",
+        metavar="TEXT",
+        help="why the run is started by hand: recorded with it, logged and notified",
     )
     run_parser.set_defaults(handler=run)
     runs_parser = verbs.add_parser(
@@ -261,8 +270,11 @@ def _result(procedure: ProcedureStatus) -> str | None:
 
 @with_config
 def run(args: argparse.Namespace, ctx: VerbContext) -> int:
+    from hostkeeper.adapters.identity import invoking_user
+    from hostkeeper.alerting.run_events import notify_run_event
+    from hostkeeper.alerting.service import sender_for
     from hostkeeper.core.runs import Trigger, is_success
-    from hostkeeper.procedures.engine import Engine
+    from hostkeeper.procedures.engine import Engine, RunReport
 
     config = ctx.config
     if args.procedure not in config.procedures:
@@ -272,8 +284,22 @@ def run(args: argparse.Namespace, ctx: VerbContext) -> int:
             file=sys.stderr,
         )
         return 1
-    engine = Engine(lambda: config, ctx.store, config_path=args.config)
-    report = engine.run(args.procedure, Trigger.MANUAL, dry_run=args.dry_run)
+    store = ctx.store
+    # Notified like the daemon's runs; what is not delivered before the verb ends stays
+    # queued for the daemon.
+    with sender_for(store, config, None) as worker:
+
+        def listener(procedure: str, event: str, report: RunReport) -> None:
+            notify_run_event(config, worker, store.host, procedure, event, report)
+
+        engine = Engine(lambda: config, store, listener=listener, config_path=args.config)
+        report = engine.run(
+            args.procedure,
+            Trigger.MANUAL,
+            dry_run=args.dry_run,
+            started_by=invoking_user(),
+            reason=args.reason,
+        )
     if args.json:
         emit_json(
             {
@@ -281,6 +307,9 @@ def run(args: argparse.Namespace, ctx: VerbContext) -> int:
                 "run_id": report.run_id,
                 "status": report.status.value,
                 "error": report.error,
+                "started_by": report.started_by,
+                "reason": report.reason,
+                "log": report.log_path,
                 "steps": [vars(step) | {"status": step.status.value} for step in report.steps],
             }
         )
@@ -349,8 +378,10 @@ def runs(args: argparse.Namespace, ctx: VerbContext) -> int:
     ).splitlines()
     rows = iter(step_lines)
     for record in records:
+        by = f" by {record.started_by}" if record.started_by else ""
+        why = f": {_one_line(record.reason)}" if record.reason else ""
         print(
-            f"#{record.id} {record.procedure} {record.status} ({record.trigger}"
+            f"#{record.id} {record.procedure} {record.status} ({record.trigger}{by}{why}"
             f"{', dry run' if record.dry_run else ''}) {when(record.started_at)}"
             + (
                 ""

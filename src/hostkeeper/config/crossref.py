@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 from hostkeeper.config.issues import Location
 from hostkeeper.config.models import Config
+from hostkeeper.config.procedures import Procedure
+from hostkeeper.config.step_references import resolve_step
 from hostkeeper.config.steps import SIGNATURES
 
 Problem = tuple[Location, str]
@@ -46,6 +48,8 @@ def reference_problems(config: Config) -> list[Problem]:
                 (("health_score", "weights", check), f"no check named {check!r} in checks")
             )
     problems += _step_references(config, sections)
+    for name, procedure in config.procedures.items():
+        problems += _checklist_references(name, procedure, checks)
     return problems
 
 
@@ -89,3 +93,41 @@ def _step_references(config: Config, sections: dict[str, set[str]]) -> Iterator[
                             ("procedures", procedure_name, phase, index, step.name),
                             f"no entry named {name!r} in {spec.reference}",
                         )
+
+
+def _checklist_references(name: str, procedure: Procedure, checks: set[str]) -> Iterator[Problem]:
+    """Item names unique in the procedure; each proof names something that exists;
+    `wait_for` names manual items."""
+    seen: set[str] = set()
+    kinds: list[str] = [precondition.require for precondition in procedure.before]
+    for section, items in procedure.checklist.items():
+        for index, item in enumerate(items):
+            where = ("procedures", name, "checklist", section, index)
+            if item.name in seen:
+                yield (*where, item.name), f"duplicate checklist item {item.name!r}"
+            seen.add(item.name)
+            if item.step is not None:
+                resolved = resolve_step(procedure, item.step)
+                if isinstance(resolved, str):
+                    yield (*where, "step"), resolved
+            if item.precondition is not None and kinds.count(item.precondition) != 1:
+                yield (
+                    (*where, "precondition"),
+                    f"no `before` precondition {item.precondition!r} in this procedure"
+                    if item.precondition not in kinds
+                    else f"the procedure has {kinds.count(item.precondition)} `before` "
+                    f"preconditions {item.precondition!r}; an item is proved by one",
+                )
+            if item.check is not None and item.check not in checks:
+                yield (*where, "check"), f"no check named {item.check!r} in checks"
+    manual = procedure.manual_items()
+    for phase in ("steps", "after"):
+        for index, step in enumerate(getattr(procedure, phase)):
+            for position, item_name in enumerate(step.wait_for or []):
+                if item_name not in manual:
+                    known = ", ".join(sorted(manual)) or "none"
+                    yield (
+                        ("procedures", name, phase, index, "wait_for", position),
+                        f"no manual checklist item {item_name!r} in this procedure "
+                        f"(manual items: {known})",
+                    )

@@ -274,12 +274,15 @@ class NotifyEvent(StrEnum):
     START = "start"
     SUCCESS = "success"
     FAILURE = "failure"
+    WAIT = "wait"
 
 
 class Notify(Section):
     on: list[NotifyEvent] = Field(
         default_factory=lambda: [NotifyEvent.FAILURE],
-        description="procedure events notified: start | success | failure",
+        description="procedure events notified, for scheduled and manual runs alike: start | "
+        "success | failure (also a `wait_for` that timed out) | wait (a run waits for "
+        "checklist items, or waited in vain)",
     )
     channels: list[str] = Field(
         default_factory=list,
@@ -420,7 +423,17 @@ class Config(Section):
                     "path": "/var/lib/hostkeeper/reports",
                     "match": ["*.html", "*.json"],
                     "delete_after": "400d",
-                }
+                },
+                # The per-day logs under log_dir/maintenance/ and log_dir/validation/:
+                # this policy is their one rotator (the logrotate snippet takes only
+                # log_dir/*.log, and they are never written there).
+                {
+                    "name": "maintenance-logs",
+                    "path": "/var/log/hostkeeper",
+                    "match": ["*_maintenance_????????.log", "validation_????????_??????.log"],
+                    "compress_after": "2d",
+                    "delete_after": "400d",
+                },
             ]
         ),
     )
@@ -479,6 +492,34 @@ class Config(Section):
                         "cleanup",
                     ],
                     "after": ["health_check", {"alert_test": "critical_health_score"}],
+                    # Semi-automated: the run proves its items; people read what it wrote.
+                    "checklist": {
+                        "pre": [
+                            {"config_backup": "Back up the configuration", "step": "backup: config"}
+                        ],
+                        "post": [
+                            {
+                                "performance_report": "Weekly performance report written",
+                                "step": "report: performance",
+                            },
+                            {
+                                "baselines": "Baselines updated and validated",
+                                "step": "baseline: validate",
+                            },
+                            {
+                                "alert_review": "Alert effectiveness report written",
+                                "step": "report: alert_effectiveness",
+                            },
+                            {"cleanup": "Old files cleaned up", "step": "cleanup"},
+                            {"health": "System health verified", "step": "health_check"},
+                            {"disk_space": "Root filesystem has room", "check": "root_disk"},
+                            {
+                                "alert_path": "Alert path tested",
+                                "step": "alert_test: critical_health_score",
+                            },
+                            {"reports_read": "Read the weekly reports and act on them"},
+                        ],
+                    },
                 },
                 "monthly": {
                     "schedule": {"day": "1st sat", "hour": 1, "minute": 0},
@@ -492,6 +533,26 @@ class Config(Section):
                         "suggest_thresholds",
                         {"db": ["integrity_check", "reindex", "vacuum", "analyze", "optimize"]},
                     ],
+                    # Manual with automated components.
+                    "checklist": {
+                        "planning": [
+                            {"window": "Schedule maintenance window"},
+                            {"stakeholders": "Notify stakeholders"},
+                        ],
+                        "pre": [{"security_audit": "Security audit run", "step": "security_audit"}],
+                        "post": [
+                            {
+                                "assessment": "Monthly health assessment written",
+                                "step": "report: health_assessment",
+                            },
+                            {
+                                "thresholds": "Alert thresholds reviewed",
+                                "step": "suggest_thresholds",
+                            },
+                            {"database": "Database checked, reindexed and vacuumed", "step": "db"},
+                            {"documented": "Document changes made"},
+                        ],
+                    },
                 },
                 "quarterly": {
                     "schedule": {"month": "1,4,7,10", "day": "1st sat", "hour": 1, "minute": 0},
@@ -500,6 +561,26 @@ class Config(Section):
                         {"db": ["backup", "migrate"]},
                         {"restore_test": "config"},
                     ],
+                    # Primarily manual: planning is people's, the run proves the rest.
+                    "checklist": {
+                        "planning": [
+                            {"window": "Schedule maintenance window"},
+                            {"stakeholders": "Notify stakeholders"},
+                            {"change_requests": "Review change requests"},
+                            {"rollback_plan": "Prepare rollback plan"},
+                        ],
+                        "pre": [
+                            {"database_backup": "Database backed up, then migrated", "step": "db"}
+                        ],
+                        "post": [
+                            {"capacity": "Capacity plan written", "step": "report: capacity"},
+                            {
+                                "restore_test": "Disaster recovery: newest config archive restored",
+                                "step": "restore_test: config",
+                            },
+                            {"documented": "Document changes made"},
+                        ],
+                    },
                 },
             }
         ),

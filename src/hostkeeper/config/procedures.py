@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_serializer, model_validator
 
 from hostkeeper.config.base import Section
+from hostkeeper.config.checklists import ChecklistItem, valid_section_name
 from hostkeeper.config.steps import SIGNATURES
 from hostkeeper.config.units import Duration, Percent, format_duration
 from hostkeeper.core.envfile import ENV_NAME
@@ -21,7 +22,8 @@ from hostkeeper.core.schedules import (
 )
 
 DEFAULT_COMMAND_TIMEOUT = timedelta(hours=1)
-_STEP_OPTIONS = ("timeout", "on_failure")
+DEFAULT_WAIT_TIMEOUT = timedelta(hours=1)
+_STEP_OPTIONS = ("timeout", "on_failure", "wait_for", "wait_timeout")
 _COMMAND_OPTIONS = ("cwd", "env", "secret_env")
 
 CronField = int | str | None
@@ -160,6 +162,19 @@ class Step(Section):
         "each run and passed to the command; their values are never stored, logged or shown",
         examples=[["APP_DB_PASSWORD"]],
     )
+    wait_for: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="manual items of the procedure's checklist that must be confirmed "
+        "(`hostkeeper confirm RUN ITEM`) before this step starts; the run waits for them",
+        examples=[["review_changes", "rollback_plan"]],
+    )
+    wait_timeout: Duration | None = Field(
+        None,
+        description="`wait_for` only: how long the run waits (default 1h); then the step is "
+        "skipped, the wait notified (notify.on failure or wait) and shown in the checklist",
+        examples=["30m"],
+    )
 
     @field_validator("secret_env")
     @classmethod
@@ -186,8 +201,9 @@ class Step(Section):
         names = [key for key in raw if key not in options]
         if len(names) != 1:
             raise ValueError(
-                "a step has exactly one name key (e.g. `backup: config` or `run: [...]`) "
-                f"plus optional timeout/on_failure; got {', '.join(map(str, names)) or 'none'}"
+                "a step has exactly one name key (e.g. `backup: config` or `run: [...]`) plus "
+                "optional timeout/on_failure/wait_for; got "
+                f"{', '.join(map(str, names)) or 'none'}"
             )
         return {"name": names[0], "argument": raw[names[0]], **options}
 
@@ -201,9 +217,15 @@ class Step(Section):
             raise ValueError("`cwd` and `env` apply to `run:` steps only")
         if self.name != "run" and self.secret_env is not None:
             raise ValueError("`secret_env` applies to `run:` steps only")
+        if self.wait_timeout is not None and not self.wait_for:
+            raise ValueError("`wait_timeout` applies to steps with `wait_for` only")
         parsed = definition.argument.parse(self.argument)
         object.__setattr__(self, "argument", parsed)
         return self
+
+    @property
+    def effective_wait_timeout(self) -> timedelta:
+        return self.wait_timeout if self.wait_timeout is not None else DEFAULT_WAIT_TIMEOUT
 
     @property
     def effective_timeout(self) -> timedelta | None:
@@ -236,6 +258,10 @@ class Step(Section):
             options["env"] = dict(self.env)
         if self.secret_env is not None:
             options["secret_env"] = list(self.secret_env)
+        if self.wait_for is not None:
+            options["wait_for"] = list(self.wait_for)
+        if self.wait_timeout is not None:
+            options["wait_timeout"] = format_duration(self.wait_timeout)
         argument = self.argument
         if isinstance(argument, timedelta):
             argument = format_duration(argument)
@@ -260,8 +286,25 @@ class NoCriticalAlertsPrecondition(Section):
     )
 
 
+class HealthyPrecondition(Section):
+    require: Literal["healthy"] = Field(
+        description="healthy: no check's newest result is critical and the health score is "
+        "at least min_score"
+    )
+    min_score: float = Field(
+        80.0, ge=0, le=100, description="the newest health score must be at least this (0-100)"
+    )
+    max_age: Duration = Field(
+        timedelta(days=1),
+        description="results and score older than this do not count: with none newer, the "
+        "precondition is unmet (run health_check more often, or raise this)",
+        examples=["1d", "2h"],
+    )
+
+
 Precondition = Annotated[
-    DiskFreePrecondition | NoCriticalAlertsPrecondition, Field(discriminator="require")
+    DiskFreePrecondition | NoCriticalAlertsPrecondition | HealthyPrecondition,
+    Field(discriminator="require"),
 ]
 
 
@@ -282,3 +325,37 @@ class Procedure(Section):
         default_factory=list,
         description="verification steps, run after `steps` even when one of them failed",
     )
+    checklist: dict[str, list[ChecklistItem]] = Field(
+        default_factory=dict,
+        description="checklist sections (e.g. planning, pre, post), each a list of items "
+        "`{name: text}`: manual ones are confirmed with `hostkeeper confirm RUN NAME`, those "
+        "with `step:`, `precondition:` or `check:` are ticked or crossed from the run record "
+        "(docs/checklists.md)",
+        examples=[
+            {
+                "planning": [{"review_changes": "Review change requests"}],
+                "pre": [{"config_backup": "Back up the configuration", "step": "backup: config"}],
+                "post": [{"changes_documented": "Document changes made"}],
+            }
+        ],
+    )
+
+    @field_validator("checklist")
+    @classmethod
+    def _section_names(
+        cls, value: dict[str, list[ChecklistItem]]
+    ) -> dict[str, list[ChecklistItem]]:
+        for section in value:
+            if not valid_section_name(section):
+                raise ValueError(
+                    f"checklist section name {section!r} may use letters, digits, - and _ "
+                    "only (at most 40 characters)"
+                )
+        return value
+
+    def checklist_items(self) -> list[tuple[str, ChecklistItem]]:
+        """(section, item) for every item, in the order written."""
+        return [(section, item) for section, items in self.checklist.items() for item in items]
+
+    def manual_items(self) -> dict[str, ChecklistItem]:
+        return {item.name: item for _, item in self.checklist_items() if item.manual}

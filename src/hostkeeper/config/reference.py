@@ -76,17 +76,27 @@ def _sections(
 
 def _children(path: str, info: FieldInfo) -> list[tuple[str, str, type[BaseModel]]]:
     """(path, variant, model) of each model a field holds: `Model`, `list[A | B]`,
-    `dict[str, Model]`."""
+    `dict[str, Model]`, `dict[str, list[Model]]`."""
     annotation = info.annotation
     items = item_models(annotation)
     if items:
         variants = len(items) > 1
         return [(f"{path}[]", _variant(item) if variants else "", item) for item in items]
+    listed = _mapped_lists(annotation)
+    if listed:
+        return [(f"{path}.SECTION[]", "", item) for item in listed]
     mapped = mapped_model(annotation)
     if mapped is not None:
         return [(f"{path}.NAME", "", mapped)]
     nested = nested_model(annotation)
     return [] if nested is None else [(path, "", nested)]
+
+
+def _mapped_lists(annotation: Any) -> tuple[type[BaseModel], ...]:
+    """The item models of a field typed `dict[str, list[Model]]`, else ()."""
+    if typing.get_origin(annotation) is not dict:
+        return ()
+    return item_models(typing.get_args(annotation)[1])
 
 
 def _variant(model: type[BaseModel]) -> str:
@@ -115,6 +125,8 @@ def _row(key: str, info: FieldInfo, path: str, documented: dict[type[BaseModel],
     if children:
         where = ", ".join(dict.fromkeys(f"`{documented[child]}`" for _, _, child in children))
         kind = _CONTAINERS.get(typing.get_origin(info.annotation))
+        if _mapped_lists(info.annotation):
+            kind = "map of section to list of"
         type_name = f"{kind or 'mapping:'} {where}"
         cells = (f"`{key}`", type_name, _default(info, nested=True), description)
     else:

@@ -59,3 +59,13 @@ def run_status(statuses: Iterable[StepStatus], *, aborted: bool = False) -> RunS
 
 def is_success(status: RunStatus) -> bool:
     return status in (RunStatus.SUCCEEDED, RunStatus.WARNING)
+
+
+def describe_origin(trigger: str, started_by: str | None, reason: str | None) -> str:
+    """How a run came about: `scheduled`, or `manual by alice: the reason`."""
+    origin = trigger
+    if started_by:
+        origin += f" by {started_by}"
+    if reason:
+        origin += f": {reason}"
+    return origin

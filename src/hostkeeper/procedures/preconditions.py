@@ -12,17 +12,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.checks import latest_results, latest_score
 from hostkeeper.adapters.store.runs import firing_critical_alerts
 from hostkeeper.checks.disk_free import usage
 from hostkeeper.config.procedures import (
     DiskFreePrecondition,
+    HealthyPrecondition,
     NoCriticalAlertsPrecondition,
     Precondition,
 )
+from hostkeeper.config.units import format_duration
 from hostkeeper.core.contracts import check_config_model, check_member
+from hostkeeper.core.health import CheckState
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,39 @@ class NoCriticalAlerts:
         return PreconditionResult(self.NAME, not rules, detail)
 
 
+class Healthy:
+    """The host is stable enough for maintenance: no check's newest result is critical
+    and the newest health score reaches min_score, both measured within max_age (what
+    the health_check step and `hostkeeper check` store)."""
+
+    NAME = "healthy"
+    CONFIG = HealthyPrecondition
+
+    def evaluate(self, precondition: HealthyPrecondition, store: Store) -> PreconditionResult:
+        label = f"healthy (score >= {precondition.min_score:g}, no critical check)"
+        since = datetime.now(UTC) - precondition.max_age
+        age = format_duration(precondition.max_age)
+        results = [r for r in latest_results(store).values() if r.checked_at >= since]
+        if not results:
+            return PreconditionResult(
+                label, False, f"no health check result in the last {age} (run health_check)"
+            )
+        critical = sorted(r.name for r in results if r.state is CheckState.CRITICAL)
+        if critical:
+            return PreconditionResult(label, False, f"critical checks: {', '.join(critical)}")
+        score = latest_score(store)
+        if score is None or score.computed_at < since or score.score is None:
+            return PreconditionResult(label, False, f"no health score in the last {age}")
+        shown = f"health score {score.score:.0f}"
+        if score.score < precondition.min_score:
+            return PreconditionResult(label, False, f"{shown}, below {precondition.min_score:g}")
+        return PreconditionResult(
+            label,
+            True,
+            f"{shown} (need {precondition.min_score:g}), none of {len(results)} checks critical",
+        )
+
+
 def register(members: Iterable[Any]) -> dict[str, PreconditionKind]:
     """The registry of `members` by NAME, each checked against PreconditionKind.
 
@@ -99,7 +137,7 @@ def register(members: Iterable[Any]) -> dict[str, PreconditionKind]:
     return registry
 
 
-REGISTRY = register([DiskFree(), NoCriticalAlerts()])
+REGISTRY = register([DiskFree(), NoCriticalAlerts(), Healthy()])
 
 
 def evaluate(precondition: Precondition, store: Store) -> PreconditionResult:

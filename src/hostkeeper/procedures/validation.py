@@ -19,6 +19,9 @@ configured) with a reason:
   failed, or whose restore test is missing though a procedure that runs it has run.
 
 When the configuration does not load, the items that need it fail with that reason.
+Otherwise each item's line is also written, as it is decided, to
+log_dir/validation/validation_YYYYMMDD_HHMMSS.log (the start time, in the configured
+time zone), with the summary last.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from hostkeeper.adapters.daylog import LineLog, validation_log_path
 from hostkeeper.config import Config, ConfigError, load_config
 
 SYSTEMD_DIR = Path("/run/systemd/system")
@@ -60,6 +65,7 @@ class Item:
 @dataclass(frozen=True)
 class Validation:
     items: list[Item]
+    log_path: str | None = None  # its log file under log_dir/validation/, when written
 
     @property
     def passed(self) -> bool:
@@ -82,6 +88,7 @@ class Validation:
             "passed": self.passed,
             "items": [item.as_dict() for item in self.items],
             "summary": self.counts(),
+            "log": self.log_path,
         }
 
 
@@ -123,7 +130,8 @@ def validate_system(
             ]
         )
     config = loaded.config
-    items = [_config_item(config, config_path)]
+    items = _LoggedItems(config, config_path, now)
+    items.append(_config_item(config, config_path))
     items.append(_guarded("service", lambda: _service_item(config)))
     store: Any = None
     try:
@@ -147,7 +155,45 @@ def validate_system(
     finally:
         if store is not None:
             store.dispose()
-    return Validation(items)
+    validation = Validation(list(items), items.path)
+    items.finish(validation.summary())
+    return validation
+
+
+class _LoggedItems(list[Item]):
+    """The items, each also written to the validation log as soon as it is decided; a
+    log that cannot be written costs the log, never the validation."""
+
+    def __init__(self, config: Config, config_path: str, now: datetime) -> None:
+        super().__init__()
+        self.zone = zone = ZoneInfo(config.timezone)
+        self.path: str | None = None
+        self._log: LineLog | None = None
+        try:
+            self._log = LineLog(validation_log_path(config.paths.log_dir, now.astimezone(zone)))
+            self.path = str(self._log.path)
+        except OSError:
+            return
+        self._write(f"validate-system started with {config_path}")
+
+    def append(self, item: Item) -> None:
+        super().append(item)
+        self._write(item.line())
+
+    def finish(self, summary: str) -> None:
+        self._write(summary)
+        if self._log is not None:
+            self._log.close()
+
+    def _write(self, text: str) -> None:
+        if self._log is None:
+            return
+        stamp = datetime.now(self.zone).strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            self._log.write(f"{stamp} {text}")
+        except OSError:
+            self._log.close()
+            self._log = None
 
 
 def _config_item(config: Config, config_path: str) -> Item:

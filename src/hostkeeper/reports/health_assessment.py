@@ -32,8 +32,10 @@ from hostkeeper.alerting.stats import effectiveness
 from hostkeeper.config import Config
 from hostkeeper.core.metrics import RAW
 from hostkeeper.reports import page
+from hostkeeper.reports.checklists import MAX_CHECKLISTS, checklist_summaries
 from hostkeeper.reports.common import report_path, write_text
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
+from hostkeeper.services.checklists import recent_checklists
 from hostkeeper.services.trends import source_resolution
 
 NAME = "health_assessment"
@@ -148,6 +150,8 @@ def build(
             "restore_tests_failed": sum(not t["ok"] for t in tests),
         },
     }
+    checklists = recent_checklists(config, store, start, now, MAX_CHECKLISTS)
+    data["checklists"] = checklist_summaries(checklists)
     text = page.render(
         "health_assessment.html",
         {
@@ -178,6 +182,8 @@ def build(
             "security": security,
             "dependencies": dependencies,
             "max_rows": MAX_ROWS,
+            "checklists": checklists,
+            "max_checklists": MAX_CHECKLISTS,
         },
     )
     return text, data

@@ -21,8 +21,10 @@ from hostkeeper.adapters.store.history import (
 from hostkeeper.config import Config
 from hostkeeper.core.numbers import format_number
 from hostkeeper.reports import page
+from hostkeeper.reports.checklists import MAX_CHECKLISTS, checklist_summaries
 from hostkeeper.reports.common import metric_series, report_path, write_text
 from hostkeeper.reports.svg import Band, Series, bar_chart, line_chart
+from hostkeeper.services.checklists import recent_checklists
 
 NAME = "performance"
 TITLE = "Performance against the baselines"
@@ -82,6 +84,8 @@ def build(
             "checks": len(checks),
         },
     }
+    checklists = recent_checklists(config, store, start, now, MAX_CHECKLISTS)
+    data["checklists"] = checklist_summaries(checklists)
     text = page.render(
         "performance.html",
         {
@@ -100,6 +104,8 @@ def build(
                 [(f"{p}: {s}", m) for p, s, _, m, _ in steps[:SLOWEST]],
                 unit="s",
             ),
+            "checklists": checklists,
+            "max_checklists": MAX_CHECKLISTS,
             "checks": checks,
             "check_chart": bar_chart(
                 "Mean check duration (ms)",

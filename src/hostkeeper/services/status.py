@@ -25,6 +25,7 @@ from hostkeeper.core.health import worst_state
 from hostkeeper.core.metrics import disk_metric
 from hostkeeper.core.redact import redact_text
 from hostkeeper.core.triggers import build_trigger, next_fire_time
+from hostkeeper.services.checklists import newest_checklists
 from hostkeeper.services.schedules import procedure_trigger
 from hostkeeper.services.status_model import (
     AlertsStatus,
@@ -99,6 +100,7 @@ def build_status(
             if name in configured
         },
         dependencies=dependency_status(store, host),
+        checklists=newest_checklists(config, store, now, host),
     )
 
 

@@ -168,6 +168,41 @@ class DependencyStatus(_Model):
     warnings: list[str]  # what the last audit could not check
 
 
+class ChecklistItemStatus(_Model):
+    """One checklist item of a run: its state and the evidence (docs/checklists.md)."""
+
+    section: str
+    name: str
+    text: str
+    source: str  # step | precondition | check | manual
+    reference: str | None  # the step's label, the precondition's kind, the check's name
+    state: str  # done | warning | crossed | open
+    evidence: str | None  # what the run record (or the person confirming) says
+    at: Time | None  # when that was recorded
+    confirmed_by: str | None
+    note: str | None
+
+
+class ChecklistStatus(_Model):
+    """The checklist of one run of a procedure that has one."""
+
+    run_id: int
+    procedure: str
+    run_status: str
+    trigger: str
+    started_at: Time
+    finished_at: Time | None
+    started_by: str | None
+    reason: str | None
+    dry_run: bool
+    items: list[ChecklistItemStatus]
+    counts: dict[str, int]  # items by state, every state listed
+
+    @property
+    def open_items(self) -> list[ChecklistItemStatus]:
+        return [item for item in self.items if item.state == "open"]
+
+
 class HostStatus(_Model):
     host: str
     generated_at: Time
@@ -181,6 +216,8 @@ class HostStatus(_Model):
     file_totals: dict[str, FileTotals]  # by kind (rotate, cleanup)
     step_failures: dict[str, int]  # failed or aborted steps of real runs, by procedure
     dependencies: DependencyStatus | None = None  # None: no dependency audit stored
+    # The newest real run's checklist of each configured procedure that has one.
+    checklists: list[ChecklistStatus]
 
     @property
     def failing(self) -> list[ProcedureStatus]:

@@ -23,16 +23,19 @@ def run(ctx: StepContext, argument: Any) -> StepOutcome:
         secrets = read_credentials(ctx.config.paths.credentials_file, names) if names else {}
     except CredentialsError as error:
         return StepOutcome.failed(str(error))
+    # What is stored and shown: neither the secrets (should the command print them) nor
+    # secret-looking arguments.
+    hidden = [*secrets.values(), *argv_secrets(argv)]
     result = run_command(
         argv,
         cwd=ctx.step.cwd,
         env={**(ctx.step.env or {}), **secrets},
         timeout=ctx.remaining(),
         cancel=ctx.cancel,
+        on_line=(lambda line: ctx.emit_output(redact_text(line, hidden)))
+        if ctx.output_line is not None
+        else None,
     )
-    # What is stored and shown: neither the secrets (should the command print them) nor
-    # secret-looking arguments.
-    hidden = [*secrets.values(), *argv_secrets(argv)]
     details: dict[str, Any] = {
         "argv": redact_argv(argv, hidden),
         "returncode": result.returncode,

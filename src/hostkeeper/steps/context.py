@@ -33,6 +33,13 @@ class StepContext:
     deadline: float | None = None  # time.monotonic() value
     # Inside the daemon: asks it to reload itself (after rotating its own log); a description.
     reload_daemon: Callable[[], str] | None = None
+    # Given each line of output as the step produces it (the run's per-day log); the
+    # step redacts before handing a line over.
+    output_line: Callable[[str], None] | None = None
+
+    def emit_output(self, line: str) -> None:
+        if self.output_line is not None:
+            self.output_line(line)
 
     def now(self) -> datetime:
         return datetime.now(UTC)

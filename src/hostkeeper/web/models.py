@@ -44,4 +44,6 @@ class Run(_Model):
     duration_seconds: float | None
     error: str | None
     dry_run: bool
+    started_by: str | None  # manual runs: the invoking user
+    reason: str | None  # manual runs: `run --reason`
     steps: list[Step]

@@ -110,3 +110,37 @@ def test_invalid_utf8_output_is_replaced_not_raised() -> None:
     script = "import sys; sys.stdout.buffer.write(b'ok \\xff\\xfe end')"
     result = run_command([sys.executable, "-c", script])
     assert result.output == "ok \ufffd\ufffd end"
+
+
+def test_each_output_line_is_handed_over_as_it_comes(tmp_path: Path) -> None:
+    gate = tmp_path / "go"
+    seen: list[str] = []
+    first_seen = threading.Event()
+
+    def listen(line: str) -> None:
+        seen.append(line)
+        if line == "first":
+            first_seen.set()
+            gate.touch()  # the command prints its second line only after this
+
+    script = f'echo first; while [ ! -e "{gate}" ]; do sleep 0.01; done; printf "second\\r\\nlast"'
+    result = run_command(["/bin/sh", "-c", script], timeout=30, on_line=listen)
+    assert first_seen.is_set()
+    assert seen == ["first", "second", "last"]  # CR LF ends a line; the unended one comes too
+    assert result.output == "first\nsecond\r\nlast"
+
+
+def test_a_line_without_end_is_handed_over_in_bounded_pieces() -> None:
+    pieces: list[str] = []
+    script = f"{sys.executable} -c \"import sys; sys.stdout.write('x' * 200000)\""
+    run_command(["/bin/sh", "-c", script], timeout=30, on_line=pieces.append)
+    assert "".join(pieces) == "x" * 200000
+    assert max(map(len, pieces)) <= 64 * 1024
+
+
+def test_a_listener_that_raises_does_not_stop_the_command() -> None:
+    def broken(line: str) -> None:
+        raise RuntimeError("listener broke")
+
+    result = run_command(["/bin/sh", "-c", "echo one; echo two"], timeout=30, on_line=broken)
+    assert result.ok and result.output == "one\ntwo\n"

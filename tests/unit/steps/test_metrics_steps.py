@@ -120,7 +120,8 @@ def test_resource_report_records_sizes_and_growth(
     report = first.details
     assert report is not None
     by_path = {d["path"]: d for d in report["directories"]}
-    assert set(by_path) == {str(tmp_path / "state"), str(app_logs)}
+    # log_dir holds the run's own per-day maintenance log
+    assert set(by_path) == {str(tmp_path / "state"), str(tmp_path / "log"), str(app_logs)}
     assert by_path[str(app_logs)]["growth_bytes"] is None  # nothing to compare with yet
     assert str(tmp_path / "missing") in report["missing_paths"]
     assert report["processes"]["by_memory"][0]["rss_bytes"] > 0

@@ -96,6 +96,35 @@ def latest_results(
     return {row["check_name"]: _result_from_row(row) for row in rows}
 
 
+def results_during(
+    store: Store,
+    names: Iterable[str],
+    start: datetime,
+    end: datetime,
+    host: str | None = None,
+) -> dict[str, CheckResult]:
+    """The newest result of each of `names` checked in [start, end] on `host`, by name
+    (what a run measured: checklist items proved by a check)."""
+    wanted = list(names)
+    if not wanted:
+        return {}
+    newest = (
+        select(func.max(check_results.c.id).label("id"))
+        .where(
+            check_results.c.host == (host or store.host),
+            check_results.c.check_name.in_(wanted),
+            check_results.c.checked_at >= start,
+            check_results.c.checked_at <= end,
+        )
+        .group_by(check_results.c.check_name)
+    )
+    with store.read() as connection:
+        rows = connection.execute(
+            select(check_results).where(check_results.c.id.in_(newest))
+        ).mappings()
+        return {row["check_name"]: _result_from_row(row) for row in rows}
+
+
 def latest_score(store: Store, host: str | None = None) -> ScoreRecord | None:
     """The newest stored health score on `host`, or None when none was ever stored."""
     query = (

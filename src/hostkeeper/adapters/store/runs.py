@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from hostkeeper.adapters.store.database import Store, inserted_id
 from hostkeeper.adapters.store.schema import (
@@ -53,7 +54,13 @@ class RunRecord:
     duration_seconds: float | None
     error: str | None
     dry_run: bool
+    started_by: str | None = None  # manual runs: who started it
+    reason: str | None = None  # manual runs: `run --reason`
     steps: list[StepRecord] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        return self.status != RunStatus.RUNNING.value
 
 
 def start_run(
@@ -63,6 +70,8 @@ def start_run(
     started_at: datetime,
     scheduled_for: datetime | None = None,
     dry_run: bool = False,
+    started_by: str | None = None,
+    reason: str | None = None,
 ) -> int:
     with store.write() as connection:
         result = connection.execute(
@@ -74,6 +83,8 @@ def start_run(
                 scheduled_for=scheduled_for,
                 started_at=started_at,
                 dry_run=dry_run,
+                started_by=started_by,
+                reason=redact_text(reason) if reason else None,
             )
         )
         return inserted_id(result)
@@ -126,6 +137,8 @@ def record_finished_run(
     at: datetime,
     error: str,
     scheduled_for: datetime | None = None,
+    started_by: str | None = None,
+    reason: str | None = None,
 ) -> int:
     """A run that never started steps: skipped (lock held, precondition) or missed."""
     with store.write() as connection:
@@ -141,6 +154,8 @@ def record_finished_run(
                 duration_seconds=0.0,
                 error=error,
                 dry_run=False,
+                started_by=started_by,
+                reason=redact_text(reason) if reason else None,
             )
         )
         return inserted_id(result)
@@ -152,27 +167,62 @@ def list_runs(
     limit: int = 20,
     host: str | None = None,
     with_steps: bool = True,
+    *,
+    procedures: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    real_only: bool = False,
 ) -> list[RunRecord]:
-    """Newest first."""
+    """Newest first; `procedures` limits to those procedures, `since` and `until` to runs
+    started in [since, until), `real_only` leaves out dry runs."""
     query = select(runs).where(runs.c.host == (host or store.host))
     if procedure:
         query = query.where(runs.c.procedure == procedure)
+    if procedures is not None:
+        query = query.where(runs.c.procedure.in_(list(procedures)))
+    if since is not None:
+        query = query.where(runs.c.started_at >= since)
+    if until is not None:
+        query = query.where(runs.c.started_at < until)
+    if real_only:
+        query = query.where(runs.c.dry_run.is_(False))
     query = query.order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
     with store.read() as connection:
         rows = connection.execute(query).mappings().all()
         records = [_run_from_row(row) for row in rows]
         if with_steps and records:
-            steps = connection.execute(
-                select(step_results)
-                .where(step_results.c.run_id.in_([record.id for record in records]))
-                .order_by(step_results.c.run_id, step_results.c.position)
-            ).mappings()
-            by_run: dict[int, list[StepRecord]] = {}
-            for row in steps:
-                by_run.setdefault(row["run_id"], []).append(_step_from_row(row))
-            for record in records:
-                record.steps.extend(by_run.get(record.id, []))
+            _attach_steps(connection, records)
     return records
+
+
+def get_run(store: Store, run_id: int, host: str | None = None) -> RunRecord | None:
+    """Run `run_id` of `host` (default: this host) with its steps, or None."""
+    with store.read() as connection:
+        row = (
+            connection.execute(
+                select(runs).where(runs.c.id == run_id, runs.c.host == (host or store.host))
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        record = _run_from_row(row)
+        _attach_steps(connection, [record])
+    return record
+
+
+def _attach_steps(connection: Connection, records: list[RunRecord]) -> None:
+    steps = connection.execute(
+        select(step_results)
+        .where(step_results.c.run_id.in_([record.id for record in records]))
+        .order_by(step_results.c.run_id, step_results.c.position)
+    ).mappings()
+    by_run: dict[int, list[StepRecord]] = {}
+    for row in steps:
+        by_run.setdefault(row["run_id"], []).append(_step_from_row(row))
+    for record in records:
+        record.steps.extend(by_run.get(record.id, []))
 
 
 # Readers get redacted text (core.redact) even from rows written before the engine
@@ -182,6 +232,7 @@ def list_runs(
 def _run_from_row(row: Any) -> RunRecord:
     values = dict(row)
     values["error"] = _redacted(values.get("error"))
+    values["reason"] = _redacted(values.get("reason"))
     return RunRecord(**values)
 
 

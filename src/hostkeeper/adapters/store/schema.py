@@ -29,7 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 metadata = MetaData(
     naming_convention={
@@ -75,6 +75,10 @@ runs = Table(
     Column("duration_seconds", Float, nullable=True),
     Column("error", Text, nullable=True),
     Column("dry_run", Boolean, nullable=False, default=False),
+    # Who started a manual run (the invoking user, SUDO_USER through sudo) and why
+    # (`run --reason`); both None for the daemon's runs (migration 0003).
+    Column("started_by", String(255), nullable=True),
+    Column("reason", Text, nullable=True),
     Index(None, "host", "procedure", "started_at"),
     Index(None, "status"),
 )
@@ -423,4 +427,20 @@ dependency_findings = Table(
     Column("last_seen", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
     Index(None, "host", "resolved_at"),
+)
+
+# -- checklists (migration 0005) --------------------------------------------------------------
+
+# Manual checklist items confirmed by a person (`hostkeeper confirm RUN ITEM`): one row per
+# item of a run, deleted with the run.
+checklist_confirmations = Table(
+    "checklist_confirmations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("item", String(100), nullable=False),
+    Column("confirmed_by", String(255), nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    UniqueConstraint("run_id", "item"),
 )
