@@ -34,7 +34,7 @@ from hostkeeper.adapters.store.schema import (
 
 # Config key (database.retention.*) -> the tables it bounds, for `db stats`.
 BOUNDED_BY = {
-    "runs": ("runs", "step_results"),
+    "runs": ("runs", "step_results", "checklist_confirmations"),
     "alerts": ("alerts", "alert_events"),
     "notifications": ("notifications",),
     "file_actions": ("file_actions",),
