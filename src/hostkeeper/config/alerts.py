@@ -71,6 +71,11 @@ class Rule(Section):
         description="text of the notification, {value} substituted; unset: one is built",
         examples=["CPU far above normal ({value}%)"],
     )
+    maintenance: Literal["hold", "ignore"] = Field(
+        "hold",
+        description="hold: an alert starting during a maintenance window that covers the rule "
+        "is held until it ends | ignore: maintenance windows never hold it",
+    )
 
     @field_validator("when")
     @classmethod

@@ -18,6 +18,7 @@ from hostkeeper.config.alerts import Alerts
 from hostkeeper.config.base import Section, sample
 from hostkeeper.config.checks import Check
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
+from hostkeeper.config.maintenance import Maintenance
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
 from hostkeeper.core.names import path_name_problem
@@ -214,12 +215,14 @@ class NotifyEvent(StrEnum):
     START = "start"
     SUCCESS = "success"
     FAILURE = "failure"
+    WINDOW = "window"
 
 
 class Notify(Section):
     on: list[NotifyEvent] = Field(
         default_factory=lambda: [NotifyEvent.FAILURE],
-        description="procedure events notified: start | success | failure",
+        description="events notified: start | success | failure (of procedure runs) | "
+        "window (planned and ad hoc maintenance windows starting and ending)",
     )
     channels: list[str] = Field(
         default_factory=list,
@@ -444,7 +447,15 @@ class Config(Section):
     security: Security = Field(
         default_factory=Security, description="what the security_audit step looks at"
     )
-    notify: Notify = Field(default_factory=Notify, description="notifications about procedure runs")
+    notify: Notify = Field(
+        default_factory=Notify,
+        description="notifications about procedure runs, maintenance windows and incidents",
+    )
+    maintenance: Maintenance = Field(
+        default_factory=Maintenance,
+        description="maintenance windows: alerts that start in one are held, not notified "
+        "(docs/maintenance.md)",
+    )
     dashboard: Dashboard = Field(
         default_factory=Dashboard, description="the web dashboard, JSON API and /metrics"
     )
