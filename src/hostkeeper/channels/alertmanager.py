@@ -30,7 +30,11 @@ TEST_HOLD = timedelta(minutes=5)
 
 
 def wants(message: Message) -> bool:
-    """Whether this channel carries `message` at all (maintenance starts are not alerts)."""
+    """Whether this channel carries `message` at all: maintenance starts are not alerts,
+    and maintenance windows and incidents reach Alertmanager as silences (see
+    `create_silence`), not as alerts."""
+    if message.kind in ("window", "incident"):
+        return False
     return not (message.kind == "maintenance" and message.state == "start")
 
 

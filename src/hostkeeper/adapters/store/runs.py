@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -174,6 +175,30 @@ def list_runs(
                 by_run.setdefault(row["run_id"], []).append(_step_from_row(row))
             for record in records:
                 record.steps.extend(by_run.get(record.id, []))
+    return records
+
+
+def runs_with_ids(store: Store, run_ids: Sequence[int]) -> list[RunRecord]:
+    """This host's runs among `run_ids`, with their steps, oldest first."""
+    if not run_ids:
+        return []
+    query = (
+        select(runs)
+        .where(runs.c.host == store.host, runs.c.id.in_(list(run_ids)))
+        .order_by(runs.c.started_at, runs.c.id)
+    )
+    with store.read() as connection:
+        records = [_run_from_row(row) for row in connection.execute(query).mappings().all()]
+        steps = connection.execute(
+            select(step_results)
+            .where(step_results.c.run_id.in_([record.id for record in records]))
+            .order_by(step_results.c.run_id, step_results.c.position)
+        ).mappings()
+        by_run: dict[int, list[StepRecord]] = {}
+        for row in steps:
+            by_run.setdefault(row["run_id"], []).append(_step_from_row(row))
+    for record in records:
+        record.steps.extend(by_run.get(record.id, []))
     return records
 
 
