@@ -174,6 +174,19 @@ class AlertmanagerChannel(ChannelBase):
         "so Alertmanager resolves them by itself if hostkeeper stops",
     )
 
+    silence: bool = Field(
+        True,
+        description="while a maintenance window holds alerts, keep a silence for this host "
+        "here (POST /api/v2/silences, deleted when the window ends)",
+    )
+    silence_label: str = Field(
+        "instance",
+        pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$",
+        description="the label naming this host in Alertmanager; the silence matches its "
+        "name with or without a :port",
+        examples=["instance", "host"],
+    )
+
     @field_validator("resend")
     @classmethod
     def _resend_positive(cls, value: timedelta) -> timedelta:

@@ -59,12 +59,19 @@ def desired_end(window: Window, now: datetime, horizon: timedelta = HORIZON) -> 
 
 
 def plan_silence(
-    window: Window, record: SilenceRecord | None, now: datetime, horizon: timedelta = HORIZON
+    window: Window,
+    record: SilenceRecord | None,
+    now: datetime,
+    horizon: timedelta = HORIZON,
+    in_force: bool = True,
 ) -> SilenceStep | None:
-    """The one call to make now for `window`'s silence, or None (nothing, or not yet)."""
+    """The one call to make now for `window`'s silence, or None (nothing, or not yet).
+
+    `in_force` False: the window no longer counts (its procedure left the configuration)
+    and its silence goes, whatever its times say."""
     if record is not None and record.next_attempt_at is not None and now < record.next_attempt_at:
         return None
-    if window.holding_at(now):
+    if in_force and window.holding_at(now):
         return _while_holding(window, record, now, horizon)
     if record is None or record.state is SilenceState.DELETED:
         return None

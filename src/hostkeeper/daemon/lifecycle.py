@@ -38,7 +38,7 @@ from hostkeeper.daemon.running_config import save_running_config
 from hostkeeper.daemon.scheduler import ProcedureScheduler
 from hostkeeper.daemon.status_line import summary_line
 from hostkeeper.procedures.engine import Engine, RunReport, lock_path
-from hostkeeper.services.status import current_procedures
+from hostkeeper.services.status import current_procedures, maintenance_status
 from hostkeeper.services.store_setup import prepare_store
 
 if TYPE_CHECKING:
@@ -417,7 +417,8 @@ class Daemon:
     def _status_text(self) -> str:
         assert self.scheduler is not None and self.store is not None
         procedures = current_procedures(self.store, self.config, self.scheduler.next_run_times())
-        text = summary_line(procedures, self.engine.active if self.engine else set())
+        windows = maintenance_status(self.store, self.config, datetime.now(UTC))
+        text = summary_line(procedures, self.engine.active if self.engine else set(), windows)
         if self._reload_error:
             text = f"reload failed, running previous config: {self._reload_error} | {text}"
         return text

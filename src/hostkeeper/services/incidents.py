@@ -140,9 +140,11 @@ class IncidentView:
     windows: list[WindowRow] = field(default_factory=list)
 
 
-def incident_view(store: Store, incident_id: int, now: datetime) -> IncidentView:
-    """The incident and its timeline: opening and closing, runs with their steps, alerts
-    of its span, notes, who and when. Raises MaintenanceError, WindowNotFound."""
+def incident_view(store: Store, incident_id: int | None, now: datetime) -> IncidentView:
+    """Incident `incident_id` (None: the one open incident) and its timeline: opening and
+    closing, runs with their steps, alerts of its span, notes, who and when.
+
+    Raises MaintenanceError, WindowNotFound."""
     incident = resolve_incident(store, now, incident_id)
     attached = window_store.windows_of_incident(store, incident.id)
     run_ids = {row.run_id for row in attached if row.run_id is not None}

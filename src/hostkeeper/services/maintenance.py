@@ -38,8 +38,14 @@ def hold_policy(config: Config, store: Store, now: datetime) -> HoldPolicy:
     """The windows holding alerts at `now` and the longest hold, after bringing the store
     up to date (planned occurrences recorded, windows of finished runs closed)."""
     refresh(config, store, now)
-    windows = tuple(row.window for row in window_store.holding_windows(store, now))
-    return HoldPolicy(windows, config.maintenance.max_hold)
+    holding = in_force(config, window_store.holding_windows(store, now))
+    return HoldPolicy(tuple(row.window for row in holding), config.maintenance.max_hold)
+
+
+def in_force(config: Config, rows: Sequence[WindowRow]) -> list[WindowRow]:
+    """`rows` without the windows of runs of procedures the configuration no longer has:
+    a procedure removed from it takes its windows along, like everything else it had."""
+    return [row for row in rows if row.kind is not WindowKind.RUN or row.name in config.procedures]
 
 
 def refresh(config: Config, store: Store, now: datetime) -> None:
@@ -249,7 +255,7 @@ class Listing:
 
 def list_windows(config: Config, store: Store, now: datetime, limit: int = 10) -> Listing:
     refresh(config, store, now)
-    holding = window_store.holding_windows(store, now)
+    holding = in_force(config, window_store.holding_windows(store, now))
     shown = {row.id for row in holding}
     recent = [
         row

@@ -102,3 +102,10 @@ def test_retries_back_off_up_to_a_ceiling() -> None:
     assert retry_at(2, T0) == T0 + 2 * FIRST_RETRY
     assert retry_at(3, T0) == T0 + 4 * FIRST_RETRY
     assert retry_at(50, T0) == T0 + LONGEST_RETRY
+
+
+def test_a_window_no_longer_in_force_deletes_its_silence_while_it_would_still_hold() -> None:
+    assert plan_silence(window(), active(ends=60), at(5), in_force=False) == SilenceStep(
+        SilenceAction.DELETE
+    )
+    assert plan_silence(window(), None, at(5), in_force=False) is None
