@@ -19,7 +19,7 @@ from hostkeeper.core.alerts import (
     Evaluation,
     EventKind,
 )
-from hostkeeper.core.runs import RunStatus, Trigger
+from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 from hostkeeper.core.silence_plan import SilenceRecord, SilenceState
 from hostkeeper.core.windows import WindowKind
 
@@ -196,3 +196,20 @@ def test_hosts_sharing_a_database_see_only_their_windows(store: Store, store_url
             window_store.get_window(other, mine)
     finally:
         other.dispose()
+
+
+def test_runs_started_in_a_span_come_with_their_steps(store: Store) -> None:
+    before = run_store.start_run(store, "daily", Trigger.SCHEDULED, NOW - minutes(10))
+    inside = run_store.start_run(store, "fix", Trigger.MANUAL, NOW + minutes(1))
+    run_store.record_step(
+        store,
+        inside,
+        run_store.StepRecord(
+            0, "steps", "run", "run: true", StepStatus.SUCCEEDED, NOW, NOW + minutes(1)
+        ),
+    )
+    run_store.start_run(store, "late", Trigger.MANUAL, NOW + minutes(61))
+    found = run_store.runs_started_between(store, NOW, NOW + minutes(60))
+    assert [r.id for r in found] == [inside] and before != inside
+    assert [step.label for step in found[0].steps] == ["run: true"]
+    assert run_store.runs_started_between(store, NOW + minutes(100), NOW + minutes(200)) == []

@@ -9,7 +9,7 @@ import os
 import pwd
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,11 @@ ME = pwd.getpwuid(os.geteuid()).pw_name
 
 PROCEDURES = {
     "fix": {"schedule": {"every": "1h"}, "steps": [{"run": ["true"]}, {"run": ["false"]}]},
+    "look": {
+        "schedule": {"every": "1h"},
+        "steps": [{"run": ["true"]}],
+        "maintenance": {"window": False},
+    },
 }
 
 
@@ -54,7 +59,7 @@ def as_json(path: Path, *args: str, env: dict[str, str] | None = None) -> Any:
 
 
 @pytest.fixture
-def receiver() -> Any:
+def receiver() -> Iterator[Receiver]:
     with http_receiver() as found:
         yield found
 
@@ -139,6 +144,7 @@ def test_an_incident_collects_runs_and_notes_from_two_users_into_one_timeline(
 
     ok(site, "note", "disk full on /var", env={"SUDO_USER": "alice"})
     assert run(site, "run", "fix").returncode == 1  # its second step fails
+    ok(site, "run", "look")  # opens no window of its own, and belongs to the incident too
     ok(site, "note", "freed 20G, restarted postgres")
     result = as_json(
         site,
@@ -158,10 +164,10 @@ def test_an_incident_collects_runs_and_notes_from_two_users_into_one_timeline(
         ("alice", "disk full on /var"),
         (ME, "freed 20G, restarted postgres"),
     ]
-    assert [r["procedure"] for r in shown["runs"]] == ["fix"]
+    assert [r["procedure"] for r in shown["runs"]] == ["fix", "look"]
     kinds = [entry["kind"] for entry in shown["timeline"]]
     assert kinds[0] == "opened" and kinds[-1] == "closed"
-    assert kinds.index("note") < kinds.index("run") and kinds.count("step") == 2
+    assert kinds.index("note") < kinds.index("run") and kinds.count("step") == 3
     steps = [e["text"] for e in shown["timeline"] if e["kind"] == "step"]
     assert "fix: run: true succeeded" in steps[0] and "fix: run: false failed" in steps[1]
     assert shown["timeline"][0]["who"] == ME

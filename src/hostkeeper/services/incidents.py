@@ -2,7 +2,8 @@
 the alerts of their span, and a root cause (docs/maintenance.md).
 
 `incident open` holds alerts like any window (an emergency is maintenance nobody
-planned); every run that starts while it is open attaches to it, and `note` writes to it.
+planned); every run that starts while it is open belongs to it (its run window also
+names it), and `note` writes to it.
 `incident show` and the incident report read one timeline built here.
 """
 
@@ -147,10 +148,10 @@ def incident_view(store: Store, incident_id: int | None, now: datetime) -> Incid
     Raises MaintenanceError, WindowNotFound."""
     incident = resolve_incident(store, now, incident_id)
     attached = window_store.windows_of_incident(store, incident.id)
-    run_ids = {row.run_id for row in attached if row.run_id is not None}
-    runs = run_store.runs_with_ids(store, sorted(run_ids))
-    notes = window_store.notes_of(store, [incident.id])
     end = incident.closed_at or now
+    # Every run started while it was open, a procedure without a window of its own too.
+    runs = run_store.runs_started_between(store, incident.starts_at, end)
+    notes = window_store.notes_of(store, [incident.id])
     alerts = [
         record
         for record in alert_store.alerts_between(store, incident.starts_at, end)
@@ -185,9 +186,8 @@ def _closed(incident: WindowRow) -> TimelineEntry:
 
 
 def _run_entries(run: run_store.RunRecord) -> list[TimelineEntry]:
-    entries = [
-        TimelineEntry(run.started_at, "run", f"run #{run.id} of {run.procedure} started", None)
-    ]
+    what = f"{'dry run' if run.dry_run else 'run'} #{run.id} of {run.procedure}"
+    entries = [TimelineEntry(run.started_at, "run", f"{what} started ({run.trigger})", None)]
     for step in run.steps:
         detail = step.error or step.summary or ""
         text = f"{run.procedure}: {step.label} {step.status.value}"
@@ -195,7 +195,7 @@ def _run_entries(run: run_store.RunRecord) -> list[TimelineEntry]:
             TimelineEntry(step.finished_at, "step", f"{text}: {detail}" if detail else text, None)
         )
     if run.finished_at is not None:
-        text = f"run #{run.id} of {run.procedure} {run.status}"
+        text = f"{what} {run.status}"
         if run.error:
             text += f": {run.error}"
         entries.append(TimelineEntry(run.finished_at, "run", text, None))

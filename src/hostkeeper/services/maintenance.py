@@ -139,7 +139,7 @@ def sync_planned(config: Config, store: Store, now: datetime) -> list[int]:
             if new:
                 created.append(window_id)
     configured = {planned.name for planned in config.maintenance.windows}
-    for row in window_store.unclosed_windows(store, [WindowKind.PLANNED]):
+    for row in _current_planned(store, now):
         if (row.name or "", row.starts_at) in wanted:
             continue
         if row.starts_at > now:
@@ -147,6 +147,12 @@ def sync_planned(config: Config, store: Store, now: datetime) -> list[int]:
         elif row.name not in configured and (row.ends_at is None or row.ends_at > now):
             window_store.close_window(store, row.id, now, "configuration")
     return created
+
+
+def _current_planned(store: Store, now: datetime) -> list[WindowRow]:
+    """Recorded planned occurrences that hold alerts now or lie ahead, not closed."""
+    rows = [*window_store.holding_windows(store, now), *window_store.future_windows(store, now)]
+    return [row for row in rows if row.kind is WindowKind.PLANNED and row.closed_at is None]
 
 
 @dataclass(frozen=True)
@@ -237,8 +243,8 @@ def stop_windows(
     else:
         targets = [
             row
-            for row in window_store.unclosed_windows(store, STOPPABLE)
-            if row.window.open_at(now)
+            for row in window_store.holding_windows(store, now)
+            if row.kind in STOPPABLE and row.window.open_at(now)
         ]
     return [window_store.close_window(store, row.id, now, closed_by) for row in targets]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -178,17 +177,20 @@ def list_runs(
     return records
 
 
-def runs_with_ids(store: Store, run_ids: Sequence[int]) -> list[RunRecord]:
-    """This host's runs among `run_ids`, with their steps, oldest first."""
-    if not run_ids:
-        return []
+def runs_started_between(
+    store: Store, start: datetime, end: datetime, limit: int = 1000
+) -> list[RunRecord]:
+    """This host's runs started in [start, end], with their steps, oldest first."""
     query = (
         select(runs)
-        .where(runs.c.host == store.host, runs.c.id.in_(list(run_ids)))
+        .where(runs.c.host == store.host, runs.c.started_at >= start, runs.c.started_at <= end)
         .order_by(runs.c.started_at, runs.c.id)
+        .limit(limit)
     )
     with store.read() as connection:
         records = [_run_from_row(row) for row in connection.execute(query).mappings().all()]
+        if not records:
+            return []
         steps = connection.execute(
             select(step_results)
             .where(step_results.c.run_id.in_([record.id for record in records]))
