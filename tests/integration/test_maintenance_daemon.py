@@ -150,6 +150,10 @@ def test_a_check_a_procedure_breaks_is_held_and_marked_but_notifies_outside_a_wi
             [window] = window_store.holding_windows(store, held.fired_at or held.pending_since)
             assert held.maintenance_window == window.id and window.name == "restart"
             assert held.notifications == 0
+            listed = json.loads(cli(site, "--json", "alerts", "list"))["alerts"]
+            marks = {a["rule"]: a["maintenance_window"] for a in listed}
+            assert marks == {"app_down": window.id, "witness": None}
+            assert f"app_down (began in maintenance #{window.id})" in cli(site, "alerts", "list")
 
             broken.touch()  # the run repairs what it broke
             wait_until(
@@ -220,6 +224,10 @@ def test_alertmanager_shows_the_silence_during_a_run_window_and_not_after(
                 lambda: active(silences_for(manager, store.host)), timeout=60, what="a silence"
             )
             assert "run patch" in silence["comment"] and silence["createdBy"] == "hostkeeper"
+            notify.wait_for(
+                lambda message: "maintenance: run patch #" in (message.status or ""),
+                what="STATUS= naming the run's window",
+            )
             matchers = {m["name"]: m for m in silence["matchers"]}
             assert matchers["instance"]["isRegex"] and matchers["instance"]["isEqual"]
             excluded = matchers["alertname"]

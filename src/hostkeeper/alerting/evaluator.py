@@ -52,6 +52,7 @@ class RoundResult:
     firing: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # firing, held by a maintenance window
+    windows: list[int] = field(default_factory=list)  # maintenance windows holding alerts
     no_data: list[str] = field(default_factory=list)
     notifications: list[tuple[str, str]] = field(default_factory=list)  # (rule, kind)
 
@@ -78,6 +79,7 @@ class RoundResult:
             "pending": self.pending,
             "resolved": self.resolved,
             "held": self.held,
+            "windows": self.windows,
             "no_data": self.no_data,
             "notifications": [{"rule": r, "kind": k} for r, k in self.notifications],
         }
@@ -120,7 +122,7 @@ def _round(config: Config, store: Store, sender: Sender, now: datetime) -> Round
     silences = alert_store.current_silences(store, now)
     channels = {channel.name: channel for channel in config.alerts.channels}
     max_age = metric_max_age(config)
-    result = RoundResult(rules=len(rules))
+    result = RoundResult(rules=len(rules), windows=[window.id for window in holds.windows])
     for rule in rules:
         observation = observe(rule, snapshot, now, max_age)
         timing = machine.RuleTiming(

@@ -104,9 +104,13 @@ class AlertService:
 
     # -- maintenance notifications ---------------------------------------------------------
 
+    def on_window_opened(self, procedure: str, window_id: int) -> None:
+        """A run's maintenance window opened: make its silences now."""
+        self.silences.wake()
+
     def on_run_event(self, procedure: str, event: str, report: Any) -> None:
         """The engine's run listener: start, success or failure of a procedure."""
-        self.silences.wake()  # the run's window opened or closed
+        self.silences.wake()  # the run's window closed
         config = self._config()
         if event not in {value.value for value in config.notify.on}:
             return

@@ -216,6 +216,7 @@ def _alert_dict(record: Any) -> dict[str, Any]:
         "false_positive": record.false_positive,
         "value": record.value,
         "summary": record.summary,
+        "maintenance_window": record.maintenance_window,
     }
 
 
@@ -246,7 +247,13 @@ def list_alerts(args: argparse.Namespace, ctx: VerbContext) -> int:
                 [
                     [
                         r.id,
-                        r.rule + (" (false positive)" if r.false_positive else ""),
+                        r.rule
+                        + (" (false positive)" if r.false_positive else "")
+                        + (
+                            f" (began in maintenance #{r.maintenance_window})"
+                            if r.maintenance_window is not None
+                            else ""
+                        ),
                         r.severity,
                         r.state.value,
                         when(r.fired_at or r.pending_since),

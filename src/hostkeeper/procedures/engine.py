@@ -44,6 +44,8 @@ log = structlog.get_logger("hostkeeper.engine")
 
 # Called with (procedure, event, report): event is start | success | failure.
 RunListener = Callable[[str, str, "RunReport"], None]
+# Called with (procedure, window id) once a run's maintenance window is open.
+WindowListener = Callable[[str, int], None]
 
 
 class UnknownProcedure(KeyError):
@@ -96,12 +98,14 @@ class Engine:
         listener: RunListener | None = None,
         config_path: str | None = None,
         reload_self: Callable[[], str] | None = None,
+        on_window: WindowListener | None = None,
     ) -> None:
         self._config = config
         self.reload_self = reload_self  # given by the daemon the engine runs in
         self.config_path = config_path
         self.store = store
         self.listener = listener
+        self.on_window = on_window
         self.shutdown = threading.Event()
         self._active: set[str] = set()
         self._active_lock = threading.Condition()
@@ -214,6 +218,7 @@ class Engine:
                 return
         if not dry_run:
             report.window_id = self._open_window(config, name, run_id)
+            self._window_opened(name, report)
         stopped_by: str | None = None
         for step in procedure.steps:
             if stopped_by is not None:
@@ -343,6 +348,14 @@ class Engine:
         if window_id is not None:
             log.info("maintenance window opened", window=window_id)
         return window_id
+
+    def _window_opened(self, name: str, report: RunReport) -> None:
+        if report.window_id is None or self.on_window is None:
+            return
+        try:
+            self.on_window(name, report.window_id)
+        except Exception:  # a broken listener never fails a run
+            log.exception("window listener failed", window=report.window_id)
 
     def _close_window(self, report: RunReport) -> None:
         if report.window_id is None:
