@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hostkeeper.adapters.store import Store, open_store
+from hostkeeper.adapters.store import Store, open_store, window_notes, window_silences
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store import windows as window_store
@@ -126,41 +126,31 @@ def test_a_notice_is_claimed_once(store: Store) -> None:
 def test_silences_are_one_row_per_window_and_channel(store: Store) -> None:
     window_id = window_store.open_window(store, adhoc(NOW, NOW + minutes(60)))
     failed = SilenceRecord(SilenceState.PENDING, attempts=1, next_attempt_at=NOW + minutes(1))
-    window_store.save_silence(store, window_id, "am", failed, NOW, "HTTP 503")
-    [problem] = window_store.silence_problems(store)
+    window_silences.save_silence(store, window_id, "am", failed, NOW, "HTTP 503")
+    [problem] = window_silences.silence_problems(store)
     assert problem.channel == "am" and problem.last_error == "HTTP 503"
     made = SilenceRecord(SilenceState.ACTIVE, "f00d", NOW + minutes(60))
-    window_store.save_silence(store, window_id, "am", made, NOW + minutes(1))
-    [row] = window_store.silences_of(store, [window_id])
+    window_silences.save_silence(store, window_id, "am", made, NOW + minutes(1))
+    [row] = window_silences.silences_of(store, [window_id])
     assert row.record == made and row.last_error is None
-    assert window_store.silence_problems(store) == []
-    assert [w.id for w in window_store.windows_with_live_silences(store)] == [window_id]
+    assert window_silences.silence_problems(store) == []
+    assert [w.id for w in window_silences.windows_with_live_silences(store)] == [window_id]
     gone = SilenceRecord(SilenceState.DELETED, "f00d", NOW + minutes(60))
-    window_store.save_silence(store, window_id, "am", gone, NOW + minutes(70))
-    assert window_store.windows_with_live_silences(store) == []
+    window_silences.save_silence(store, window_id, "am", gone, NOW + minutes(70))
+    assert window_silences.windows_with_live_silences(store) == []
 
 
 def test_notes_attach_to_a_window_in_order(store: Store) -> None:
     incident = window_store.open_window(store, NewWindow(WindowKind.INCIDENT, NOW))
-    window_store.add_note(store, incident, NOW + minutes(2), "bob", "restarted postgres")
-    window_store.add_note(store, incident, NOW + minutes(1), "alice", "disk is full")
-    notes = window_store.notes_of(store, [incident])
+    window_notes.add_note(store, incident, NOW + minutes(2), "bob", "restarted postgres")
+    window_notes.add_note(store, incident, NOW + minutes(1), "alice", "disk is full")
+    notes = window_notes.notes_of(store, [incident])
     assert [(n.author, n.text) for n in notes] == [
         ("alice", "disk is full"),
         ("bob", "restarted postgres"),
     ]
     with pytest.raises(WindowNotFound):
-        window_store.add_note(store, 999_999, NOW, "bob", "nowhere")
-
-
-def test_runs_attach_to_an_incident_once(store: Store) -> None:
-    incident = window_store.open_window(store, NewWindow(WindowKind.INCIDENT, NOW))
-    other = window_store.open_window(store, NewWindow(WindowKind.INCIDENT, NOW))
-    run_window = window_store.open_window(store, NewWindow(WindowKind.RUN, NOW, name="fix"))
-    window_store.attach_to_incident(store, run_window, incident)
-    window_store.attach_to_incident(store, run_window, other)
-    assert [w.id for w in window_store.windows_of_incident(store, incident)] == [run_window]
-    assert window_store.windows_of_incident(store, other) == []
+        window_notes.add_note(store, 999_999, NOW, "bob", "nowhere")
 
 
 def test_alerts_keep_the_window_they_began_in_and_lose_it_when_it_is_pruned(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import Store, window_notes
 from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.adapters.store.baselines import activate, create_version
 from hostkeeper.adapters.store.checks import record_check_run
@@ -268,7 +268,7 @@ def _incident(store: Store, now: datetime) -> None:
             WindowKind.INCIDENT, now - timedelta(hours=4), reason=HOSTILE, opened_by=HOSTILE
         ),
     )
-    window_store.add_note(store, incident, now - timedelta(hours=3), HOSTILE, HOSTILE)
+    window_notes.add_note(store, incident, now - timedelta(hours=3), HOSTILE, HOSTILE)
     window_store.close_window(
         store, incident, now - timedelta(minutes=30), HOSTILE, cause=HOSTILE, prevention=HOSTILE
     )

@@ -18,7 +18,7 @@ import yaml
 from alerting_peers import Alertmanager, Receiver, alertmanager, free_port, http_receiver
 
 from conftest import PYTHON, DaemonFactory, NotifySocket, Site, clean_environment, wait_until
-from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import Store, window_silences
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.config import load_config
@@ -248,7 +248,7 @@ def test_alertmanager_shows_the_silence_during_a_run_window_and_not_after(
             [gone] = silences_for(manager, store.host)
             assert gone["id"] == silence["id"] and gone["status"]["state"] == "expired"
             [window] = window_store.recent_windows(store, 1)
-            [row] = window_store.silences_of(store, [window.id])
+            [row] = window_silences.silences_of(store, [window.id])
             assert row.record.state.value == "deleted"
         finally:
             store.dispose()
@@ -273,6 +273,6 @@ def test_a_silence_alertmanager_refused_is_shown_then_made_when_it_answers(
                 lambda: active(silences_for(manager, store.host)), timeout=60, what="a silence"
             )
             assert "switch swap" in silence["comment"]
-            assert window_store.silence_problems(store) == []
+            assert window_silences.silence_problems(store) == []
         finally:
             store.dispose()

@@ -22,9 +22,10 @@ from pathlib import Path
 import structlog
 
 from hostkeeper.adapters.locks import FileLock
-from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import Store, window_silences
 from hostkeeper.adapters.store import windows as window_store
-from hostkeeper.adapters.store.windows import SilenceRow, WindowRow
+from hostkeeper.adapters.store.window_silences import SilenceRow
+from hostkeeper.adapters.store.windows import WindowRow
 from hostkeeper.channels import alertmanager
 from hostkeeper.channels.base import DeliveryError
 from hostkeeper.config import Config
@@ -82,9 +83,11 @@ def sync_silences(
     with FileLock(lock_path(config), blocking=True):
         holding = in_force(config, window_store.holding_windows(store, now))
         counted = {row.id for row in holding}
-        rows = {row.id: row for row in [*holding, *window_store.windows_with_live_silences(store)]}
+        rows = {
+            row.id: row for row in [*holding, *window_silences.windows_with_live_silences(store)]
+        }
         existing = {
-            (s.window_id, s.channel): s for s in window_store.silences_of(store, sorted(rows))
+            (s.window_id, s.channel): s for s in window_silences.silences_of(store, sorted(rows))
         }
         outcomes = []
         for row in rows.values():
@@ -112,7 +115,7 @@ def _apply(
         result = _call(config, store, row, channel, silence_id, step, now)
     except DeliveryError as failure:
         return _failed(store, row, channel, record, step, now, failure)
-    window_store.save_silence(store, row.id, channel.name, result, now)
+    window_silences.save_silence(store, row.id, channel.name, result, now)
     if step.action is not SilenceAction.ABANDON:
         log.info(
             f"alertmanager silence {DONE[step.action]}",
@@ -195,7 +198,7 @@ def _failed(
         retry_at(attempts, now),
     )
     error = redact_text(f"{step.action.value}: {failure}")
-    window_store.save_silence(store, row.id, channel.name, kept, now, error)
+    window_silences.save_silence(store, row.id, channel.name, kept, now, error)
     log.warning(
         "alertmanager silence failed, retrying",
         window=row.id,
@@ -218,7 +221,7 @@ def _forget_removed_channels(
         if found.channel in configured or found.record.state is SilenceState.DELETED:
             continue
         gone = SilenceRecord(SilenceState.DELETED, found.record.silence_id, found.record.ends_at)
-        window_store.save_silence(store, found.window_id, found.channel, gone, now)
+        window_silences.save_silence(store, found.window_id, found.channel, gone, now)
         outcomes.append(SilenceOutcome(found.window_id, found.channel, SilenceAction.ABANDON, None))
     return outcomes
 

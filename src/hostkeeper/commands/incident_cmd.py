@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hostkeeper.commands.common import id_type, limit_type, load, load_for_reading, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    id_type,
+    limit_type,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.maintenance_cmd import (
     NOTICE_TIMEOUT,
@@ -160,18 +166,15 @@ def register(verbs: Any) -> None:
     note.set_defaults(handler=add_note)
 
 
-def open_incident(args: argparse.Namespace) -> int:
+@with_config
+def open_incident(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.invoker import invoking_user
-    from hostkeeper.services.incidents import open_incident
+    from hostkeeper.services import incidents
     from hostkeeper.services.maintenance import MaintenanceError
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config, store = ctx.config, ctx.store
     try:
-        row = open_incident(
+        row = incidents.open_incident(
             config,
             store,
             datetime.now(UTC),
@@ -193,21 +196,18 @@ def open_incident(args: argparse.Namespace) -> int:
     return 0
 
 
-def close_incident(args: argparse.Namespace) -> int:
+@with_config
+def close_incident(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.invoker import invoking_user
     from hostkeeper.adapters.store.windows import WindowNotFound
     from hostkeeper.reports.incidents import write_incident
-    from hostkeeper.services.incidents import close_incident
+    from hostkeeper.services import incidents
     from hostkeeper.services.maintenance import MaintenanceError
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config, store = ctx.config, ctx.store
     now = datetime.now(UTC)
     try:
-        row = close_incident(
+        row = incidents.close_incident(
             store,
             now,
             incident_id=args.id,
@@ -242,18 +242,16 @@ def _notify(config: Config, store: Store, row: WindowRow, event: str) -> None:
         send_incident_notice(config, store, sender, row, event, datetime.now(UTC))
 
 
-def show_incident(args: argparse.Namespace) -> int:
+@with_running_config
+def show_incident(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store.windows import WindowNotFound
-    from hostkeeper.services.incidents import incident_view
+    from hostkeeper.services import incidents
     from hostkeeper.services.maintenance import MaintenanceError
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    store = store_for(loaded.config)
+    store = ctx.store
     now = datetime.now(UTC)
     try:
-        view = incident_view(store, args.id, now)
+        view = incidents.incident_view(store, args.id, now)
     except (MaintenanceError, WindowNotFound) as error:
         return fail(str(error))
     if args.json:
@@ -296,13 +294,11 @@ def print_incident(view: IncidentView) -> None:
     )
 
 
-def list_incidents(args: argparse.Namespace) -> int:
-    from hostkeeper.services.incidents import list_incidents
+@with_running_config
+def list_incidents(args: argparse.Namespace, ctx: VerbContext) -> int:
+    from hostkeeper.services import incidents
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
-    rows = list_incidents(store_for(loaded.config), args.limit)
+    rows = incidents.list_incidents(ctx.store, args.limit)
     if args.json:
         emit_json([window_json(row) for row in rows])
         return 0
@@ -321,18 +317,14 @@ def list_incidents(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_report(args: argparse.Namespace) -> int:
+@with_config
+def write_report(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store.windows import WindowNotFound
     from hostkeeper.reports.incidents import write_incident
     from hostkeeper.services.maintenance import MaintenanceError
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
     try:
-        path = write_incident(
-            loaded.config, store_for(loaded.config), args.id, datetime.now(UTC), args.output
-        )
+        path = write_incident(ctx.config, ctx.store, args.id, datetime.now(UTC), args.output)
     except (MaintenanceError, WindowNotFound) as error:
         return fail(str(error))
     except OSError as error:
@@ -344,18 +336,16 @@ def write_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_note(args: argparse.Namespace) -> int:
+@with_config
+def add_note(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.invoker import invoking_user
     from hostkeeper.adapters.store.windows import WindowNotFound
-    from hostkeeper.services.incidents import add_note
+    from hostkeeper.services import incidents
     from hostkeeper.services.maintenance import MaintenanceError
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
     try:
-        note_id, target = add_note(
-            store_for(loaded.config),
+        note_id, target = incidents.add_note(
+            ctx.store,
             datetime.now(UTC),
             text=args.text,
             author=invoking_user(),

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hostkeeper.commands.common import id_type, limit_type, load, load_for_reading, store_for
+from hostkeeper.commands.common import (
+    VerbContext,
+    id_type,
+    limit_type,
+    with_config,
+    with_running_config,
+)
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, printable, table, when
 
@@ -124,23 +130,20 @@ def parse_rules(text: str | None) -> list[str] | None:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def start_window(args: argparse.Namespace) -> int:
+@with_config
+def start_window(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.invoker import invoking_user
     from hostkeeper.config.units import parse_duration
-    from hostkeeper.services.maintenance import MaintenanceError, start_window
+    from hostkeeper.services import maintenance
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
     try:
         duration = parse_duration(args.duration)
         grace = parse_duration(args.grace) if args.grace is not None else None
     except ValueError as error:
         return fail(f"--for/--grace: {error}")
-    config = loaded.config
-    store = store_for(config)
+    config, store = ctx.config, ctx.store
     try:
-        row = start_window(
+        row = maintenance.start_window(
             config,
             store,
             datetime.now(UTC),
@@ -150,7 +153,7 @@ def start_window(args: argparse.Namespace) -> int:
             rules=parse_rules(args.rules),
             grace=grace,
         )
-    except MaintenanceError as error:
+    except maintenance.MaintenanceError as error:
         return fail(str(error))
     silences = after_change(config, store)
     if args.json:
@@ -161,19 +164,16 @@ def start_window(args: argparse.Namespace) -> int:
     return 0
 
 
-def stop_windows(args: argparse.Namespace) -> int:
+@with_config
+def stop_windows(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.invoker import invoking_user
     from hostkeeper.adapters.store.windows import WindowNotFound
-    from hostkeeper.services.maintenance import MaintenanceError, stop_windows
+    from hostkeeper.services import maintenance
 
-    loaded = load(args)
-    if loaded is None:
-        return 1
-    config = loaded.config
-    store = store_for(config)
+    config, store = ctx.config, ctx.store
     try:
-        stopped = stop_windows(store, datetime.now(UTC), invoking_user(), args.id)
-    except (MaintenanceError, WindowNotFound) as error:
+        stopped = maintenance.stop_windows(store, datetime.now(UTC), invoking_user(), args.id)
+    except (maintenance.MaintenanceError, WindowNotFound) as error:
         return fail(str(error))
     silences = after_change(config, store) if stopped else []
     if args.json:
@@ -188,14 +188,12 @@ def stop_windows(args: argparse.Namespace) -> int:
     return 0
 
 
-def list_windows(args: argparse.Namespace) -> int:
-    from hostkeeper.services.maintenance import list_windows
+@with_running_config
+def list_windows(args: argparse.Namespace, ctx: VerbContext) -> int:
+    from hostkeeper.services import maintenance
 
-    loaded = load_for_reading(args)
-    if loaded is None:
-        return 1
     now = datetime.now(UTC)
-    listing = list_windows(loaded.config, store_for(loaded.config), now, args.limit)
+    listing = maintenance.list_windows(ctx.config, ctx.store, now, args.limit)
     if args.json:
         emit_json(
             {

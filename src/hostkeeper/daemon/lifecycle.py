@@ -38,7 +38,8 @@ from hostkeeper.daemon.running_config import save_running_config
 from hostkeeper.daemon.scheduler import ProcedureScheduler
 from hostkeeper.daemon.status_line import summary_line
 from hostkeeper.procedures.engine import Engine, RunReport, lock_path
-from hostkeeper.services.status import current_procedures, maintenance_status
+from hostkeeper.services.maintenance_status import maintenance_status
+from hostkeeper.services.status import current_procedures
 from hostkeeper.services.store_setup import prepare_store
 
 if TYPE_CHECKING:

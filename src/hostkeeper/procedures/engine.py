@@ -2,10 +2,6 @@
 
 Shared by the daemon (scheduled and catch-up runs) and the CLI (`run`), with the same
 per-procedure lock, so the two never run one procedure at the same time.
-
-Once its preconditions are met, a real run opens a maintenance window (unless its
-procedure says `maintenance: {window: false}`) and closes it when it ends, so the alerts
-its steps cause are held (services.maintenance).
 """
 
 from __future__ import annotations
@@ -36,7 +32,7 @@ from hostkeeper.core.runs import (
     stops_run,
 )
 from hostkeeper.procedures import preconditions
-from hostkeeper.services import maintenance
+from hostkeeper.procedures.run_window import WindowListener, close_for_run, open_for_run
 from hostkeeper.steps import STEPS, load_module
 from hostkeeper.steps.context import StepCancelled, StepContext, StepOutcome
 
@@ -44,8 +40,6 @@ log = structlog.get_logger("hostkeeper.engine")
 
 # Called with (procedure, event, report): event is start | success | failure.
 RunListener = Callable[[str, str, "RunReport"], None]
-# Called with (procedure, window id) once a run's maintenance window is open.
-WindowListener = Callable[[str, int], None]
 
 
 class UnknownProcedure(KeyError):
@@ -166,7 +160,7 @@ class Engine:
                 report.status = RunStatus.FAILED
                 report.error = redact_text(f"internal error: {error}")
             run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
-            self._close_window(report)
+            close_for_run(self.store, report.window_id)  # the maintenance window
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
             if report.status is RunStatus.WARNING:
                 level = "warning"
@@ -216,9 +210,8 @@ class Engine:
                     detail=result.detail,
                 )
                 return
-        if not dry_run:
-            report.window_id = self._open_window(config, name, run_id)
-            self._window_opened(name, report)
+        if not dry_run:  # its maintenance window holds the alerts its steps cause
+            report.window_id = open_for_run(config, self.store, name, run_id, self.on_window)
         stopped_by: str | None = None
         for step in procedure.steps:
             if stopped_by is not None:
@@ -338,32 +331,6 @@ class Engine:
         )
 
     # -- bookkeeping -------------------------------------------------------------------------
-
-    def _open_window(self, config: Config, name: str, run_id: int) -> int | None:
-        try:
-            window_id = maintenance.open_run_window(config, self.store, name, run_id, _now())
-        except Exception:  # alerts not held are better than a run not made
-            log.exception("could not open the run's maintenance window")
-            return None
-        if window_id is not None:
-            log.info("maintenance window opened", window=window_id)
-        return window_id
-
-    def _window_opened(self, name: str, report: RunReport) -> None:
-        if report.window_id is None or self.on_window is None:
-            return
-        try:
-            self.on_window(name, report.window_id)
-        except Exception:  # a broken listener never fails a run
-            log.exception("window listener failed", window=report.window_id)
-
-    def _close_window(self, report: RunReport) -> None:
-        if report.window_id is None:
-            return
-        try:
-            maintenance.close_run_window(self.store, report.window_id, _now())
-        except Exception:  # the next alert round closes it from the run's end
-            log.exception("could not close the run's maintenance window", window=report.window_id)
 
     def _notify(self, name: str, event: str, report: RunReport) -> None:
         if self.listener is None:

@@ -10,14 +10,15 @@ names it), and `note` writes to it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import Store, window_notes
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store import windows as window_store
-from hostkeeper.adapters.store.windows import NewWindow, NoteRow, WindowRow
+from hostkeeper.adapters.store.window_notes import NoteRow
+from hostkeeper.adapters.store.windows import NewWindow, WindowRow
 from hostkeeper.config import Config
 from hostkeeper.core.alerts import AlertRecord, EventKind
 from hostkeeper.core.incidents import TimelineEntry, sort_timeline
@@ -117,7 +118,7 @@ def add_note(
                 "`maintenance start`) or name one with --window"
             )
         target = found
-    note_id = window_store.add_note(store, target.id, now, author, text.strip())
+    note_id = window_notes.add_note(store, target.id, now, author, text.strip())
     return note_id, target
 
 
@@ -138,7 +139,6 @@ class IncidentView:
     notes: list[NoteRow]
     runs: list[run_store.RunRecord]
     alerts: list[AlertRecord]
-    windows: list[WindowRow] = field(default_factory=list)
 
 
 def incident_view(store: Store, incident_id: int | None, now: datetime) -> IncidentView:
@@ -147,11 +147,10 @@ def incident_view(store: Store, incident_id: int | None, now: datetime) -> Incid
 
     Raises MaintenanceError, WindowNotFound."""
     incident = resolve_incident(store, now, incident_id)
-    attached = window_store.windows_of_incident(store, incident.id)
     end = incident.closed_at or now
     # Every run started while it was open, a procedure without a window of its own too.
     runs = run_store.runs_started_between(store, incident.starts_at, end)
-    notes = window_store.notes_of(store, [incident.id])
+    notes = window_notes.notes_of(store, [incident.id])
     alerts = [
         record
         for record in alert_store.alerts_between(store, incident.starts_at, end)
@@ -165,7 +164,7 @@ def incident_view(store: Store, incident_id: int | None, now: datetime) -> Incid
         entries += _run_entries(run)
     for record in alerts:
         entries += _alert_entries(store, record, incident.starts_at, end)
-    return IncidentView(incident, sort_timeline(entries), notes, runs, alerts, attached)
+    return IncidentView(incident, sort_timeline(entries), notes, runs, alerts)
 
 
 def _opened(incident: WindowRow) -> TimelineEntry:

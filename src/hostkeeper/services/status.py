@@ -17,7 +17,6 @@ from typing import Any
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import status as status_store
-from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.adapters.store.checks import latest_results, latest_score
 from hostkeeper.adapters.store.metrics import latest_values
 from hostkeeper.config import Config
@@ -25,7 +24,7 @@ from hostkeeper.core.health import worst_state
 from hostkeeper.core.metrics import disk_metric
 from hostkeeper.core.redact import redact_text
 from hostkeeper.core.triggers import build_trigger, next_fire_time
-from hostkeeper.services.maintenance import in_force, upcoming_planned
+from hostkeeper.services.maintenance_status import maintenance_status
 from hostkeeper.services.schedules import procedure_trigger
 from hostkeeper.services.status_model import (
     AlertsStatus,
@@ -38,15 +37,11 @@ from hostkeeper.services.status_model import (
     FileTotals,
     HealthStatus,
     HostStatus,
-    MaintenanceStatus,
     MetricsStatus,
     NotificationCount,
     ProcedureStatus,
     RestoreTestStatus,
     SilenceStatus,
-    UpcomingWindowStatus,
-    WindowSilenceStatus,
-    WindowStatus,
 )
 
 FAILING_STATUSES = ("failed", "aborted")
@@ -252,65 +247,6 @@ def alerts_status(store: Store, host: str, now: datetime) -> AlertsStatus:
             for n in failed[:MAX_FAILED_DELIVERIES]
         ],
         dropped_deliveries=alert_store.dropped_notification_counts(view),
-    )
-
-
-def maintenance_status(
-    store: Store, config: Config, now: datetime, host: str | None = None
-) -> MaintenanceStatus:
-    """The windows holding alerts now (as recorded: the daemon's alert rounds record
-    planned occurrences when they start), the next planned ones, held alerts and the
-    Alertmanager silences."""
-    host = host or store.host
-    view = store if host == store.host else Store(store.engine, host=host)
-    holding = in_force(config, window_store.holding_windows(view, now))
-    shown = {row.id for row in holding}
-    silences = window_store.silences_of(view, sorted(shown))
-    silences += [s for s in window_store.silence_problems(view) if s.window_id not in shown]
-    return MaintenanceStatus(
-        active=bool(holding),
-        windows=[
-            WindowStatus(
-                id=row.id,
-                kind=row.kind.value,
-                name=row.name,
-                reason=row.reason,
-                severity=row.severity,
-                started_at=row.starts_at,
-                ends_at=row.ends_at,
-                closed_at=row.closed_at,
-                hold_until=row.hold_until,
-                in_grace=row.window.in_grace(now),
-                rules=list(row.rules) if row.rules is not None else None,
-                opened_by=row.opened_by,
-                run_id=row.run_id,
-                incident_id=row.incident_id,
-            )
-            for row in holding
-        ],
-        upcoming=[
-            UpcomingWindowStatus(
-                name=u.name,
-                starts_at=u.starts_at,
-                ends_at=u.ends_at,
-                reason=u.reason,
-                rules=u.rules,
-            )
-            for u in upcoming_planned(config, now)
-        ],
-        held_alerts=window_store.held_alert_count(view),
-        silences=[
-            WindowSilenceStatus(
-                window_id=s.window_id,
-                channel=s.channel,
-                state=s.record.state.value,
-                silence_id=s.record.silence_id,
-                ends_at=s.record.ends_at,
-                failed_attempts=s.record.attempts,
-                error=redact_text(s.last_error) if s.last_error else None,
-            )
-            for s in silences
-        ],
     )
 
 

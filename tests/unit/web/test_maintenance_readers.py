@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import Store, window_silences
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.adapters.store.windows import NewWindow
@@ -81,7 +81,7 @@ def status(store: Store, config: Config) -> HostStatus:
     )
     held_alert(store, run)
     failing = SilenceRecord(SilenceState.PENDING, attempts=3, next_attempt_at=NOW + minutes(1))
-    window_store.save_silence(store, adhoc, "am", failing, NOW, "create: HTTP 503 from am")
+    window_silences.save_silence(store, adhoc, "am", failing, NOW, "create: HTTP 503 from am")
     return build_status(store, config, now=NOW, next_runs={})
 
 

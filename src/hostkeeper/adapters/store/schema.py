@@ -1,4 +1,9 @@
-"""Tables of the store. Alembic migrations under migrations/ create and evolve them."""
+"""Tables of the store. Alembic migrations under migrations/ create and evolve them.
+
+Kept whole: every table lives on one `metadata`, which Alembic's environment and the
+schema-drift test compare with the migrated database; one module holding them all means
+no table can be missed by whoever imports it.
+"""
 
 from __future__ import annotations
 

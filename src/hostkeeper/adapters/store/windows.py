@@ -1,4 +1,5 @@
-"""Maintenance windows and incidents: the windows, their Alertmanager silences, notes."""
+"""Maintenance windows and incidents as stored (their silences and notes: window_silences,
+window_notes)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hostkeeper.adapters.store.database import Store
-from hostkeeper.adapters.store.schema import (
-    alerts,
-    maintenance_windows,
-    runs,
-    window_notes,
-    window_silences,
-)
-from hostkeeper.core.silence_plan import SilenceRecord, SilenceState
+from hostkeeper.adapters.store.schema import alerts, maintenance_windows, runs
 from hostkeeper.core.windows import Window, WindowKind, hold_until
 
 
@@ -66,7 +60,7 @@ class WindowRow:
         )
 
 
-def _row(row: Any) -> WindowRow:
+def window_row(row: Any) -> WindowRow:
     return WindowRow(
         id=row.id,
         host=row.host,
@@ -204,7 +198,7 @@ def _get(connection: Connection, host: str, window_id: int) -> WindowRow:
     ).first()
     if row is None:
         raise WindowNotFound(f"no maintenance window or incident #{window_id} on {host}")
-    return _row(row)
+    return window_row(row)
 
 
 def get_window(store: Store, window_id: int) -> WindowRow:
@@ -227,7 +221,7 @@ def holding_windows(store: Store, now: datetime, host: str | None = None) -> lis
             )
             .order_by(maintenance_windows.c.starts_at, maintenance_windows.c.id)
         ).all()
-    return [_row(row) for row in rows]
+    return [window_row(row) for row in rows]
 
 
 def unclosed_windows(store: Store, kinds: Sequence[WindowKind] | None = None) -> list[WindowRow]:
@@ -241,7 +235,7 @@ def unclosed_windows(store: Store, kinds: Sequence[WindowKind] | None = None) ->
         rows = connection.execute(
             query.order_by(maintenance_windows.c.starts_at, maintenance_windows.c.id)
         ).all()
-    return [_row(row) for row in rows]
+    return [window_row(row) for row in rows]
 
 
 def future_windows(store: Store, now: datetime) -> list[WindowRow]:
@@ -255,7 +249,7 @@ def future_windows(store: Store, now: datetime) -> list[WindowRow]:
             )
             .order_by(maintenance_windows.c.starts_at)
         ).all()
-    return [_row(row) for row in rows]
+    return [window_row(row) for row in rows]
 
 
 def recent_windows(
@@ -276,18 +270,7 @@ def recent_windows(
                 maintenance_windows.c.starts_at.desc(), maintenance_windows.c.id.desc()
             ).limit(limit)
         ).all()
-    return [_row(row) for row in rows]
-
-
-def windows_of_incident(store: Store, incident_id: int) -> list[WindowRow]:
-    """The windows (runs) attached to an incident, oldest first."""
-    with store.read() as connection:
-        rows = connection.execute(
-            select(maintenance_windows)
-            .where(maintenance_windows.c.incident_id == incident_id)
-            .order_by(maintenance_windows.c.starts_at, maintenance_windows.c.id)
-        ).all()
-    return [_row(row) for row in rows]
+    return [window_row(row) for row in rows]
 
 
 def finished_run_windows(store: Store) -> list[tuple[WindowRow, datetime | None]]:
@@ -304,7 +287,7 @@ def finished_run_windows(store: Store) -> list[tuple[WindowRow, datetime | None]
                 runs.c.status != "running",
             )
         ).all()
-    return [(_row(row), row.run_finished_at) for row in rows]
+    return [(window_row(row), row.run_finished_at) for row in rows]
 
 
 def claim_notice(store: Store, window_id: int, notice: str, now: datetime) -> bool:
@@ -359,158 +342,3 @@ def held_alert_count(store: Store, host: str | None = None) -> int:
             )
         ).scalar()
     return int(value or 0)
-
-
-# -- Alertmanager silences ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SilenceRow:
-    window_id: int
-    channel: str
-    record: SilenceRecord
-    last_error: str | None
-    updated_at: datetime
-
-
-def silences_of(store: Store, window_ids: Sequence[int]) -> list[SilenceRow]:
-    if not window_ids:
-        return []
-    with store.read() as connection:
-        rows = connection.execute(
-            select(window_silences)
-            .where(window_silences.c.window_id.in_(list(window_ids)))
-            .order_by(window_silences.c.window_id, window_silences.c.channel)
-        ).all()
-    return [_silence(row) for row in rows]
-
-
-def _silence(row: Any) -> SilenceRow:
-    return SilenceRow(
-        window_id=row.window_id,
-        channel=row.channel,
-        record=SilenceRecord(
-            state=SilenceState(row.state),
-            silence_id=row.silence_id,
-            ends_at=row.ends_at,
-            attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at,
-        ),
-        last_error=row.last_error,
-        updated_at=row.updated_at,
-    )
-
-
-def windows_with_live_silences(store: Store) -> list[WindowRow]:
-    """Windows with a silence that exists, or is still to be created or deleted."""
-    with store.read() as connection:
-        rows = connection.execute(
-            select(maintenance_windows)
-            .where(
-                maintenance_windows.c.host == store.host,
-                maintenance_windows.c.id.in_(
-                    select(window_silences.c.window_id).where(
-                        window_silences.c.state != SilenceState.DELETED.value
-                    )
-                ),
-            )
-            .order_by(maintenance_windows.c.id)
-        ).all()
-    return [_row(row) for row in rows]
-
-
-def save_silence(
-    store: Store,
-    window_id: int,
-    channel: str,
-    record: SilenceRecord,
-    now: datetime,
-    last_error: str | None = None,
-) -> None:
-    """Record where a window's silence in `channel` stands (one row per window and channel)."""
-    values = {
-        "state": record.state.value,
-        "silence_id": record.silence_id,
-        "ends_at": record.ends_at,
-        "attempts": record.attempts,
-        "next_attempt_at": record.next_attempt_at,
-        "last_error": last_error,
-        "updated_at": now,
-    }
-    with store.write() as connection:
-        result = connection.execute(
-            update(window_silences)
-            .where(window_silences.c.window_id == window_id, window_silences.c.channel == channel)
-            .values(**values)
-        )
-        if result.rowcount == 0:
-            connection.execute(
-                insert(window_silences).values(window_id=window_id, channel=channel, **values)
-            )
-
-
-def silence_problems(store: Store, host: str | None = None) -> list[SilenceRow]:
-    """Silences whose last attempt failed and that are still to be made or removed."""
-    with store.read() as connection:
-        rows = connection.execute(
-            select(window_silences)
-            .join(maintenance_windows, maintenance_windows.c.id == window_silences.c.window_id)
-            .where(
-                maintenance_windows.c.host == (host or store.host),
-                window_silences.c.last_error.is_not(None),
-                window_silences.c.state.in_(
-                    [SilenceState.PENDING.value, SilenceState.ENDING.value]
-                ),
-            )
-            .order_by(window_silences.c.window_id, window_silences.c.channel)
-        ).all()
-    return [_silence(row) for row in rows]
-
-
-# -- notes -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NoteRow:
-    id: int
-    window_id: int
-    at: datetime
-    author: str
-    text: str
-
-
-def add_note(store: Store, window_id: int, at: datetime, author: str, text: str) -> int:
-    with store.write() as connection:
-        _get(connection, store.host, window_id)
-        result = connection.execute(
-            insert(window_notes).values(window_id=window_id, at=at, author=author, text=text)
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
-
-
-def notes_of(store: Store, window_ids: Sequence[int]) -> list[NoteRow]:
-    if not window_ids:
-        return []
-    with store.read() as connection:
-        rows = connection.execute(
-            select(window_notes)
-            .where(window_notes.c.window_id.in_(list(window_ids)))
-            .order_by(window_notes.c.at, window_notes.c.id)
-        ).all()
-    return [NoteRow(row.id, row.window_id, row.at, row.author, row.text) for row in rows]
-
-
-def attach_to_incident(store: Store, window_id: int, incident_id: int) -> None:
-    with store.write() as connection:
-        connection.execute(
-            update(maintenance_windows)
-            .where(
-                and_(
-                    maintenance_windows.c.id == window_id,
-                    maintenance_windows.c.incident_id.is_(None),
-                )
-            )
-            .values(incident_id=incident_id)
-        )
