@@ -64,7 +64,7 @@ def open_incident(
     return window_store.get_window(store, incident_id)
 
 
-def resolve_incident(store: Store, now: datetime, incident_id: int | None) -> WindowRow:
+def resolve_incident(store: Store, incident_id: int | None) -> WindowRow:
     """Incident `incident_id`, or the one open incident when None.
 
     Raises MaintenanceError (none or several open, not an incident), WindowNotFound."""
@@ -91,7 +91,7 @@ def close_incident(
     prevention: str | None,
     closed_by: str,
 ) -> WindowRow:
-    row = resolve_incident(store, now, incident_id)
+    row = resolve_incident(store, incident_id)
     if row.closed_at is not None:
         raise MaintenanceError(f"incident #{row.id} was closed at {row.closed_at:%Y-%m-%d %H:%M}")
     if not cause.strip():
@@ -146,7 +146,7 @@ def incident_view(store: Store, incident_id: int | None, now: datetime) -> Incid
     closing, runs with their steps, alerts of its span, notes, who and when.
 
     Raises MaintenanceError, WindowNotFound."""
-    incident = resolve_incident(store, now, incident_id)
+    incident = resolve_incident(store, incident_id)
     end = incident.closed_at or now
     # Every run started while it was open, a procedure without a window of its own too.
     runs = run_store.runs_started_between(store, incident.starts_at, end)
