@@ -165,8 +165,9 @@ class Alertmanager:
 
 
 @contextmanager
-def alertmanager(directory: Path) -> Iterator[Alertmanager]:
-    """The real Alertmanager (Debian's prometheus-alertmanager) on a free loopback port."""
+def alertmanager(directory: Path, port: int | None = None) -> Iterator[Alertmanager]:
+    """The real Alertmanager (Debian's prometheus-alertmanager) on `port`, by default a
+    free loopback port."""
     binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
     if binary is None:
         missing_peer(
@@ -174,7 +175,7 @@ def alertmanager(directory: Path) -> Iterator[Alertmanager]:
         )
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "am.yml").write_text(ALERTMANAGER_CONFIG)
-    port = free_port()
+    port = port or free_port()
     log = (directory / "alertmanager.log").open("wb")
     process = subprocess.Popen(
         [

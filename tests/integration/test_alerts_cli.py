@@ -38,7 +38,13 @@ def alerting(url: str, rules: list[dict[str, Any]] | None = None) -> dict[str, A
 
 
 PROCEDURES: dict[str, dict[str, object]] = {
-    "watch": {"schedule": {"every": "1h"}, "steps": ["evaluate_alerts"]},
+    # A procedure that only watches opens no maintenance window: what it finds would
+    # otherwise be held until it ends (docs/maintenance.md).
+    "watch": {
+        "schedule": {"every": "1h"},
+        "steps": ["evaluate_alerts"],
+        "maintenance": {"window": False},
+    },
     "weekly": {
         "schedule": {"every": "1h"},
         "steps": [{"report": "alert_effectiveness"}],

@@ -26,7 +26,13 @@ from tests.peers import missing_peer
 
 from conftest import DaemonFactory, DaemonProcess, Site, wait_until
 from hostkeeper.config.loader import load_config
-from hostkeeper.services.status_model import AlertsStatus, BackupStatus, HostStatus, ProcedureStatus
+from hostkeeper.services.status_model import (
+    AlertsStatus,
+    BackupStatus,
+    HostStatus,
+    MaintenanceStatus,
+    ProcedureStatus,
+)
 from hostkeeper.services.store_setup import prepare_store
 from hostkeeper.web import models
 from hostkeeper.web.auth import login_url
@@ -182,11 +188,26 @@ def test_healthz_and_every_api_endpoint(served: Served) -> None:
     }
     assert [a["rule"] for a in alerts["firing"]] == served.history.firing_rules
     firing = alerts["firing"][0]
-    assert set(firing) == {"id", "rule", "severity", "state", "since", "acknowledged", "summary"}
+    assert set(firing) == {
+        "id",
+        "rule",
+        "severity",
+        "state",
+        "since",
+        "acknowledged",
+        "summary",
+        "maintenance_window",
+        "held",
+    }
     assert firing["severity"] == "critical" and firing["acknowledged"] is False
+    assert firing["maintenance_window"] is None and firing["held"] is False
     assert _timestamp(firing["since"]) is not None
     assert alerts["last_7_days"] == {"firing": 1, "resolved": 1}
     assert [d["channel"] for d in alerts["failed_deliveries"]] == ["webhook"]
+
+    maintenance = _json(served.url + "api/maintenance", served.token)
+    MaintenanceStatus.model_validate(maintenance)
+    assert maintenance["active"] is False and maintenance["windows"] == []
 
     backups = _json(served.url + "api/backups", served.token)
     TypeAdapter(list[BackupStatus]).validate_python(backups)

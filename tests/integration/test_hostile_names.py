@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import Store, window_notes
+from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.adapters.store.baselines import activate, create_version
 from hostkeeper.adapters.store.checks import record_check_run
 from hostkeeper.adapters.store.metrics import roll_up, write_samples
@@ -26,6 +27,7 @@ from hostkeeper.core.baselines import MetricStats
 from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.core.metrics import Sample
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
+from hostkeeper.core.windows import WindowKind
 from hostkeeper.reports.registry import NAMES, generate
 from hostkeeper.services.status import build_status
 from hostkeeper.services.store_setup import prepare_store
@@ -123,6 +125,7 @@ def hostile(tmp_path: Path, config_data: Callable[..., dict[str, Any]]) -> Itera
 
 
 def _fill(store: Store, now: datetime) -> None:
+    _incident(store, now)
     start = now - timedelta(days=3)
     samples = [
         Sample(METRIC, float(ts), 40 + ts % 86400 / 86400)
@@ -238,6 +241,7 @@ EXPECTED = {
     "trends": [METRIC],
     "capacity": [METRIC],
     "health_assessment": [CHECK, RULE, HOSTILE],
+    "incidents": [PROCEDURE, STEP, RULE, HOSTILE],
 }
 
 
@@ -254,3 +258,17 @@ def test_every_report_escapes_every_name_and_text(hostile: Hostile, name: str) -
         assert json.loads(text)["summary"]
         return
     assert_escaped(text, *EXPECTED[name])
+
+
+def _incident(store: Store, now: datetime) -> None:
+    """An incident around the runs and the alert of `_fill`, every text of it hostile."""
+    incident = window_store.open_window(
+        store,
+        window_store.NewWindow(
+            WindowKind.INCIDENT, now - timedelta(hours=4), reason=HOSTILE, opened_by=HOSTILE
+        ),
+    )
+    window_notes.add_note(store, incident, now - timedelta(hours=3), HOSTILE, HOSTILE)
+    window_store.close_window(
+        store, incident, now - timedelta(minutes=30), HOSTILE, cause=HOSTILE, prevention=HOSTILE
+    )

@@ -4,6 +4,10 @@ and its notifications handed to the delivery worker.
 Rounds are serialized by a lock file (the daemon's loop, an `evaluate_alerts` step and
 the CLI's `alerts ack` never interleave), so an acknowledgement is never overwritten by
 an evaluation that read the alert just before it.
+
+Each round first brings the maintenance windows up to date (services.maintenance): the
+windows holding alerts now go into the state machine, and the window notices that fell
+due (announcements, starts, ends) go out at the end of the round.
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ import structlog
 from hostkeeper.adapters.locks import FileLock
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import alerts as alert_store
+from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.alerting.messages import alert_message
 from hostkeeper.alerting.rules import metrics_read, observe
 from hostkeeper.alerting.sources import load_snapshot
+from hostkeeper.alerting.windows import send_window_notices
 from hostkeeper.channels.base import Message
 from hostkeeper.config import Config
 from hostkeeper.config.alerts import AlertmanagerChannel, Rule
 from hostkeeper.core import alerts as machine
 from hostkeeper.core.alerts import AlertEvent, AlertRecord, AlertState, Evaluation, EventKind
+from hostkeeper.services import maintenance
 
 log = structlog.get_logger("hostkeeper.alerts")
 
@@ -44,6 +51,8 @@ class RoundResult:
     pending: list[str] = field(default_factory=list)
     firing: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # firing, held by a maintenance window
+    windows: list[int] = field(default_factory=list)  # maintenance windows holding alerts
     no_data: list[str] = field(default_factory=list)
     notifications: list[tuple[str, str]] = field(default_factory=list)  # (rule, kind)
 
@@ -55,6 +64,8 @@ class RoundResult:
             parts.append(f"pending: {', '.join(self.pending)}")
         if self.resolved:
             parts.append(f"resolved: {', '.join(self.resolved)}")
+        if self.held:
+            parts.append(f"held by maintenance: {', '.join(self.held)}")
         if self.no_data:
             parts.append(f"no data: {', '.join(self.no_data)}")
         if self.notifications:
@@ -67,6 +78,8 @@ class RoundResult:
             "firing": self.firing,
             "pending": self.pending,
             "resolved": self.resolved,
+            "held": self.held,
+            "windows": self.windows,
             "no_data": self.no_data,
             "notifications": [{"rule": r, "kind": k} for r, k in self.notifications],
         }
@@ -104,18 +117,24 @@ def _round(config: Config, store: Store, sender: Sender, now: datetime) -> Round
         checks={rule.check for rule in rules if rule.check},
         baseline_metrics={rule.metric for rule in rules if rule.metric},
     )
+    holds = maintenance.hold_policy(config, store, now)
     active = alert_store.active_alerts(store)
     silences = alert_store.current_silences(store, now)
     channels = {channel.name: channel for channel in config.alerts.channels}
     max_age = metric_max_age(config)
-    result = RoundResult(rules=len(rules))
+    result = RoundResult(rules=len(rules), windows=[window.id for window in holds.windows])
     for rule in rules:
         observation = observe(rule, snapshot, now, max_age)
         timing = machine.RuleTiming(
-            rule.name, rule.severity.value, rule.for_, rule.clear_for, config.alerts.repeat
+            rule.name,
+            rule.severity.value,
+            rule.for_,
+            rule.clear_for,
+            config.alerts.repeat,
+            maintenance=rule.maintenance == "hold",
         )
         previous = active.pop(rule.name, None)
-        evaluation = machine.evaluate(timing, previous, observation, now, silences)
+        evaluation = machine.evaluate(timing, previous, observation, now, silences, holds)
         record = _persist(store, previous, evaluation)
         _log_events(rule.name, record, evaluation)
         if observation.holds is None:
@@ -123,14 +142,27 @@ def _round(config: Config, store: Store, sender: Sender, now: datetime) -> Round
         if record is not None:
             _tally(result, rule.name, record)
             if evaluation.notify is not None:
-                message = alert_message(record, evaluation.notify.value, store.host, now)
+                message = alert_message(
+                    record, evaluation.notify.value, store.host, now, _began_during(store, record)
+                )
                 for channel in rule.channels:
                     sender.submit(channel, message)
                 result.notifications.append((rule.name, evaluation.notify.value))
             _refresh_alertmanager(store, sender, rule, record, channels, now)
     for orphan in active.values():
         _retire(store, orphan, now)
+    send_window_notices(config, store, sender, now)
     return result
+
+
+def _began_during(store: Store, record: AlertRecord) -> str | None:
+    """The window the alert began in, described, or None."""
+    if record.maintenance_window is None:
+        return None
+    try:
+        return maintenance.describe(window_store.get_window(store, record.maintenance_window))
+    except window_store.WindowNotFound:  # pruned meanwhile
+        return f"window #{record.maintenance_window}"
 
 
 def _persist(
@@ -146,6 +178,8 @@ def _persist(
 def _tally(result: RoundResult, name: str, record: AlertRecord) -> None:
     if record.state is AlertState.FIRING:
         result.firing.append(name)
+        if record.notifications == 0 and record.maintenance_window is not None:
+            result.held.append(name)
     elif record.state is AlertState.PENDING:
         result.pending.append(name)
     elif record.state is AlertState.RESOLVED:
@@ -186,7 +220,10 @@ def _refresh_alertmanager(
             continue
         last = alert_store.last_delivery(store, record.id, name)
         if last is None or now - last >= channel.resend:
-            sender.submit(name, alert_message(record, "refresh", store.host, now))
+            message = alert_message(
+                record, "refresh", store.host, now, _began_during(store, record)
+            )
+            sender.submit(name, message)
 
 
 def _retire(store: Store, record: AlertRecord, now: datetime) -> None:

@@ -9,19 +9,29 @@ from hostkeeper.config.alerts import Rule
 from hostkeeper.core.alerts import AlertRecord, AlertState
 
 
-def alert_message(record: AlertRecord, kind: str, host: str, now: datetime) -> Message:
+def alert_message(
+    record: AlertRecord, kind: str, host: str, now: datetime, began_during: str | None = None
+) -> Message:
+    """The notification of `record`; `began_during` names the maintenance window the
+    alert began in (it was held until the window ended), which the summary then says."""
+    summary = record.summary or record.rule
+    details = {}
+    if began_during is not None:
+        summary += f" (began during maintenance: {began_during})"
+        details["maintenance"] = f"began during {began_during}; held until it ended"
     return Message(
         kind=kind,
         rule=record.rule,
         severity=record.severity,
         state=record.state.value,
-        summary=record.summary or record.rule,
+        summary=summary,
         host=host,
         at=now,
         alert_id=record.id,
         value=record.value,
         starts_at=record.fired_at,
         ends_at=record.resolved_at if record.state is AlertState.RESOLVED else None,
+        details=details,
     )
 
 
@@ -68,4 +78,42 @@ def maintenance_message(
         host=host,
         at=now,
         details=details or {},
+    )
+
+
+def window_message(
+    label: str, event: str, host: str, now: datetime, summary: str, details: dict[str, str]
+) -> Message:
+    """A maintenance window announced, started or ended (kind `window`)."""
+    return Message(
+        kind="window",
+        rule=label,
+        severity="info",
+        state=event,
+        summary=summary,
+        host=host,
+        at=now,
+        details=details,
+    )
+
+
+def incident_message(
+    label: str,
+    event: str,
+    severity: str,
+    host: str,
+    now: datetime,
+    summary: str,
+    details: dict[str, str],
+) -> Message:
+    """An incident opened or closed (kind `incident`), at the incident's severity."""
+    return Message(
+        kind="incident",
+        rule=label,
+        severity=severity,
+        state=event,
+        summary=summary,
+        host=host,
+        at=now,
+        details=details,
     )

@@ -1,5 +1,6 @@
-"""What the daemon runs for alerting: the evaluation loop, the delivery worker and
-maintenance notifications (`notify.on`).
+"""What the daemon runs for alerting: the evaluation loop, the delivery worker,
+maintenance notifications (`notify.on`) and the keeper of Alertmanager silences during
+maintenance windows.
 
 Rules are evaluated every `alerts.evaluate_every` (30 s by default) on a thread of their
 own, independent of procedures and of when metrics and checks are written: each round
@@ -23,6 +24,7 @@ import structlog
 from hostkeeper.adapters.store import Store
 from hostkeeper.alerting.evaluator import RoundResult, evaluate_rules
 from hostkeeper.alerting.run_events import notify_run_event
+from hostkeeper.alerting.silences import SilenceKeeper
 from hostkeeper.channels.delivery import Backoff, DeliveryWorker
 from hostkeeper.config import Config
 
@@ -47,6 +49,7 @@ class AlertService:
         self._config = config
         self.store = store
         self.worker = DeliveryWorker(store, lambda: channel_map(self._config()), backoff)
+        self.silences = SilenceKeeper(config, store)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_round: RoundResult | None = None
@@ -61,6 +64,7 @@ class AlertService:
         self.worker.adopt_orphans(older_than=timedelta(0))
         self._thread = threading.Thread(target=self._loop, name="alerts", daemon=True)
         self._thread.start()
+        self.silences.start()
         _current = self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -69,8 +73,9 @@ class AlertService:
             _current = None
         self._stop.set()
         deadline = time.monotonic() + timeout
+        self.silences.stop(timeout)
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(max(deadline - time.monotonic(), 0.1))
         self.worker.drain(max(deadline - time.monotonic(), 0.0))
         left = self.worker.stop(max(deadline - time.monotonic(), 0.1))
         if left:
@@ -99,8 +104,13 @@ class AlertService:
 
     # -- maintenance notifications ---------------------------------------------------------
 
+    def on_window_opened(self, procedure: str, window_id: int) -> None:
+        """A run's maintenance window opened: make its silences now."""
+        self.silences.wake()
+
     def on_run_event(self, procedure: str, event: str, report: Any) -> None:
         """The engine's run listener: start, success, failure or a wait of a run."""
+        self.silences.wake()  # a run's window opened or closed
         notify_run_event(self._config(), self.worker, self.store.host, procedure, event, report)
 
 

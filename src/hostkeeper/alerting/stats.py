@@ -33,6 +33,8 @@ def effectiveness(
             cancelled=r.state is AlertState.CANCELLED,
             notifications_sent=sent.get(r.id or 0, 0),
             repeats=repeats.get(r.id or 0, 0),
+            during_maintenance=r.maintenance_window is not None,
+            notified=r.notifications > 0,
         )
         for r in records
     ]

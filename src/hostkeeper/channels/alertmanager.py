@@ -10,15 +10,24 @@ Maintenance notifications become the alert `hostkeeper_procedure_failed` with a
 `procedure` label: a failure fires it (for a day at most), the next success resolves it;
 other run events (start, waits for checklist items) are not sent. Test notifications
 carry the label test="true" and end after five minutes.
+
+While a maintenance window holds alerts, hostkeeper keeps a silence here (POST
+/api/v2/silences, DELETE /api/v2/silence/ID at the end): it matches this host by
+`silence_label` (`instance` by default: the host's name, with or without a :port) and
+leaves out hostkeeper's own alerts (its rules and `hostkeeper_procedure_failed`), which
+hostkeeper holds itself, for at most `maintenance.max_hold`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
-from hostkeeper.channels.base import Message
-from hostkeeper.channels.http import post_json
+from hostkeeper.channels.base import DeliveryError, Message, permanent
+from hostkeeper.channels.http import post_json, request_json
 from hostkeeper.config.alerts import AlertmanagerChannel
 
 TYPE = "alertmanager"
@@ -35,7 +44,11 @@ MAINTENANCE_STATES = ("failure", "success")
 
 
 def wants(message: Message) -> bool:
-    """Whether this channel carries `message` at all (of runs, failures and successes)."""
+    """Whether this channel carries `message` at all: of runs, failures and successes;
+    maintenance windows and incidents reach Alertmanager as silences (see
+    `create_silence`), not as alerts."""
+    if message.kind in ("window", "incident"):
+        return False
     return not (message.kind == "maintenance" and message.state not in MAINTENANCE_STATES)
 
 
@@ -82,6 +95,82 @@ def send(channel: AlertmanagerChannel, message: Message) -> str:
         channel.timeout.total_seconds(),
         secret_path=channel.secret_path,
     )
+
+
+# -- silences ---------------------------------------------------------------------------------
+
+
+def silence_matchers(
+    channel: AlertmanagerChannel, host: str, own_alerts: Iterable[str]
+) -> list[dict[str, Any]]:
+    """This host by `silence_label`, except the alerts named in `own_alerts`."""
+    own = sorted({MAINTENANCE_ALERT, *own_alerts})
+    return [
+        {
+            "name": channel.silence_label,
+            "value": re.escape(host) + "(:[0-9]+)?",
+            "isRegex": True,
+            "isEqual": True,
+        },
+        {
+            "name": "alertname",
+            "value": "|".join(re.escape(name) for name in own),
+            "isRegex": True,
+            "isEqual": False,
+        },
+    ]
+
+
+def put_silence(
+    channel: AlertmanagerChannel,
+    *,
+    matchers: list[dict[str, Any]],
+    starts_at: datetime,
+    ends_at: datetime,
+    comment: str,
+    created_by: str,
+    silence_id: str | None = None,
+) -> str:
+    """Create a silence, or with `silence_id` update it (a new `endsAt`); its id.
+
+    Alertmanager may answer an update with a new id (it expires the old silence then).
+    Raises DeliveryError."""
+    body: dict[str, Any] = {
+        "matchers": matchers,
+        "startsAt": _rfc3339(starts_at),
+        "endsAt": _rfc3339(ends_at),
+        "createdBy": created_by,
+        "comment": comment,
+    }
+    if silence_id is not None:
+        body["id"] = silence_id
+    url = channel.url.rstrip("/") + "/api/v2/silences"
+    _, answer = request_json(
+        "POST", url, body, channel.timeout.total_seconds(), secret_path=channel.secret_path
+    )
+    if not isinstance(answer, dict) or not isinstance(answer.get("silenceID"), str):
+        raise permanent(f"Alertmanager answered without a silenceID: {str(answer)[:200]}")
+    return str(answer["silenceID"])
+
+
+def delete_silence(channel: AlertmanagerChannel, silence_id: str) -> None:
+    """Expire a silence now. One that is gone or already expired counts as deleted.
+    Raises DeliveryError."""
+    url = channel.url.rstrip("/") + "/api/v2/silence/" + quote(silence_id, safe="")
+    try:
+        request_json(
+            "DELETE", url, None, channel.timeout.total_seconds(), secret_path=channel.secret_path
+        )
+    except DeliveryError as error:
+        if silence_gone(error):
+            return
+        raise
+
+
+def silence_gone(error: DeliveryError) -> bool:
+    """Whether Alertmanager said the silence does not exist (it answers a DELETE of an
+    unknown id with HTTP 500, an update of one with 404)."""
+    return "silence not found" in str(error)
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -1,4 +1,5 @@
-"""JSON over HTTP (urllib), shared by the webhook and Alertmanager channels.
+"""JSON over HTTP (urllib), shared by the webhook and Alertmanager channels (its alerts
+and its silences).
 
 5xx, 408 and 429 replies and network errors are transient; other 4xx replies,
 redirects (never followed: they would carry the credentials elsewhere) and malformed
@@ -70,20 +71,41 @@ def post_json(
     headers: dict[str, str] | None = None,
     secret_path: bool = False,
 ) -> str:
+    """POST `body` as JSON; `HTTP <status>` on success, DeliveryError otherwise."""
+    status, _ = request_json("POST", url, body, timeout, headers, secret_path)
+    return f"HTTP {status}"
+
+
+def request_json(
+    method: str,
+    url: str,
+    body: Any,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    secret_path: bool = False,
+) -> tuple[int, Any]:
+    """Send `body` (None: no body) as JSON with `method`; (status, the decoded answer, or
+    None when it is empty or not JSON). Raises DeliveryError, transient or not."""
     target = split_credentials(url, secret_path)
     try:
-        return _post(target, body, timeout, headers or {})
+        status, answer = _send(target, method, body, timeout, headers or {})
     except DeliveryError as error:
         # Whatever a library put into the text, it leaves here redacted.
         raise DeliveryError(
             redact_text(str(error), target.secrets), transient=error.transient
         ) from None
-
-
-def _post(target: Target, body: Any, timeout: float, headers: dict[str, str]) -> str:
-    data = json.dumps(body, default=str).encode()
     try:
-        request = urllib.request.Request(target.url, data=data, method="POST")  # noqa: S310 (http/https only, checked by the config)
+        return status, json.loads(answer) if answer.strip() else None
+    except ValueError:
+        return status, None
+
+
+def _send(
+    target: Target, method: str, body: Any, timeout: float, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    data = None if body is None else json.dumps(body, default=str).encode()
+    try:
+        request = urllib.request.Request(target.url, data=data, method=method)  # noqa: S310 (http/https only, checked by the config)
     except ValueError as error:
         raise permanent(f"{target.shown}: {error}") from None
     request.add_header("Content-Type", "application/json")
@@ -99,10 +121,10 @@ def _post(target: Target, body: Any, timeout: float, headers: dict[str, str]) ->
         )
         try:
             with opener.open(request, timeout=timeout) as response:
-                response.read(65536)  # the whole answer arrives within the deadline too
+                answer: bytes = response.read(65536)  # within the deadline too
                 if deadline.expired:
                     raise transient(f"{shown}: no complete answer within {timeout:g}s")
-                return f"HTTP {response.status}"
+                return int(response.status), answer
         except DeliveryError:
             raise
         except urllib.error.HTTPError as error:

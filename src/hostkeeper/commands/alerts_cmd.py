@@ -180,8 +180,9 @@ def register(verbs: Any) -> None:
             "alert effectiveness per rule over a period",
             """
             Per rule over the period: alerts fired, notifications sent and repeated,
-            false positives, flaps, mean time to acknowledge and to resolve, and how
-            many a `for:` delay cancelled; then the noisiest rules.
+            false positives, flaps, mean time to acknowledge and to resolve, how many a
+            `for:` delay cancelled, and apart, how many began during maintenance (and
+            of those, how many were notified when it ended); then the noisiest rules.
             """,
             [(0, "the statistics were printed"), (1, f"--period is invalid, or {CONFIG_ERROR}")],
         ),
@@ -215,6 +216,7 @@ def _alert_dict(record: Any) -> dict[str, Any]:
         "false_positive": record.false_positive,
         "value": record.value,
         "summary": record.summary,
+        "maintenance_window": record.maintenance_window,
     }
 
 
@@ -245,7 +247,13 @@ def list_alerts(args: argparse.Namespace, ctx: VerbContext) -> int:
                 [
                     [
                         r.id,
-                        r.rule + (" (false positive)" if r.false_positive else ""),
+                        r.rule
+                        + (" (false positive)" if r.false_positive else "")
+                        + (
+                            f" (began in maintenance #{r.maintenance_window})"
+                            if r.maintenance_window is not None
+                            else ""
+                        ),
                         r.severity,
                         r.state.value,
                         when(r.fired_at or r.pending_since),
@@ -373,7 +381,18 @@ def show_stats(args: argparse.Namespace, ctx: VerbContext) -> int:
     print(f"alert effectiveness from {when(report.start)} to {when(report.end)}")
     print(
         table(
-            ["rule", "fired", "sent", "repeats", "false pos", "flaps", "mtta", "mttr", "by for"],
+            [
+                "rule",
+                "fired",
+                "sent",
+                "repeats",
+                "false pos",
+                "flaps",
+                "mtta",
+                "mttr",
+                "by for",
+                "maintenance",
+            ],
             [
                 [
                     r.rule,
@@ -385,6 +404,9 @@ def show_stats(args: argparse.Namespace, ctx: VerbContext) -> int:
                     format_seconds(r.mean_time_to_acknowledge_seconds),
                     format_seconds(r.mean_time_to_resolve_seconds),
                     r.cancelled_by_for,
+                    f"{r.during_maintenance} ({r.notified_after_maintenance} notified)"
+                    if r.during_maintenance
+                    else 0,
                 ]
                 for r in report.rules
             ],

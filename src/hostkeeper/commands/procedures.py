@@ -408,6 +408,7 @@ def status(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.commands.alerts_cmd import print_alerts_status
     from hostkeeper.commands.backup_cmd import print_backup_status
     from hostkeeper.commands.check_cmd import print_health_status
+    from hostkeeper.commands.maintenance_cmd import print_maintenance_status
     from hostkeeper.commands.metrics_cmd import print_metrics_status
     from hostkeeper.services.status import build_status, next_runs_from_config
     from hostkeeper.services.status_model import as_json
@@ -449,5 +450,6 @@ def status(args: argparse.Namespace, ctx: VerbContext) -> int:
         print("failing: " + ", ".join(sorted(p.procedure for p in report.failing)))
     print_metrics_status(report.metrics, now)
     print_backup_status(report.backups)
+    print_maintenance_status(report.maintenance)
     print_alerts_status(report.alerts)
     return 0

@@ -71,6 +71,11 @@ class Rule(Section):
         description="text of the notification, {value} substituted; unset: one is built",
         examples=["CPU far above normal ({value}%)"],
     )
+    maintenance: Literal["hold", "ignore"] = Field(
+        "hold",
+        description="hold: an alert starting during a maintenance window that covers the rule "
+        "is held until it ends | ignore: maintenance windows never hold it",
+    )
 
     @field_validator("when")
     @classmethod
@@ -167,6 +172,19 @@ class AlertmanagerChannel(ChannelBase):
         examples=["5m"],
         description="re-post firing alerts this often; each post stays valid for 3x this, "
         "so Alertmanager resolves them by itself if hostkeeper stops",
+    )
+
+    silence: bool = Field(
+        True,
+        description="while a maintenance window holds alerts, keep a silence for this host "
+        "here (POST /api/v2/silences, deleted when the window ends)",
+    )
+    silence_label: str = Field(
+        "instance",
+        pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$",
+        description="the label naming this host in Alertmanager; the silence matches its "
+        "name with or without a :port",
+        examples=["instance", "host"],
     )
 
     @field_validator("resend")

@@ -50,6 +50,7 @@ def reference_problems(config: Config) -> list[Problem]:
     problems += _step_references(config, sections)
     for name, procedure in config.procedures.items():
         problems += _checklist_references(name, procedure, checks)
+    problems += _window_rule_references(config, sections["alerts.rules"])
     return problems
 
 
@@ -72,12 +73,29 @@ def _duplicates(config: Config) -> Iterator[Problem]:
         ("logs",): [policy.name for policy in config.logs],
         ("cleanup",): [policy.name for policy in config.cleanup],
         ("backups",): [backup.name for backup in config.backups],
+        ("maintenance", "windows"): [window.name for window in config.maintenance.windows],
     }
     for location, names in lists.items():
         counts = Counter(names)
         for index, name in enumerate(names):
             if counts[name] > 1 and names.index(name) != index:
                 yield (*location, index, "name"), f"duplicate name {name!r}"
+
+
+def _window_rule_references(config: Config, rules: set[str]) -> Iterator[Problem]:
+    """Rules a maintenance window holds must exist (a misspelt one would hold nothing)."""
+    scopes: list[tuple[Location, list[str] | None]] = [
+        (("maintenance", "windows", index, "rules"), window.rules)
+        for index, window in enumerate(config.maintenance.windows)
+    ]
+    scopes += [
+        (("procedures", name, "maintenance", "rules"), procedure.maintenance.rules)
+        for name, procedure in config.procedures.items()
+    ]
+    for location, names in scopes:
+        for position, rule in enumerate(names or []):
+            if rule not in rules:
+                yield (*location, position), f"no rule named {rule!r} in alerts.rules"
 
 
 def _step_references(config: Config, sections: dict[str, set[str]]) -> Iterator[Problem]:

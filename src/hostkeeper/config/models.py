@@ -19,6 +19,7 @@ from hostkeeper.config.base import Section, sample
 from hostkeeper.config.checks import Check
 from hostkeeper.config.dependencies import Dependencies
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
+from hostkeeper.config.maintenance import Maintenance
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
 from hostkeeper.core.names import path_name_problem
@@ -275,6 +276,7 @@ class NotifyEvent(StrEnum):
     SUCCESS = "success"
     FAILURE = "failure"
     WAIT = "wait"
+    WINDOW = "window"
 
 
 class Notify(Section):
@@ -282,7 +284,8 @@ class Notify(Section):
         default_factory=lambda: [NotifyEvent.FAILURE],
         description="procedure events notified, for scheduled and manual runs alike: start | "
         "success | failure (also a `wait_for` that timed out) | wait (a run waits for "
-        "checklist items, or waited in vain)",
+        "checklist items, or waited in vain) | window (planned and ad hoc maintenance "
+        "windows starting and ending)",
     )
     channels: list[str] = Field(
         default_factory=list,
@@ -589,7 +592,15 @@ class Config(Section):
         default_factory=Security,
         description="what the security_audit and dependency_audit steps look at",
     )
-    notify: Notify = Field(default_factory=Notify, description="notifications about procedure runs")
+    notify: Notify = Field(
+        default_factory=Notify,
+        description="notifications about procedure runs, maintenance windows and incidents",
+    )
+    maintenance: Maintenance = Field(
+        default_factory=Maintenance,
+        description="maintenance windows: alerts that start in one are held, not notified "
+        "(docs/maintenance.md)",
+    )
     dashboard: Dashboard = Field(
         default_factory=Dashboard, description="the web dashboard, JSON API and /metrics"
     )

@@ -308,6 +308,27 @@ Precondition = Annotated[
 ]
 
 
+class RunWindow(Section):
+    """The maintenance window each run of the procedure opens (docs/maintenance.md): alerts
+    that start during the run, or within `grace` after it, are held, not notified."""
+
+    window: bool = Field(
+        True, description="false: runs of this procedure open no maintenance window"
+    )
+    rules: list[str] | None = Field(
+        None,
+        description="names of alerts.rules the run's window holds; unset: every rule "
+        "(a rule with `maintenance: ignore` is never held)",
+        examples=[["cpu_anomaly", "web_up"]],
+    )
+    grace: Duration | None = Field(
+        None,
+        description="alerts starting this long after the run ends are still held; unset: "
+        "maintenance.grace",
+        examples=["10m"],
+    )
+
+
 class Procedure(Section):
     schedule: Schedule = Field(description="when the procedure runs")
     enabled: bool = Field(True, description="false keeps the procedure for manual runs only")
@@ -359,3 +380,8 @@ class Procedure(Section):
 
     def manual_items(self) -> dict[str, ChecklistItem]:
         return {item.name: item for _, item in self.checklist_items() if item.manual}
+
+    maintenance: RunWindow = Field(
+        default_factory=RunWindow,
+        description="the maintenance window each run opens, holding the alerts it causes",
+    )

@@ -27,6 +27,7 @@ REPORT_NAMES = (
     "health_assessment",
     "capacity",
     "security",
+    "incidents",
 )
 
 DB_OPERATIONS = (

@@ -19,6 +19,11 @@ while it fires unacknowledged and unsilenced, `resolved` when it resolves, if an
 a firing notification went out: a receiver told that something broke is always told it
 recovered, even during a silence, and an alert that fired and resolved entirely within a
 silence sends nothing.
+
+Maintenance windows (core.windows) hold alerts the same way, for the alerts whose
+condition started while a window held their rule: such an alert is marked with the
+window (`maintenance_window`), and its firing notification waits until no window holds
+the rule any more, or `max_hold` after it fired, whichever comes first.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from hostkeeper.core.windows import NO_HOLDS, HoldPolicy
 
 
 class AlertState(StrEnum):
@@ -53,6 +60,7 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     NOTIFIED = "notified"  # detail: firing | repeat | resolved
     SUPPRESSED = "suppressed"  # detail: why a firing notification did not go out
+    RELEASED = "released"  # a held alert is notified now; detail: why the hold ended
     ACKNOWLEDGED = "acknowledged"
     FALSE_POSITIVE = "false_positive"
 
@@ -66,6 +74,7 @@ class RuleTiming:
     for_: timedelta = timedelta(0)
     clear_for: timedelta = timedelta(0)
     repeat: timedelta = timedelta(0)  # 0: never repeat
+    maintenance: bool = True  # False: `maintenance: ignore`, windows never hold it
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,7 @@ class AlertRecord:
     value: float | None = None
     summary: str | None = None
     id: int | None = None
+    maintenance_window: int | None = None  # the window it began in: held, counted apart
 
 
 @dataclass(frozen=True)
@@ -145,25 +155,45 @@ def evaluate(
     observation: Observation,
     now: datetime,
     silences: Iterable[Silence] = (),
+    holds: HoldPolicy = NO_HOLDS,
 ) -> Evaluation:
-    """One evaluation of `rule`; `previous` is the alert left by the last one, if any."""
+    """One evaluation of `rule`; `previous` is the alert left by the last one, if any.
+
+    `holds` are the maintenance windows in force (and the longest hold)."""
+    if not rule.maintenance:
+        holds = NO_HOLDS
     is_silenced = silenced(rule.name, silences, now)
     if previous is None or not previous.state.active:
-        return _start(rule, observation, now, is_silenced)
+        return _start(rule, observation, now, is_silenced, holds)
     current = replace(
         previous,
         severity=rule.severity,
         value=observation.value if observation.value is not None else previous.value,
         summary=observation.summary or previous.summary,
     )
+    quiet = _quiet_reason(current, now, is_silenced, holds)
     if previous.state is AlertState.PENDING:
-        return _pending(rule, current, observation, now, is_silenced)
-    return _firing(rule, current, observation, now, is_silenced)
+        return _pending(rule, current, observation, now, quiet)
+    return _firing(rule, current, observation, now, quiet, holds)
 
 
-def _start(rule: RuleTiming, observation: Observation, now: datetime, quiet: bool) -> Evaluation:
+def _quiet_reason(
+    alert: AlertRecord, now: datetime, is_silenced: bool, holds: HoldPolicy
+) -> str | None:
+    """Why `alert` may not notify at `now` (silenced, maintenance), or None."""
+    if is_silenced:
+        return "silenced"
+    if holds.held(alert.rule, alert.maintenance_window, alert.fired_at, now):
+        return f"maintenance window #{alert.maintenance_window}"
+    return None
+
+
+def _start(
+    rule: RuleTiming, observation: Observation, now: datetime, is_silenced: bool, holds: HoldPolicy
+) -> Evaluation:
     if not observation.holds:
         return Evaluation(None)
+    window = holds.window_for(rule.name, now)
     alert = AlertRecord(
         rule=rule.name,
         severity=rule.severity,
@@ -171,15 +201,20 @@ def _start(rule: RuleTiming, observation: Observation, now: datetime, quiet: boo
         pending_since=now,
         value=observation.value,
         summary=observation.summary,
+        maintenance_window=window.id if window is not None else None,
     )
     events = (AlertEvent(EventKind.PENDING, now),)
     if rule.for_ > timedelta(0):
         return Evaluation(alert, events)
-    return _fire(alert, now, quiet, events)
+    return _fire(alert, now, _quiet_reason(alert, now, is_silenced, holds), events)
 
 
 def _pending(
-    rule: RuleTiming, alert: AlertRecord, observation: Observation, now: datetime, quiet: bool
+    rule: RuleTiming,
+    alert: AlertRecord,
+    observation: Observation,
+    now: datetime,
+    quiet: str | None,
 ) -> Evaluation:
     if observation.holds is None:
         return Evaluation(alert)
@@ -192,17 +227,22 @@ def _pending(
 
 
 def _fire(
-    alert: AlertRecord, now: datetime, quiet: bool, events: tuple[AlertEvent, ...]
+    alert: AlertRecord, now: datetime, quiet: str | None, events: tuple[AlertEvent, ...]
 ) -> Evaluation:
     firing = replace(alert, state=AlertState.FIRING, fired_at=now, clear_since=None)
     events += (AlertEvent(EventKind.FIRING, now),)
-    if quiet:
-        return Evaluation(firing, (*events, AlertEvent(EventKind.SUPPRESSED, now, "silenced")))
+    if quiet is not None:
+        return Evaluation(firing, (*events, AlertEvent(EventKind.SUPPRESSED, now, quiet)))
     return _notified(firing, now, NotificationKind.FIRING, events)
 
 
 def _firing(
-    rule: RuleTiming, alert: AlertRecord, observation: Observation, now: datetime, quiet: bool
+    rule: RuleTiming,
+    alert: AlertRecord,
+    observation: Observation,
+    now: datetime,
+    quiet: str | None,
+    holds: HoldPolicy,
 ) -> Evaluation:
     if observation.holds is False:
         clear_since = alert.clear_since or now
@@ -211,11 +251,16 @@ def _firing(
         return Evaluation(replace(alert, clear_since=clear_since))
     if observation.holds:
         alert = replace(alert, clear_since=None)
-    if quiet:
+    if quiet is not None:
         return Evaluation(alert)
     if alert.notifications == 0:
-        # It fired during a silence that has ended, and it still fires: say so now.
-        return _notified(alert, now, NotificationKind.FIRING, ())
+        # It fired during a silence or a maintenance window that has ended, and it still
+        # fires: say so now.
+        events: tuple[AlertEvent, ...] = ()
+        if alert.maintenance_window is not None:
+            reason = holds.release_reason(alert.rule, now)
+            events = (AlertEvent(EventKind.RELEASED, now, reason),)
+        return _notified(alert, now, NotificationKind.FIRING, events)
     if _repeat_due(rule, alert, now):
         return _notified(alert, now, NotificationKind.REPEAT, ())
     return Evaluation(alert)

@@ -5,6 +5,11 @@ false positives (marked by an operator), flaps (fired, then resolved within the 
 `for` without anyone acknowledging it; counted separately from marked false positives),
 mean time to acknowledge, mean time to resolve, alerts that `for` filtered out (pending,
 then cancelled), and the noisiest rules.
+
+Alerts that began during a maintenance window are counted apart (`during_maintenance`,
+and of those `notified_after_maintenance`, the ones still firing when it ended): the
+work caused them, so they are neither false positives nor flaps, and they count in no
+rate, mean time or `fired` figure; their deliveries still count as notifications sent.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class AlertFacts:
     cancelled: bool = False  # pending, cleared before `for`
     notifications_sent: int = 0  # deliveries that succeeded, every channel and kind
     repeats: int = 0  # repeat notifications decided in the period
+    during_maintenance: bool = False  # began while a maintenance window held its rule
+    notified: bool = False  # a firing notification went out (for maintenance alerts)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class RuleEffectiveness:
     mean_time_to_resolve_seconds: float | None = None
     cancelled_by_for: int = 0
     still_firing: int = 0
+    during_maintenance: int = 0
+    notified_after_maintenance: int = 0
 
     @property
     def noise(self) -> int:
@@ -73,6 +82,8 @@ class EffectivenessReport:
             "false_positives": sum(r.false_positives for r in self.rules),
             "flaps": sum(r.flaps for r in self.rules),
             "cancelled_by_for": sum(r.cancelled_by_for for r in self.rules),
+            "during_maintenance": sum(r.during_maintenance for r in self.rules),
+            "notified_after_maintenance": sum(r.notified_after_maintenance for r in self.rules),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -121,7 +132,9 @@ def summarize(
 def _rule_row(
     name: str, alerts: Sequence[AlertFacts], window: timedelta, start: datetime, end: datetime
 ) -> RuleEffectiveness:
-    fired = [a for a in alerts if a.fired_at is not None and start <= a.fired_at < end]
+    in_period = [a for a in alerts if a.fired_at is not None and start <= a.fired_at < end]
+    maintenance = [a for a in in_period if a.during_maintenance]
+    fired = [a for a in in_period if not a.during_maintenance]
     acknowledged = [a for a in fired if a.acknowledged_at is not None]
     resolved = [a for a in fired if a.resolved_at is not None]
     false_positives = sum(1 for a in fired if a.false_positive)
@@ -141,8 +154,14 @@ def _rule_row(
         ),
         resolved=len(resolved),
         mean_time_to_resolve_seconds=_mean_seconds((a.resolved_at, a.fired_at) for a in resolved),
-        cancelled_by_for=sum(1 for a in alerts if a.cancelled and start <= a.pending_since < end),
+        cancelled_by_for=sum(
+            1
+            for a in alerts
+            if a.cancelled and not a.during_maintenance and start <= a.pending_since < end
+        ),
         still_firing=sum(1 for a in fired if a.resolved_at is None),
+        during_maintenance=len(maintenance),
+        notified_after_maintenance=sum(1 for a in maintenance if a.notified),
     )
 
 

@@ -38,6 +38,7 @@ from hostkeeper.daemon.running_config import save_running_config
 from hostkeeper.daemon.scheduler import ProcedureScheduler
 from hostkeeper.daemon.status_line import summary_line
 from hostkeeper.procedures.engine import Engine, RunReport, lock_path
+from hostkeeper.services.maintenance_status import maintenance_status
 from hostkeeper.services.status import current_procedures
 from hostkeeper.services.store_setup import prepare_store
 
@@ -61,6 +62,7 @@ class Daemon:
         self._status_dirty = True
         self._reload_error: str | None = None
         self._reload_sequence = 0
+        self._windows_shown: tuple[int, ...] = ()  # maintenance windows STATUS= names
         self.loaded: LoadedConfig | None = None
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -142,6 +144,7 @@ class Daemon:
             listener=self._on_run_event,
             config_path=self.config_path,
             reload_self=self.request_reload,
+            on_window=self._on_window_opened,
         )
         self._close_abandoned_runs(self.store)
         # Rule evaluation and notification delivery run on threads of their own.
@@ -255,11 +258,20 @@ class Daemon:
                 self._reload()
             if watchdog_seconds and self._healthy(watchdog_seconds):
                 self.notifier.watchdog()
+            self._notice_window_changes()
             if self._status_dirty or time.monotonic() - last_status > STATUS_REFRESH_SECONDS:
                 self._status_dirty = False
                 last_status = time.monotonic()
                 self.notifier.status(self._status_text())
                 self.store.flush_slow_queries()
+
+    def _notice_window_changes(self) -> None:
+        """Refresh STATUS= when the alert rounds see other maintenance windows (one
+        opened or closed by a verb, or a planned one starting)."""
+        last = self.alerting.last_round if self.alerting is not None else None
+        if last is not None and tuple(last.windows) != self._windows_shown:
+            self._windows_shown = tuple(last.windows)
+            self._status_dirty = True
 
     def _healthy(self, watchdog_seconds: float) -> bool:
         assert self.scheduler is not None and self.store is not None
@@ -276,6 +288,12 @@ class Daemon:
             log.error("watchdog withheld: the store does not answer")
             return False
         return True
+
+    def _on_window_opened(self, procedure: str, window_id: int) -> None:
+        self._status_dirty = True  # STATUS= names the window
+        self._wake.set()
+        if self.alerting is not None:
+            self.alerting.on_window_opened(procedure, window_id)
 
     def _on_run_event(self, procedure: str, event: str, report: RunReport) -> None:
         self._status_dirty = True
@@ -417,7 +435,8 @@ class Daemon:
     def _status_text(self) -> str:
         assert self.scheduler is not None and self.store is not None
         procedures = current_procedures(self.store, self.config, self.scheduler.next_run_times())
-        text = summary_line(procedures, self.engine.active if self.engine else set())
+        windows = maintenance_status(self.store, self.config, datetime.now(UTC))
+        text = summary_line(procedures, self.engine.active if self.engine else set(), windows)
         if self._reload_error:
             text = f"reload failed, running previous config: {self._reload_error} | {text}"
         return text

@@ -39,6 +39,7 @@ from hostkeeper.core.runs import (
     stops_run,
 )
 from hostkeeper.procedures import preconditions
+from hostkeeper.procedures.run_window import WindowListener, close_for_run, open_for_run
 from hostkeeper.procedures.runlog import RunLog, finish_run_log
 from hostkeeper.procedures.waiting import POLL_SECONDS, hold_step
 from hostkeeper.steps import STEPS, load_module
@@ -80,6 +81,7 @@ class RunReport:
     log_path: str | None = None  # its per-day log, when one could be written
     # labels of the steps skipped because a wait for checklist items timed out
     waits_timed_out: list[str] = field(default_factory=list)
+    window_id: int | None = None  # the maintenance window the run opened
 
 
 def redact_outcome(outcome: StepOutcome) -> StepOutcome:
@@ -107,12 +109,14 @@ class Engine:
         listener: RunListener | None = None,
         config_path: str | None = None,
         reload_self: Callable[[], str] | None = None,
+        on_window: WindowListener | None = None,
     ) -> None:
         self._config = config
         self.reload_self = reload_self  # given by the daemon the engine runs in
         self.config_path = config_path
         self.store = store
         self.listener = listener
+        self.on_window = on_window
         self.shutdown = threading.Event()
         self.wait_poll_seconds = POLL_SECONDS
         self._logs: dict[int, RunLog] = {}  # per-day logs of the runs going on, by run id
@@ -213,6 +217,7 @@ class Engine:
                 report.error = redact_text(f"internal error: {error}")
             run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
             finish_run_log(run_log, config, self.store, run_id, len(report.steps))
+            close_for_run(self.store, report.window_id)  # the maintenance window
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
             if report.status is RunStatus.WARNING:
                 level = "warning"
@@ -240,6 +245,8 @@ class Engine:
         position = self._check_preconditions(run_id, procedure, report)
         if position is None:
             return
+        if not dry_run:  # its maintenance window holds the alerts its steps cause
+            report.window_id = open_for_run(config, self.store, name, run_id, self.on_window)
         stopped_by: str | None = None
         for step in procedure.steps:
             if stopped_by is not None:

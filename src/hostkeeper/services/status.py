@@ -26,6 +26,7 @@ from hostkeeper.core.metrics import disk_metric
 from hostkeeper.core.redact import redact_text
 from hostkeeper.core.triggers import build_trigger, next_fire_time
 from hostkeeper.services.checklists import newest_checklists
+from hostkeeper.services.maintenance_status import maintenance_status
 from hostkeeper.services.schedules import procedure_trigger
 from hostkeeper.services.status_model import (
     AlertsStatus,
@@ -101,6 +102,7 @@ def build_status(
         },
         dependencies=dependency_status(store, host),
         checklists=newest_checklists(config, store, now, host),
+        maintenance=maintenance_status(store, config, now, host),
     )
 
 
@@ -235,6 +237,8 @@ def alerts_status(store: Store, host: str, now: datetime) -> AlertsStatus:
             since=record.fired_at if record.state.value == "firing" else record.pending_since,
             acknowledged=record.acknowledged_at is not None,
             summary=record.summary,
+            maintenance_window=record.maintenance_window,
+            held=record.maintenance_window is not None and record.notifications == 0,
         )
         for record in active
     ]

@@ -91,6 +91,9 @@ class AlertStatus(_Model):
     since: Time | None  # when it fired (pending: when it became pending)
     acknowledged: bool
     summary: str | None
+    # The maintenance window it began in: held until the window ends (or max_hold).
+    maintenance_window: int | None
+    held: bool  # not notified yet because of that window
 
 
 class SilenceStatus(_Model):
@@ -113,6 +116,55 @@ class AlertsStatus(_Model):
     silences: list[SilenceStatus]
     failed_deliveries: list[FailedDelivery]  # newest first, at most 10
     dropped_deliveries: dict[str, int]  # channel -> notifications dropped, its queue full
+
+
+class WindowStatus(_Model):
+    """A maintenance window holding alerts now: open, or in its grace after it ended."""
+
+    id: int
+    kind: str  # run | planned | adhoc | incident
+    name: str | None  # the procedure of a run, the name of a planned window
+    reason: str | None  # why; an incident's title
+    severity: str | None  # incidents
+    started_at: Time
+    ends_at: Time | None  # the planned end; None: until its run ends or it is stopped
+    closed_at: Time | None  # when it was stopped, or its run ended
+    hold_until: Time | None  # alerts starting before this are held; None: no end yet
+    in_grace: bool  # it has ended; alerts starting now are still held
+    rules: list[str] | None  # the rules it holds; None: every rule
+    opened_by: str | None
+    run_id: int | None
+    incident_id: int | None  # the incident a run's window belongs to
+
+
+class UpcomingWindowStatus(_Model):
+    """The next occurrence of a planned window of the configuration."""
+
+    name: str
+    starts_at: Time
+    ends_at: Time
+    reason: str | None
+    rules: list[str] | None
+
+
+class WindowSilenceStatus(_Model):
+    """A window's silence in one Alertmanager channel."""
+
+    window_id: int
+    channel: str
+    state: str  # pending | active | ending | deleted
+    silence_id: str | None
+    ends_at: Time | None
+    failed_attempts: int  # in a row; retried
+    error: str | None  # the last attempt's error, while one is failing
+
+
+class MaintenanceStatus(_Model):
+    active: bool  # a window holds alerts now
+    windows: list[WindowStatus]  # holding now, oldest first
+    upcoming: list[UpcomingWindowStatus]  # soonest first
+    held_alerts: int  # active alerts not notified because they began in a window
+    silences: list[WindowSilenceStatus]  # of the windows holding now, and failing ones
 
 
 class ArchiveStatus(_Model):
@@ -218,6 +270,7 @@ class HostStatus(_Model):
     dependencies: DependencyStatus | None = None  # None: no dependency audit stored
     # The newest real run's checklist of each configured procedure that has one.
     checklists: list[ChecklistStatus]
+    maintenance: MaintenanceStatus
 
     @property
     def failing(self) -> list[ProcedureStatus]:

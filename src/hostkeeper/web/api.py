@@ -1,4 +1,4 @@
-"""The JSON API under /api/: status, schedule, runs, alerts, backups.
+"""The JSON API under /api/: status, schedule, runs, alerts, backups, maintenance.
 
 Every endpoint but `runs` is a part of the status model, printed with the same
 serialisation as `hostkeeper --json status`.
@@ -49,4 +49,6 @@ def dispatch(
         return as_json(status().alerts)
     if endpoint == "backups":
         return as_json(status().backups)
+    if endpoint == "maintenance":
+        return as_json(status().maintenance)
     return None

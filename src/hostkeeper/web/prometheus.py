@@ -12,6 +12,7 @@ from hostkeeper.services.status_model import HostStatus
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CHECK_STATES = ("ok", "warning", "critical", "unknown")
 SEVERITIES = ("info", "warning", "critical")
+WINDOW_KINDS = ("run", "planned", "adhoc", "incident")
 
 
 def _label_value(value: object) -> str:
@@ -243,6 +244,34 @@ def render(status: HostStatus) -> str:
         "gauge",
         "When the newest dependency audit ran.",
         [({}, None if dependencies is None else _ts(dependencies.audited_at))],
+    )
+    maintenance = status.maintenance
+    out.family(
+        "hostkeeper_maintenance_active",
+        "gauge",
+        "1 while a maintenance window holds alerts (open, or in its grace).",
+        [({}, maintenance.active)],
+    )
+    open_windows = {kind: 0 for kind in WINDOW_KINDS}
+    for window in maintenance.windows:
+        open_windows[window.kind] = open_windows.get(window.kind, 0) + 1
+    out.family(
+        "hostkeeper_maintenance_windows",
+        "gauge",
+        "Maintenance windows holding alerts, by kind (run, planned, adhoc, incident).",
+        [({"kind": kind}, count) for kind, count in open_windows.items()],
+    )
+    out.family(
+        "hostkeeper_alerts_held",
+        "gauge",
+        "Active alerts not notified because they began during a maintenance window.",
+        [({}, maintenance.held_alerts)],
+    )
+    out.family(
+        "hostkeeper_maintenance_silence_failures",
+        "gauge",
+        "Alertmanager silences of maintenance windows whose last attempt failed (retried).",
+        [({}, sum(1 for s in maintenance.silences if s.error is not None))],
     )
     daemon = status.daemon
     out.family(

@@ -151,3 +151,47 @@ def test_report_as_dict_is_json_ready() -> None:
     assert data["period"]["start"] == START.isoformat()
     assert data["rules"][0]["rule"] == "r"
     assert data["totals"]["flaps"] == 1
+
+
+def maintenance_alert(
+    rule: str, fire: float, resolve: float | None, notified: bool, sent: int = 0
+) -> AlertFacts:
+    return AlertFacts(
+        rule=rule,
+        pending_since=at(fire),
+        fired_at=at(fire),
+        resolved_at=None if resolve is None else at(resolve),
+        acknowledged_at=None,
+        false_positive=False,
+        notifications_sent=sent,
+        during_maintenance=True,
+        notified=notified,
+    )
+
+
+def test_alerts_of_maintenance_are_counted_apart_neither_flaps_nor_fired() -> None:
+    alerts = [
+        fired("cpu", 10, resolve=11),  # a flap
+        maintenance_alert("cpu", 20, resolve=21, notified=False),  # would be a flap
+        maintenance_alert("cpu", 30, resolve=90, notified=True, sent=2),
+        maintenance_alert("cpu", 40, resolve=None, notified=False),
+    ]
+    report = summarize(alerts, {"cpu": timedelta(0)}, START, END)
+    cpu = row(report, "cpu")
+    assert cpu.fired == 1 and cpu.flaps == 1 and cpu.flap_rate == 1.0
+    assert cpu.resolved == 1 and cpu.still_firing == 0
+    assert cpu.during_maintenance == 3 and cpu.notified_after_maintenance == 1
+    assert cpu.notifications_sent == 3  # deliveries are deliveries, whatever caused them
+    totals = report.totals()
+    assert totals["during_maintenance"] == 3 and totals["notified_after_maintenance"] == 1
+    assert report.as_dict()["rules"][0]["during_maintenance"] == 3
+
+
+def test_a_rule_whose_alerts_all_came_from_maintenance_has_no_rates() -> None:
+    report = summarize(
+        [maintenance_alert("web", 5, resolve=6, notified=False)], {"web": timedelta(0)}, START, END
+    )
+    web = row(report, "web")
+    assert web.fired == 0 and web.false_positive_rate is None and web.flap_rate is None
+    assert web.mean_time_to_resolve_seconds is None
+    assert report.noisiest == ()

@@ -45,6 +45,7 @@ def _record(row: Any) -> AlertRecord:
         false_positive=bool(row.false_positive),
         value=row.value,
         summary=row.summary,
+        maintenance_window=row.maintenance_window_id,
     )
 
 
@@ -63,6 +64,7 @@ def _values(record: AlertRecord) -> dict[str, Any]:
         "false_positive": record.false_positive,
         "value": record.value,
         "summary": record.summary,
+        "maintenance_window_id": record.maintenance_window,
     }
 
 

@@ -225,6 +225,33 @@ def _attach_steps(connection: Connection, records: list[RunRecord]) -> None:
         record.steps.extend(by_run.get(record.id, []))
 
 
+def runs_started_between(
+    store: Store, start: datetime, end: datetime, limit: int = 1000
+) -> list[RunRecord]:
+    """This host's runs started in [start, end], with their steps, oldest first."""
+    query = (
+        select(runs)
+        .where(runs.c.host == store.host, runs.c.started_at >= start, runs.c.started_at <= end)
+        .order_by(runs.c.started_at, runs.c.id)
+        .limit(limit)
+    )
+    with store.read() as connection:
+        records = [_run_from_row(row) for row in connection.execute(query).mappings().all()]
+        if not records:
+            return []
+        steps = connection.execute(
+            select(step_results)
+            .where(step_results.c.run_id.in_([record.id for record in records]))
+            .order_by(step_results.c.run_id, step_results.c.position)
+        ).mappings()
+        by_run: dict[int, list[StepRecord]] = {}
+        for row in steps:
+            by_run.setdefault(row["run_id"], []).append(_step_from_row(row))
+    for record in records:
+        record.steps.extend(by_run.get(record.id, []))
+    return records
+
+
 # Readers get redacted text (core.redact) even from rows written before the engine
 # redacted what it stores.
 

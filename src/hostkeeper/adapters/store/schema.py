@@ -29,7 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 metadata = MetaData(
     naming_convention={
@@ -130,6 +130,14 @@ alerts = Table(
     Column("false_positive", Boolean, nullable=False, default=False),
     Column("value", Float, nullable=True),
     Column("summary", Text, nullable=True),
+    # The maintenance window the alert began in (migration 0006): held
+    # while a window lasts, counted apart in alert effectiveness.
+    Column(
+        "maintenance_window_id",
+        Integer,
+        ForeignKey("maintenance_windows.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
     Index(None, "host", "state", "severity"),
     Index(None, "host", "rule", "state"),
 )
@@ -443,4 +451,85 @@ checklist_confirmations = Table(
     Column("confirmed_at", UTCDateTime, nullable=False),
     Column("note", Text, nullable=True),
     UniqueConstraint("run_id", "item"),
+)
+
+# -- maintenance windows and incidents (migration 0006) --------------------------
+
+# A span in which alerts that start are held: one per procedure run, per occurrence of a
+# planned window, per `maintenance start`, per incident. `hold_until` is the end (the
+# earlier of `ends_at` and `closed_at`) plus the grace, NULL while the window has no end.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("host", String(255), nullable=False),
+    Column("kind", String(20), nullable=False),  # run | planned | adhoc | incident
+    Column("name", String(100), nullable=True),  # the procedure, or the planned window
+    Column("reason", Text, nullable=True),  # why; an incident's title
+    Column("severity", String(20), nullable=True),  # incidents
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=True),  # planned end
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("grace_seconds", Float, nullable=False, default=0.0),
+    Column("hold_until", UTCDateTime, nullable=True),
+    Column("rules", Text, nullable=True),  # JSON list of rule names; NULL: every rule
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    # The incident open when this window (a run) opened: its timeline shows it.
+    Column(
+        "incident_id",
+        Integer,
+        ForeignKey("maintenance_windows.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("opened_by", String(100), nullable=True),
+    Column("closed_by", String(100), nullable=True),
+    Column("cause", Text, nullable=True),  # incidents: root cause
+    Column("prevention", Text, nullable=True),  # incidents: what keeps it from recurring
+    Column("announced_at", UTCDateTime, nullable=True),
+    Column("start_notified_at", UTCDateTime, nullable=True),
+    Column("end_notified_at", UTCDateTime, nullable=True),
+    UniqueConstraint("host", "kind", "name", "starts_at"),
+    Index(None, "host", "hold_until"),
+    Index(None, "host", "starts_at"),
+    Index(None, "incident_id"),
+)
+
+# The silence a window keeps in each Alertmanager channel while it holds alerts.
+window_silences = Table(
+    "window_silences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "window_id",
+        Integer,
+        ForeignKey("maintenance_windows.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("channel", String(100), nullable=False),
+    Column("state", String(20), nullable=False),  # pending | active | ending | deleted
+    Column("silence_id", String(100), nullable=True),  # Alertmanager's id
+    Column("ends_at", UTCDateTime, nullable=True),  # the endsAt last sent
+    Column("attempts", Integer, nullable=False, default=0),  # failed attempts in a row
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("window_id", "channel"),
+    Index(None, "state"),
+)
+
+# What operators wrote down during a window, mostly an incident (`hostkeeper note`).
+window_notes = Table(
+    "window_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "window_id",
+        Integer,
+        ForeignKey("maintenance_windows.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("author", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Index(None, "window_id", "at"),
 )
