@@ -11,6 +11,7 @@ from hostkeeper.adapters.store import Store, open_store, window_notes, window_si
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store import windows as window_store
+from hostkeeper.adapters.store.history_retention import prune_history
 from hostkeeper.adapters.store.windows import NewWindow, WindowNotFound
 from hostkeeper.core.alerts import (
     AlertEvent,
@@ -171,8 +172,9 @@ def test_alerts_keep_the_window_they_began_in_and_lose_it_when_it_is_pruned(
     assert saved is not None and saved.id is not None
     assert alert_store.get_alert(store, saved.id).maintenance_window == window_id
     assert window_store.held_alert_count(store) == 1
-    assert window_store.prune_windows(store, NOW + minutes(5)) == 0  # still holding then
-    assert window_store.prune_windows(store, NOW + minutes(11)) == 1
+    # kept as long as runs (database.retention.runs), and never while it holds alerts
+    assert prune_history(store, {"runs": NOW + minutes(5)}) == {"runs": 0, "maintenance_windows": 0}
+    assert prune_history(store, {"runs": NOW + minutes(11)})["maintenance_windows"] == 1
     assert alert_store.get_alert(store, saved.id).maintenance_window is None
 
 

@@ -25,6 +25,7 @@ from hostkeeper.adapters.store.schema import (
     dependency_audits,
     dependency_findings,
     file_actions,
+    maintenance_windows,
     notifications,
     restore_tests,
     runs,
@@ -34,7 +35,14 @@ from hostkeeper.adapters.store.schema import (
 
 # Config key (database.retention.*) -> the tables it bounds, for `db stats`.
 BOUNDED_BY = {
-    "runs": ("runs", "step_results", "checklist_confirmations"),
+    "runs": (
+        "runs",
+        "step_results",
+        "checklist_confirmations",
+        "maintenance_windows",
+        "window_notes",
+        "window_silences",
+    ),
     "alerts": ("alerts", "alert_events"),
     "notifications": ("notifications",),
     "file_actions": ("file_actions",),
@@ -115,9 +123,20 @@ def _old_findings(host: str, cutoff: datetime) -> Select[Any]:
     )
 
 
+def _old_windows(host: str, cutoff: datetime) -> Select[Any]:
+    # Incidents and windows are kept as long as runs; one that still holds alerts (or has
+    # no end yet) stays. Its notes and silences follow it; alerts keep their rows.
+    return select(maintenance_windows.c.id).where(
+        maintenance_windows.c.host == host,
+        maintenance_windows.c.hold_until.is_not(None),
+        maintenance_windows.c.hold_until < cutoff,
+    )
+
+
 # (retention key, table, the ids that may go)
 _CANDIDATES: tuple[tuple[str, Any, Callable[[str, datetime], Select[Any]]], ...] = (
     ("runs", runs, _old_runs),
+    ("runs", maintenance_windows, _old_windows),
     ("alerts", alerts, _old_alerts),
     ("notifications", notifications, _old_notifications),
     ("file_actions", file_actions, _old_file_actions),

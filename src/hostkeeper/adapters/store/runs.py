@@ -1,4 +1,8 @@
-"""Run history: runs of procedures and the result of each of their steps."""
+"""Run history: runs of procedures and the result of each of their steps.
+
+Kept whole: every reader of a run (by id, by time, the newest per procedure) builds the
+same RunRecord with its steps from the same two tables.
+"""
 
 from __future__ import annotations
 

@@ -313,20 +313,6 @@ def cancel_future_window(store: Store, window_id: int) -> None:
         connection.execute(delete(maintenance_windows).where(maintenance_windows.c.id == window_id))
 
 
-def prune_windows(store: Store, before: datetime) -> int:
-    """Delete windows (with their silences and notes) that stopped holding before
-    `before`; alerts keep their rows and lose the mark. Returns how many were deleted."""
-    with store.write() as connection:
-        result = connection.execute(
-            delete(maintenance_windows).where(
-                maintenance_windows.c.host == store.host,
-                maintenance_windows.c.hold_until.is_not(None),
-                maintenance_windows.c.hold_until < before,
-            )
-        )
-        return int(result.rowcount)
-
-
 # -- alerts held by windows --------------------------------------------------------------------
 
 
