@@ -13,6 +13,7 @@ from hostkeeper.commands import (
     dashboard_cmd,
     db_cmd,
     files_cmd,
+    fleet_cmd,
     metrics_cmd,
     procedures,
     reload_cmd,
@@ -35,4 +36,5 @@ MODULES = (
     report_cmd,
     validate_cmd,
     dashboard_cmd,
+    fleet_cmd,
 )

@@ -18,6 +18,7 @@ from hostkeeper.config.alerts import Alerts
 from hostkeeper.config.base import Section, sample
 from hostkeeper.config.checks import Check
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
+from hostkeeper.config.fleet import Fleet
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
 from hostkeeper.core.names import path_name_problem
@@ -447,6 +448,11 @@ class Config(Section):
     notify: Notify = Field(default_factory=Notify, description="notifications about procedure runs")
     dashboard: Dashboard = Field(
         default_factory=Dashboard, description="the web dashboard, JSON API and /metrics"
+    )
+    fleet: Fleet = Field(
+        default_factory=Fleet,
+        description="hosts sharing one PostgreSQL store: host id, heartbeats, the watch for "
+        "silent hosts, schedule splay, and the spool for database outages",
     )
 
     @field_validator("timezone")

@@ -42,6 +42,8 @@ from hostkeeper.services.status import current_procedures
 from hostkeeper.services.store_setup import prepare_store
 
 if TYPE_CHECKING:
+    from hostkeeper.alerting.fleet_watch import SilentHostWatch
+    from hostkeeper.daemon.presence import Presence
     from hostkeeper.web.server import DashboardServer
 
 log = structlog.get_logger("hostkeeper.daemon")
@@ -69,6 +71,8 @@ class Daemon:
         self.metrics: MetricsCollector | None = None
         self.alerting: AlertService | None = None
         self.dashboard: DashboardServer | None = None
+        self.presence: Presence | None = None
+        self.fleet_watch: SilentHostWatch | None = None
         self._instance_lock: FileLock | None = None
 
     @property
@@ -168,6 +172,7 @@ class Daemon:
         self._start_dashboard()
         self._record_running_config()
         write_state(self.config.paths.state_dir, self.state)
+        self._start_fleet()
         self.notifier.ready(self._status_text())
         log.info(
             "ready",
@@ -203,6 +208,24 @@ class Daemon:
         self.state.dashboard_url = (
             "http://{}:{}/".format(*self.dashboard.address) if running else None
         )
+
+    def _start_fleet(self) -> None:
+        """The heartbeat in the store and, on a shared PostgreSQL, the watch for silent
+        hosts (idle while `fleet.watch` is false; a reload may turn it on)."""
+        assert self.store is not None and self.scheduler is not None
+        assert self.alerting is not None
+        from hostkeeper.alerting.fleet_watch import SilentHostWatch
+        from hostkeeper.daemon.presence import Presence
+
+        self.presence = Presence(
+            lambda: self.config, self.store, lambda: self.state, self.scheduler.next_run_times
+        )
+        self.presence.start()
+        if not self.store.is_sqlite:
+            self.fleet_watch = SilentHostWatch(
+                lambda: self.config, self.store, self.alerting.worker
+            )
+            self.fleet_watch.start()
 
     @contextmanager
     def _extending_start_timeout(self) -> Iterator[None]:
@@ -365,6 +388,8 @@ class Daemon:
         self.state.last_reload = result
         self.state.last_reload_at = _iso_now()
         self.state.reload = ReloadAttempt.finished(self._reload_sequence, *started, errors)
+        if self.presence is not None:  # the fleet sees the verdict, scope and next runs
+            self.presence.beat_soon()
         try:
             write_state(self.config.paths.state_dir, self.state)
         except OSError as error:  # a full disk must not end the daemon; waiters time out
@@ -399,6 +424,8 @@ class Daemon:
         """Stop whatever has been started (all of it, or what a failed start got to)."""
         if self.engine is not None:
             self.engine.shutdown.set()
+        if self.fleet_watch is not None:
+            self.fleet_watch.stop()
         if self.alerting is not None:
             self.alerting.stop(timeout=5.0)
         if self.scheduler is not None:
@@ -407,6 +434,8 @@ class Daemon:
             self.dashboard.stop()
         if self.metrics is not None:
             self.metrics.stop()
+        if self.presence is not None:
+            self.presence.stop()
         if self.store is not None:
             self.store.dispose()
         if self._instance_lock is not None:

@@ -46,6 +46,7 @@ class ProcedureStatus(_Model):
     schedule: str
     enabled: bool
     timezone: str
+    splay_seconds: float  # the host's fleet.splay offset its scheduled runs are shifted by
     steps: list[str]
     next_run: Time | None
     # The last result: the newest real run, whatever became of it (missed and skipped
@@ -180,6 +181,56 @@ class HostStatus(_Model):
     @property
     def stale_backups(self) -> list[BackupStatus]:
         return [b for b in self.backups if not b.fresh]
+
+
+# -- the fleet: every host of a shared store (docs/fleet.md) --------------------------------
+
+
+class FleetProcedure(_Model):
+    """One procedure of a host in the fleet view: its last result and next run."""
+
+    procedure: str
+    last_run: Time | None
+    last_status: str | None
+    failing: bool
+    next_run: Time | None
+
+
+class FleetRestoreTest(_Model):
+    """The newest restore test of any of a host's backup sets."""
+
+    set: str
+    tested_at: Time
+    ok: bool
+
+
+class FleetHost(_Model):
+    """One host's row in the fleet view, summarised from its own `HostStatus`."""
+
+    host: str
+    # running | silent (no heartbeat for longer than fleet.silent_after) | stopped (it
+    # recorded a clean stop)
+    state: str
+    last_heartbeat: Time
+    heartbeat_age_seconds: float
+    version: str
+    started_at: Time
+    health_score: float | None
+    health_state: str | None
+    failing: list[str]  # procedures whose newest completed run failed or aborted
+    missed: list[str]  # procedures whose last result is a missed fire
+    procedures: list[FleetProcedure]
+    newest_backup_age_seconds: float | None  # the newest archive of any set
+    stale_backups: list[str]
+    last_restore_test: FleetRestoreTest | None
+    alerts_firing: dict[str, int]  # severity -> firing alerts (host_silent included)
+    dashboard: str  # this host's dashboard, served from the same store: /hosts/HOST/
+
+
+class FleetStatus(_Model):
+    generated_at: Time
+    silent_after_seconds: float
+    hosts: list[FleetHost]  # by name
 
 
 def as_json(value: _Model | Sequence[_Model]) -> Any:

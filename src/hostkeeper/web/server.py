@@ -19,14 +19,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import structlog
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
+from hostkeeper.services.fleet_status import build_fleet, recorded_host_status
 from hostkeeper.services.status import build_status, next_runs_from_config
-from hostkeeper.services.status_model import HostStatus
+from hostkeeper.services.status_model import FleetStatus, HostStatus, as_json
 from hostkeeper.web import api, prometheus
 from hostkeeper.web.auth import (
     LOGIN_PATH,
@@ -37,7 +38,7 @@ from hostkeeper.web.auth import (
     login_cookie,
     token_path,
 )
-from hostkeeper.web.dashboard import render_dashboard, render_report_index
+from hostkeeper.web.dashboard import render_dashboard, render_fleet, render_report_index
 from hostkeeper.web.params import BadParameter
 from hostkeeper.web.report_files import list_reports, read_report
 
@@ -210,6 +211,17 @@ class DashboardServer:
             self.store, config, now=now, next_runs=upcoming, daemon_state=self.daemon_state()
         )
 
+    def fleet(self) -> FleetStatus:
+        """Every host of the store, as `hostkeeper fleet` shows it."""
+        return build_fleet(self.store, datetime.now(UTC), self.config().fleet.silent_after)
+
+    def host_status(self, host: str) -> HostStatus | None:
+        """The status of `host`: this one's own, or another's as recorded in the store."""
+        if host == self.store.host:
+            return self.status()
+        silent_after = self.config().fleet.silent_after
+        return recorded_host_status(self.store, host, datetime.now(UTC), silent_after)
+
     def _set_up_token(self) -> None:
         """Follow the configuration: no token (`auth: none`), the configured file, or the
         default file under state_dir, made anew when missing (a removed default token
@@ -368,12 +380,48 @@ def _render(server: DashboardServer, path: str, query: dict[str, list[str]]) -> 
     if path == "/metrics":
         text = prometheus.render(server.status())
         return 200, text.encode(), prometheus.CONTENT_TYPE
+    if path in ("/fleet", "/fleet/"):
+        return 200, render_fleet(server.fleet()).encode(), "text/html; charset=utf-8"
+    if path == "/fleet/metrics":
+        text = prometheus.render_fleet(server.fleet())
+        return 200, text.encode(), prometheus.CONTENT_TYPE
+    if path.startswith("/hosts/"):
+        return _render_host(server, path)
     if path.startswith("/api/"):
-        data = api.dispatch(path.removeprefix("/api/"), query, server.store, server.status)
+        data = api.dispatch(
+            path.removeprefix("/api/"), query, server.store, server.status, server.fleet
+        )
         if data is not None:
             return 200, _dumps(data), "application/json"
         return 404, _dumps({"error": f"no such endpoint {path}"}), "application/json"
     return 404, _dumps({"error": f"no such page {path}"}), "application/json"
+
+
+def _render_host(server: DashboardServer, path: str) -> Response:
+    """/hosts/HOST/ (a fleet host's dashboard) and /hosts/HOST/api/status."""
+    quoted, _, rest = path.removeprefix("/hosts/").partition("/")
+    host = unquote(quoted)
+    if rest not in ("", "api/status"):
+        return 404, _dumps({"error": f"no such page {path}"}), "application/json"
+    status = server.host_status(host)
+    if status is None:
+        return 404, _dumps({"error": f"no host {host!r} in the store"}), "application/json"
+    if rest == "api/status":
+        return 200, _dumps(as_json(status)), "application/json"
+    if host == server.store.host:
+        reports = list_reports(server.config().paths.report_dir, per_folder=1)
+        page = render_dashboard(server.store, status, reports)
+    else:
+        page = render_dashboard(server.store, status, None, fleet_note=_remote_note(status))
+    return 200, page.encode(), "text/html; charset=utf-8"
+
+
+def _remote_note(status: HostStatus) -> str:
+    daemon = status.daemon
+    heard = "never heard from" if daemon is None else f"hostkeeper {daemon.version}"
+    return (
+        f"as {status.host} recorded it in the shared store ({heard}); its reports are on that host"
+    )
 
 
 def _dumps(data: object) -> bytes:

@@ -1,0 +1,40 @@
+"""Fleet: one row per host with its heartbeat, version, status scope and next runs.
+
+Revision ID: 0003_fleet
+Revises: 0002
+Create Date: 2026-12-04 09:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from hostkeeper.adapters.store.schema import UTCDateTime
+
+revision = "0003_fleet"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "fleet_hosts",
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.String(length=50), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
+        sa.Column("stopped_at", UTCDateTime(), nullable=True),
+        sa.Column("config_loaded_at", UTCDateTime(), nullable=False),
+        sa.Column("last_reload", sa.Text(), nullable=False),
+        sa.Column("dashboard_url", sa.Text(), nullable=True),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("next_runs", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("host", name=op.f("pk_fleet_hosts")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("fleet_hosts")
