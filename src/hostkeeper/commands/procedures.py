@@ -53,7 +53,9 @@ def register(verbs: Any) -> None:
             """
             List every configured procedure with its schedule, the next time it runs
             (UTC; none for a disabled one) and the time and result of its last run. With
-            --json each procedure also lists its steps, and times are ISO 8601.
+            fleet.splay, the schedule shows this host's shift (`+7 min 12 s splay`), and
+            the next run includes it. With --json each procedure also lists its steps
+            and splay_seconds, and times are ISO 8601.
             """,
             [(0, "the schedule was printed"), (1, CONFIG_ERROR)],
         ),
@@ -236,7 +238,7 @@ def schedule(args: argparse.Namespace, ctx: VerbContext) -> int:
             [
                 [
                     p.procedure + ("" if p.enabled else " (disabled)"),
-                    p.schedule,
+                    _schedule(p),
                     _minute(p.next_run),
                     _minute(p.last_run),
                     _result(p),
@@ -246,6 +248,15 @@ def schedule(args: argparse.Namespace, ctx: VerbContext) -> int:
         )
     )
     return 0
+
+
+def _schedule(procedure: ProcedureStatus) -> str:
+    """The schedule as configured, and the host's fleet.splay shift of every fire."""
+    if not procedure.splay_seconds:
+        return procedure.schedule
+    from hostkeeper.core.numbers import format_seconds
+
+    return f"{procedure.schedule} +{format_seconds(procedure.splay_seconds)} splay"
 
 
 def _minute(moment: datetime | None) -> str:
