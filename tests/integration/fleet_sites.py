@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from notify_socket import NotifySocket
+
 from conftest import PYTHON, DaemonProcess, Site, clean_environment, wait_until
 
 PULSE = 'pulse:\n  schedule: {every: 2s}\n  steps:\n    - run: ["true"]\n'
@@ -23,7 +25,7 @@ class Member:
     site: Site
     daemon: DaemonProcess | None = None
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [PYTHON, "-m", "hostkeeper", "--config", str(self.site.config), *args],
             env=clean_environment(),
@@ -33,7 +35,8 @@ class Member:
             timeout=60,
             check=False,
         )
-        assert result.returncode == 0, f"hostkeeper {' '.join(args)}: {result.stderr}"
+        if check:
+            assert result.returncode == 0, f"hostkeeper {' '.join(args)}: {result.stderr}"
         return result
 
     def fleet(self) -> dict[str, Any]:
@@ -94,8 +97,13 @@ class Fleet:
         self.members[name] = member
         return member
 
-    def start(self, member: Member) -> DaemonProcess:
-        daemon = DaemonProcess(member.site, None, None, False, {})
+    def start(
+        self,
+        member: Member,
+        notify: NotifySocket | None = None,
+        watchdog_usec: int | None = None,
+    ) -> DaemonProcess:
+        daemon = DaemonProcess(member.site, notify, watchdog_usec, False, {})
         self.started.append(daemon)
         member.daemon = daemon
         daemon.wait_for_event(lambda e: e.get("event") == "ready", timeout=90, what="ready")

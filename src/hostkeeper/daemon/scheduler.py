@@ -152,14 +152,8 @@ class ProcedureScheduler:
         )
         status = RunStatus.MISSED if event.code == EVENT_JOB_MISSED else RunStatus.SKIPPED
         scheduled: Any = event.scheduled_run_time
-        run_store.record_finished_run(
-            self.engine.store,
-            name,
-            Trigger.SCHEDULED,
-            status,
-            datetime.now(UTC),
-            reason,
-            scheduled_for=scheduled,
+        self.engine.runs.record_finished_run(
+            name, Trigger.SCHEDULED, status, datetime.now(UTC), reason, scheduled_for=scheduled
         )
         log.warning("scheduled run not started", procedure=name, reason=reason)
 

@@ -32,6 +32,7 @@ from hostkeeper.core.runs import (
     stops_run,
 )
 from hostkeeper.procedures import preconditions
+from hostkeeper.services.run_records import DirectRuns, RunRecorder
 from hostkeeper.steps import STEPS, load_module
 from hostkeeper.steps.context import StepCancelled, StepContext, StepOutcome
 
@@ -90,11 +91,14 @@ class Engine:
         listener: RunListener | None = None,
         config_path: str | None = None,
         reload_self: Callable[[], str] | None = None,
+        runs: RunRecorder | None = None,
     ) -> None:
         self._config = config
         self.reload_self = reload_self  # given by the daemon the engine runs in
         self.config_path = config_path
         self.store = store
+        # The daemon on a remote database records through its spooler (services/spooler.py).
+        self.runs: RunRecorder = runs or DirectRuns(store)
         self.listener = listener
         self.shutdown = threading.Event()
         self._active: set[str] = set()
@@ -126,8 +130,8 @@ class Engine:
     def _record_unstarted(
         self, name: str, trigger: Trigger, scheduled_for: datetime | None, reason: str
     ) -> RunReport:
-        run_id = run_store.record_finished_run(
-            self.store, name, trigger, RunStatus.SKIPPED, _now(), reason, scheduled_for
+        run_id = self.runs.record_finished_run(
+            name, trigger, RunStatus.SKIPPED, _now(), reason, scheduled_for
         )
         log.warning("run skipped", procedure=name, run_id=run_id, reason=reason)
         return RunReport(name, run_id, RunStatus.SKIPPED, trigger, reason)
@@ -141,7 +145,7 @@ class Engine:
         scheduled_for: datetime | None,
         dry_run: bool,
     ) -> RunReport:
-        run_id = run_store.start_run(self.store, name, trigger, _now(), scheduled_for, dry_run)
+        run_id = self.runs.start_run(name, trigger, _now(), scheduled_for, dry_run)
         report = RunReport(name, run_id, RunStatus.RUNNING, trigger)
         with (
             self._tracking(name),
@@ -155,7 +159,7 @@ class Engine:
                 log.exception("run crashed")
                 report.status = RunStatus.FAILED
                 report.error = redact_text(f"internal error: {error}")
-            run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
+            self.runs.finish_run(run_id, report.status, _now(), report.error)
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
             if report.status is RunStatus.WARNING:
                 level = "warning"
@@ -266,7 +270,7 @@ class Engine:
                 config=config,
                 store=self.store,
                 procedure=name,
-                run_id=run_id,
+                run_id=run_id if run_id > 0 else None,  # negative: kept in the spool
                 step=step,
                 log=log,
                 dry_run=dry_run,
@@ -311,7 +315,7 @@ class Engine:
             output=truncate_output(outcome.output) if outcome.output else None,
             details=outcome.details,
         )
-        run_store.record_step(self.store, run_id, record)
+        self.runs.record_step(run_id, record)
         report.steps.append(
             StepReport(
                 phase,

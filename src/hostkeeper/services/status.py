@@ -190,6 +190,8 @@ def daemon_status(state: Mapping[str, Any] | None) -> DaemonStatus | None:
         last_reload_at=state.get("last_reload_at"),
         version=str(state.get("version", "")),
         dashboard_url=state.get("dashboard_url"),
+        store_unreachable_since=state.get("store_unreachable_since"),
+        spool=state.get("spool"),
     )
 
 

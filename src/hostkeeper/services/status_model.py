@@ -37,6 +37,10 @@ class DaemonStatus(_Model):
     last_reload_at: Time | None
     version: str
     dashboard_url: str | None
+    # A remote database the daemon cannot reach: since when (None: it answers), and what
+    # waits in its local spool (run_events, samples, dropped_samples, rejected).
+    store_unreachable_since: Time | None = None
+    spool: dict[str, int] | None = None
 
 
 class ProcedureStatus(_Model):
