@@ -107,7 +107,7 @@ def test_a_database_outage_loses_no_run_and_never_stops_the_watchdog(
         assert datetime.fromisoformat(str(state)) >= outage_start.replace(microsecond=0)
     status = members[0].cli("status", check=False)
     assert status.returncode == 1
-    assert "store unreachable" in status.stdout
+    assert "store unreachable" in status.stderr
     assert "store unreachable for the daemon since" in status.stdout
     for member in members:
         assert member.daemon is not None

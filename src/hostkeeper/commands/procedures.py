@@ -411,7 +411,7 @@ def _store_unreachable(args: argparse.Namespace, config: Any, error: Exception) 
     if args.json:
         emit_json({"store_error": problem, "daemon": state})
         return 1
-    print(f"store unreachable: {problem}")
+    print(f"hostkeeper status: store unreachable: {problem}", file=sys.stderr)
     if state is not None:
         running = "running" if state.get("running") else "not running"
         print(f"daemon {running} (pid {state.get('pid')}, since {state.get('started_at')})")
@@ -440,6 +440,12 @@ def status(args: argparse.Namespace, ctx: VerbContext) -> int:
     try:
         store = ctx.store
     except Exception as error:
+        from hostkeeper.services.spooler import is_transient
+
+        # A remote database that does not answer: what the daemon knows is worth showing.
+        # A damaged SQLite file is one error line, as for every verb.
+        if config.database.url.startswith("sqlite") or not is_transient(error):
+            raise
         return _store_unreachable(args, config, error)
     host = args.host or store.host
     now = datetime.now(UTC)
