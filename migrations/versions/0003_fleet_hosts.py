@@ -1,4 +1,5 @@
-"""Fleet: one row per host with its heartbeat, version, status scope and next runs.
+"""Fleet: one row per host with its heartbeat, version, status scope, next runs and
+status summary.
 
 Revision ID: 0003_fleet
 Revises: 0002
@@ -32,6 +33,7 @@ def upgrade() -> None:
         sa.Column("dashboard_url", sa.Text(), nullable=True),
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("next_runs", sa.Text(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("host", name=op.f("pk_fleet_hosts")),
     )
 

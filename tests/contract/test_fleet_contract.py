@@ -20,10 +20,14 @@ from hostkeeper.config import Config, parse_config
 from hostkeeper.core.alerts import AlertState
 from hostkeeper.core.fleet import HOST_SILENT_RULE
 from hostkeeper.core.runs import RunStatus, Trigger
-from hostkeeper.services.fleet_status import build_fleet, recorded_host_status
+from hostkeeper.services.fleet_status import (
+    build_fleet,
+    heartbeat,
+    recorded_host_status,
+    summarise,
+)
 from hostkeeper.services.status import build_status
 from hostkeeper.services.status_model import as_json
-from hostkeeper.services.status_scope import scope_of
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 SILENT_AFTER = timedelta(minutes=5)
@@ -41,20 +45,19 @@ def _config(tmp_path: Path, procedures: dict[str, object], **extra: object) -> C
 
 
 def _beat(store: Store, config: Config, at: datetime, next_runs: dict[str, str | None]) -> None:
-    fleet_store.record_heartbeat(
-        store,
-        fleet_store.HostBeat(
-            version="9.9.9",
-            pid=4242,
-            started_at=at - timedelta(hours=1),
-            at=at,
-            config_loaded_at=at - timedelta(hours=1),
-            last_reload="ok",
-            dashboard_url=None,
-            scope=scope_of(config, store.host).model_dump_json(),
-            next_runs=json.dumps(next_runs),
-        ),
-    )
+    """A heartbeat as the daemon of `store.host` writes it (services.fleet_status)."""
+    daemon = {
+        "version": "9.9.9",
+        "pid": 4242,
+        "started_at": (at - timedelta(hours=1)).isoformat(),
+        "config_loaded_at": (at - timedelta(hours=1)).isoformat(),
+        "last_reload": "ok",
+    }
+    upcoming = {
+        name: datetime.fromisoformat(moment) if moment else None
+        for name, moment in next_runs.items()
+    }
+    fleet_store.record_heartbeat(store, heartbeat(store, config, at, daemon, upcoming))
 
 
 def _run(store: Store, procedure: str, status: RunStatus, at: datetime) -> None:
@@ -150,6 +153,15 @@ def test_the_fleet_view_computes_each_host_from_its_own_recorded_scope(
         daemon_state=as_json(recorded.daemon) if recorded.daemon else None,
     )
     assert as_json(recorded) == as_json(local)
+    # The fleet row is that same status, summarised by the host when it beat.
+    published = summarise(recorded)
+    assert (a_row.failing, a_row.missed, a_row.procedures, a_row.stale_backups) == (
+        published.failing,
+        published.missed,
+        published.procedures,
+        published.stale_backups,
+    )
+    assert a_row.summary_at == NOW - timedelta(seconds=20)
 
 
 def test_a_host_with_an_unreadable_scope_is_still_listed(store: Store) -> None:

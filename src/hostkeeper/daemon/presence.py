@@ -2,16 +2,17 @@
 `fleet.heartbeat_every`, on a thread of its own.
 
 The row says the daemon is alive, which version runs, when it started and last loaded
-its configuration, and carries what the fleet view shows of this host: its status scope
-and its scheduler's next fire times. A write that fails (the database is away) is
-retried at the next beat; it never holds up the scheduler or the watchdog.
+its configuration, and carries what the fleet view shows of this host: its status scope,
+its scheduler's next fire times and the summary of its status now. A write that fails
+(the database is away) is retried at the next beat; it never holds up the scheduler or
+the watchdog.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 import structlog
@@ -20,7 +21,7 @@ from hostkeeper.adapters.daemon_state import DaemonState
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import fleet as fleet_store
 from hostkeeper.config import Config
-from hostkeeper.services.status_scope import scope_of
+from hostkeeper.services.fleet_status import heartbeat
 
 log = structlog.get_logger("hostkeeper.fleet")
 
@@ -73,24 +74,9 @@ class Presence:
         state = self._state()
         if state is None:
             return False
-        now = datetime.now(UTC)
-        config = self._config()
         try:
-            beat = fleet_store.HostBeat(
-                version=state.version,
-                pid=state.pid,
-                started_at=datetime.fromisoformat(state.started_at),
-                at=now,
-                config_loaded_at=datetime.fromisoformat(state.config_loaded_at),
-                last_reload=state.last_reload,
-                dashboard_url=state.dashboard_url,
-                scope=scope_of(config, self.store.host).model_dump_json(),
-                next_runs=json.dumps(
-                    {
-                        name: moment.astimezone(UTC).isoformat() if moment else None
-                        for name, moment in self._next_runs().items()
-                    }
-                ),
+            beat = heartbeat(
+                self.store, self._config(), datetime.now(UTC), asdict(state), self._next_runs()
             )
             fleet_store.record_heartbeat(self.store, beat)
         except Exception as error:

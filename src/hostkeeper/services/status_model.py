@@ -208,8 +208,27 @@ class FleetRestoreTest(_Model):
     ok: bool
 
 
+class HostSummary(BaseModel):
+    """What a host's daemon publishes of its own `HostStatus` with every heartbeat
+    (`fleet_hosts.summary`), so a fleet view of hundreds of hosts is one read."""
+
+    # A fleet upgrades one host at a time: a newer host's summary may carry more fields.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    computed_at: Time
+    health_score: float | None
+    health_state: str | None
+    failing: list[str]
+    missed: list[str]
+    procedures: list[FleetProcedure]
+    newest_backup_at: Time | None  # the newest archive of any set
+    stale_backups: list[str]
+    last_restore_test: FleetRestoreTest | None
+
+
 class FleetHost(_Model):
-    """One host's row in the fleet view, summarised from its own `HostStatus`."""
+    """One host's row in the fleet view: its heartbeat, the summary of its own status
+    model it published with it, and its firing alerts as the store has them now."""
 
     host: str
     # running | silent (no heartbeat for longer than fleet.silent_after) | stopped (it
@@ -219,6 +238,7 @@ class FleetHost(_Model):
     heartbeat_age_seconds: float
     version: str
     started_at: Time
+    summary_at: Time | None  # when the host computed the figures below (None: never)
     health_score: float | None
     health_state: str | None
     failing: list[str]  # procedures whose newest completed run failed or aborted

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from hostkeeper.adapters.store.database import Store
-from hostkeeper.adapters.store.schema import fleet_hosts
+from hostkeeper.adapters.store.schema import alerts, fleet_hosts
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class HostBeat:
     dashboard_url: str | None
     scope: str  # JSON
     next_runs: str  # JSON
+    summary: str | None = None  # JSON
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class HostRow:
     dashboard_url: str | None
     scope: str
     next_runs: str
+    summary: str | None
 
 
 def record_heartbeat(store: Store, beat: HostBeat) -> None:
@@ -59,6 +61,7 @@ def record_heartbeat(store: Store, beat: HostBeat) -> None:
         "dashboard_url": beat.dashboard_url,
         "scope": beat.scope,
         "next_runs": beat.next_runs,
+        "summary": beat.summary,
     }
     with store.write() as connection:
         # One daemon per host writes this row, so update-then-insert cannot race.
@@ -101,3 +104,17 @@ def heartbeats(store: Store) -> dict[str, datetime]:
     with store.read() as connection:
         rows = connection.execute(select(fleet_hosts.c.host, fleet_hosts.c.heartbeat_at)).all()
     return {host: at for host, at in rows}
+
+
+def firing_alert_counts(store: Store) -> dict[str, dict[str, int]]:
+    """Firing alerts of every host by severity (host -> severity -> count)."""
+    with store.read() as connection:
+        rows = connection.execute(
+            select(alerts.c.host, alerts.c.severity, func.count())
+            .where(alerts.c.state == "firing")
+            .group_by(alerts.c.host, alerts.c.severity)
+        ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for host, severity, count in rows:
+        counts.setdefault(host, {})[severity] = int(count)
+    return counts

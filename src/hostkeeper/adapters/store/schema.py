@@ -372,7 +372,8 @@ slow_queries = Table(
 # One row per host: written by its daemon at start, on every heartbeat, on reload and on
 # stop; the fleet view and the watch for silent hosts read them all. `scope` is the part
 # of the host's configuration its status is computed from (services/status_scope.py),
-# `next_runs` its scheduler's next fire times, both JSON.
+# `next_runs` its scheduler's next fire times, `summary` what the fleet view shows of its
+# status (services/fleet_status.py), all JSON.
 fleet_hosts = Table(
     "fleet_hosts",
     metadata,
@@ -387,4 +388,5 @@ fleet_hosts = Table(
     Column("dashboard_url", Text, nullable=True),
     Column("scope", Text, nullable=False),
     Column("next_runs", Text, nullable=False),
+    Column("summary", Text, nullable=True),  # the host's status summary, JSON
 )
