@@ -253,7 +253,7 @@ def _copy_floor(url: str, hosts: int, rounds: int) -> list[float]:
 
 def _ingest(context: Context, server: Any, config_text: str) -> tuple[list[Result], int]:
     seconds = 20.0 if context.quick else 40.0
-    steps = [50, 100, 200, 400] if context.quick else [50, 100, 200, 400, 800, 1600]
+    steps = [50, 100, 200, 400] if context.quick else [50, 100, 200, 400, 800, 1600, 3200]
     sustained, figures, growth = 0, {}, (0, 0.0)
     for hosts in steps:
         url = server.new_database()
@@ -272,7 +272,7 @@ def _ingest(context: Context, server: Any, config_text: str) -> tuple[list[Resul
             break  # the next doubling would not keep up; spare the machine
     floor_url = server.new_database()
     _migrated(floor_url, context.work_dir / "fleet-floor")
-    round_seconds = median([_copy_floor(floor_url, max(sustained, steps[0])) for _ in range(3)])
+    round_seconds = median(_copy_floor(floor_url, max(sustained, steps[0]), 3))
     floor_hosts = int(max(sustained, steps[0]) * SAMPLE_EVERY / round_seconds)
     results = [
         Result(

@@ -46,6 +46,11 @@ def test_the_fleet_view_shows_every_daemon_and_drills_down_to_each(fleet: Fleet)
     view = wait_until(pulsed, timeout=60, interval=0.5, what="a pulse run on every host")
     assert [h["host"] for h in view["hosts"]] == ["host-a", "host-b", "host-c"]
     assert all(h["failing"] == [] and h["version"] for h in view["hosts"])
+    table = viewer.cli("fleet").stdout.splitlines()
+    assert table[0].split()[:3] == ["HOST", "STATE", "HEALTH"]
+    assert [line.split()[:2] for line in table[1:]] == [
+        [name, "running"] for name in ("host-a", "host-b", "host-c")
+    ]
 
     status, body = viewer.get("/api/fleet")
     served = FleetStatus.model_validate(json.loads(body))
@@ -63,6 +68,11 @@ def test_the_fleet_view_shows_every_daemon_and_drills_down_to_each(fleet: Fleet)
     remote = HostStatus.model_validate(json.loads(body))
     assert remote.host == "host-c" and [p.procedure for p in remote.procedures] == ["pulse"]
     assert remote.daemon is not None and remote.daemon.running
+
+    # `status --host` computes the same thing from the same store, with host-c's scope.
+    listed = json.loads(viewer.cli("--json", "status", "--host", "host-c").stdout)
+    assert [p["procedure"] for p in listed["procedures"]] == ["pulse"]
+    assert listed["daemon"]["running"] and listed["host"] == "host-c"
 
     status, text = viewer.get("/fleet/metrics")
     for name in ("host-a", "host-b", "host-c"):
