@@ -1,4 +1,5 @@
-"""The HTTP server of the daemon: dashboard, reports, JSON API, /metrics and /healthz.
+"""The HTTP server of the daemon: dashboard, reports, JSON API, /metrics and /healthz
+(what each path serves is `web/pages.py`).
 
 A small stdlib ThreadingHTTPServer on its own threads: requests only read the store, so
 they never hold up the scheduler. Every address wants the token (web.auth) unless
@@ -11,7 +12,6 @@ clients cannot pile up threads.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import threading
 import time
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import structlog
 
@@ -27,8 +27,7 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
 from hostkeeper.services.fleet_status import build_fleet, recorded_host_status
 from hostkeeper.services.status import build_status, next_runs_from_config
-from hostkeeper.services.status_model import FleetStatus, HostStatus, as_json
-from hostkeeper.web import api, prometheus
+from hostkeeper.services.status_model import FleetStatus, HostStatus
 from hostkeeper.web.auth import (
     LOGIN_PATH,
     TokenSource,
@@ -38,9 +37,8 @@ from hostkeeper.web.auth import (
     login_cookie,
     token_path,
 )
-from hostkeeper.web.dashboard import render_dashboard, render_fleet, render_report_index
+from hostkeeper.web.pages import Response, dumps, render
 from hostkeeper.web.params import BadParameter
-from hostkeeper.web.report_files import list_reports, read_report
 
 log = structlog.get_logger("hostkeeper.web")
 
@@ -265,12 +263,6 @@ class DashboardServer:
         return login_cookie(token)
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
 # Complexity ceiling exception (C901): the request handler class counts as one function; its
 # methods are small.
 def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:  # noqa: C901
@@ -298,7 +290,7 @@ def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:  # noqa: 
                 self.wfile.write(body)
 
         def _json(self, status: int, data: object) -> None:
-            body = json.dumps(data, default=_json_default, indent=1).encode()
+            body = dumps(data)
             self._send(status, body, "application/json")
 
         def do_HEAD(self) -> None:
@@ -351,78 +343,9 @@ def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:  # noqa: 
                 with server.render_lock:
                     cached = server.cached(self.path)
                     if cached is None:
-                        cached = _render(server, path, query)
+                        cached = render(server, path, query)
                         server.remember(self.path, cached)
             status, body, content_type = cached
             self._send(status, body, content_type)
 
     return Handler
-
-
-Response = tuple[int, bytes, str]
-
-
-def _render(server: DashboardServer, path: str, query: dict[str, list[str]]) -> Response:
-    config = server.config()
-    if path in ("/", "/index.html"):
-        reports = list_reports(config.paths.report_dir, per_folder=1)
-        page = render_dashboard(server.store, server.status(), reports)
-        return 200, page.encode(), "text/html; charset=utf-8"
-    if path in ("/reports", "/reports/"):
-        page = render_report_index(list_reports(config.paths.report_dir), server.store.host)
-        return 200, page.encode(), "text/html; charset=utf-8"
-    if path.startswith("/reports/"):
-        folder, _, name = path.removeprefix("/reports/").partition("/")
-        report = read_report(config.paths.report_dir, folder, name)
-        if report is not None:
-            return 200, *report
-        return 404, _dumps({"error": f"no such report {path}"}), "application/json"
-    if path == "/metrics":
-        text = prometheus.render(server.status())
-        return 200, text.encode(), prometheus.CONTENT_TYPE
-    if path in ("/fleet", "/fleet/"):
-        return 200, render_fleet(server.fleet()).encode(), "text/html; charset=utf-8"
-    if path == "/fleet/metrics":
-        text = prometheus.render_fleet(server.fleet())
-        return 200, text.encode(), prometheus.CONTENT_TYPE
-    if path.startswith("/hosts/"):
-        return _render_host(server, path)
-    if path.startswith("/api/"):
-        data = api.dispatch(
-            path.removeprefix("/api/"), query, server.store, server.status, server.fleet
-        )
-        if data is not None:
-            return 200, _dumps(data), "application/json"
-        return 404, _dumps({"error": f"no such endpoint {path}"}), "application/json"
-    return 404, _dumps({"error": f"no such page {path}"}), "application/json"
-
-
-def _render_host(server: DashboardServer, path: str) -> Response:
-    """/hosts/HOST/ (a fleet host's dashboard) and /hosts/HOST/api/status."""
-    quoted, _, rest = path.removeprefix("/hosts/").partition("/")
-    host = unquote(quoted)
-    if rest not in ("", "api/status"):
-        return 404, _dumps({"error": f"no such page {path}"}), "application/json"
-    status = server.host_status(host)
-    if status is None:
-        return 404, _dumps({"error": f"no host {host!r} in the store"}), "application/json"
-    if rest == "api/status":
-        return 200, _dumps(as_json(status)), "application/json"
-    if host == server.store.host:
-        reports = list_reports(server.config().paths.report_dir, per_folder=1)
-        page = render_dashboard(server.store, status, reports)
-    else:
-        page = render_dashboard(server.store, status, None, fleet_note=_remote_note(status))
-    return 200, page.encode(), "text/html; charset=utf-8"
-
-
-def _remote_note(status: HostStatus) -> str:
-    daemon = status.daemon
-    heard = "never heard from" if daemon is None else f"hostkeeper {daemon.version}"
-    return (
-        f"as {status.host} recorded it in the shared store ({heard}); its reports are on that host"
-    )
-
-
-def _dumps(data: object) -> bytes:
-    return json.dumps(data, default=_json_default, indent=1).encode()
