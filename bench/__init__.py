@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "backup": "bench.backup",
     "metrics": "bench.metrics",
     "postgres": "bench.postgres",
+    "fleet": "bench.fleet",
     "alerts": "bench.alerts",
     "checks": "bench.checks",
     "web": "bench.web",

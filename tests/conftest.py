@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import yaml
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
+from tests.peers import missing_peer
+from tests.postgres_server import PostgresServer, find_bindir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # CI checks out the repository beside `shared/`, which holds the reference configuration.
@@ -163,3 +166,19 @@ def hold_lock() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
                 process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the session (the store contracts, the fleet)."""
+    bindir = find_bindir()
+    if bindir is None:
+        missing_peer("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    if importlib.util.find_spec("psycopg") is None:
+        missing_peer("psycopg is not installed (pip install 'psycopg[binary]')")
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

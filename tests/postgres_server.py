@@ -47,6 +47,15 @@ class PostgresServer:
             shutil.chown(self.root, "postgres", "postgres")
         self.root.chmod(0o755)
         self._run("initdb", "-D", str(self.root / "data"), "-A", "trust", "-U", "postgres")
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server as an outage would (`fast`: connections are cut), keeping its
+        data, port and databases for `resume`."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again) on its port and data directory."""
         self._run(
             "pg_ctl",
             "-D",

@@ -1,9 +1,9 @@
 """Store contract tests: every test here runs on SQLite, and on a real PostgreSQL server
-where Debian's binaries and psycopg are installed (CI installs both)."""
+(`postgres_server`, tests/conftest.py) where Debian's binaries and psycopg are installed
+(CI installs both)."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,23 +11,7 @@ import pytest
 
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store.migrate import migrate
-from tests.peers import missing_peer
-from tests.postgres_server import PostgresServer, find_bindir
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bindir = find_bindir()
-    if bindir is None:
-        missing_peer("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    if importlib.util.find_spec("psycopg") is None:
-        missing_peer("psycopg is not installed (pip install 'psycopg[binary]')")
-    server = PostgresServer(bindir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.postgres_server import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

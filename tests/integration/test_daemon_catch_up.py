@@ -12,6 +12,7 @@ import pytest
 from notify_socket import NotifySocket
 
 from conftest import DaemonFactory, DaemonProcess, Site, wait_until
+from hostkeeper.core.fleet import splay_offset
 
 HOURLY = """\
 hourly:
@@ -164,4 +165,58 @@ def test_an_every_schedule_keeps_counting_from_its_last_fire_across_a_restart(
     listed = site.cli("--config", str(site.config), "--json", "schedule").stdout
     [row] = [r for r in json.loads(listed) if r["procedure"] == "often"]
     assert datetime.fromisoformat(row["next_run"]) == last + timedelta(hours=3)
+    assert second.stop() == 0
+
+
+SPLAYED = "fleet:\n  host_id: web-07\n  splay: 15m\n"
+
+
+def _runs_of(site: Site, procedure: str) -> list[dict[str, Any]]:
+    """`runs --json` with the daemon's own configuration (its host id)."""
+    args = ["--config", str(site.config), "--json", "runs", "--limit", "500"]
+    records: list[dict[str, Any]] = json.loads(site.cli(*args, "--procedure", procedure).stdout)
+    return records
+
+
+def _next_run(site: Site, procedure: str) -> tuple[datetime, float]:
+    listed = json.loads(site.cli("--config", str(site.config), "--json", "schedule").stdout)
+    [row] = [r for r in listed if r["procedure"] == procedure]
+    return datetime.fromisoformat(row["next_run"]), float(row["splay_seconds"])
+
+
+def test_a_splayed_host_runs_catches_up_and_misses_at_its_shifted_times(
+    site: Site, start_daemon: DaemonFactory, notify: NotifySocket
+) -> None:
+    offset = splay_offset("web-07", timedelta(minutes=15))
+    assert offset > timedelta(0)
+    site.write_config(HOURLY, preamble=SPLAYED)
+    first = start_daemon()
+    notify.wait_key("READY", "1")
+    upcoming, splay_seconds = _next_run(site, "hourly")
+    assert splay_seconds == offset.total_seconds()
+    assert upcoming - upcoming.replace(minute=0, second=0) == offset
+    assert first.stop() == 0
+    since = datetime.now(UTC) - timedelta(hours=5, minutes=30)
+    _pretend_known_since(site, "hourly", since)
+    seen = len(notify.messages)
+    before = datetime.now(UTC)
+    second = start_daemon()
+    notify.wait_key("READY", "1", after=seen)
+    after = datetime.now(UTC)
+    due = [mark + offset for mark in _hour_marks(since - offset, before - offset)]
+    if due != [mark + offset for mark in _hour_marks(since - offset, after - offset)]:
+        pytest.skip("a shifted hour began while the daemon was starting")
+
+    caught_up = wait_until(
+        lambda: [
+            r for r in _runs_of(site, "hourly") if r["trigger"] == "catch-up" and r["finished_at"]
+        ],
+        what="a finished catch-up run",
+    )
+    assert _scheduled_for(caught_up) == [due[-1]]
+    missed = [r for r in _runs_of(site, "hourly") if r["status"] == "missed"]
+    assert _scheduled_for(missed) == due[:-1]
+    # The same shift after the restart: the splay depends on the host id only.
+    again, _ = _next_run(site, "hourly")
+    assert again - again.replace(minute=0, second=0) == offset
     assert second.stop() == 0

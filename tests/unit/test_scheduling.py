@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from apscheduler.triggers.base import BaseTrigger
 
+from hostkeeper.adapters.store import runs as run_store
+from hostkeeper.config import Config
 from hostkeeper.config.procedures import Schedule
+from hostkeeper.core.runs import RunStatus, Trigger
 from hostkeeper.core.schedules import (
     CronSpec,
     IntervalSpec,
@@ -14,7 +20,9 @@ from hostkeeper.core.schedules import (
     cron_fields_spec,
     crontab_spec,
 )
-from hostkeeper.core.triggers import build_trigger, next_fire_time, previous_fire_time
+from hostkeeper.core.triggers import build_trigger, next_fire_time, previous_fire_time, shifted
+from hostkeeper.services.schedules import host_splay, procedure_trigger, schedule_key
+from hostkeeper.services.store_setup import prepare_store
 
 WEDNESDAY = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -189,3 +197,83 @@ def test_cron_spec_with_seconds_fires_on_the_second() -> None:
         WEDNESDAY + timedelta(seconds=30),
         WEDNESDAY + timedelta(minutes=1),
     ]
+
+
+# -- fleet.splay: every fire shifted by the host's offset ------------------------------------
+
+
+def test_a_shifted_cron_schedule_fires_the_offset_later() -> None:
+    offset = timedelta(minutes=7, seconds=12)
+    trigger = shifted(build_trigger(cron_fields_spec({"hour": 3, "minute": 0}), "UTC"), offset)
+    first = next_fire_time(trigger, WEDNESDAY)
+    assert first == _at(1, 3, 7) + timedelta(seconds=12)
+    assert first is not None and next_fire_time(trigger, first) == first + timedelta(days=1)
+    # Between 03:00 and 03:07:12 the shifted fire of the day is still to come.
+    assert next_fire_time(trigger, _at(1, 3, 5)) == first
+    assert previous_fire_time(trigger, now=_at(2, 12), since=_at(1)) == first + timedelta(days=1)
+
+
+def test_the_shift_is_exact_across_a_daylight_saving_change() -> None:
+    """Berlin enters summer time at 02:00 on 2025-03-30: the 01:50 fire shifted by 15
+    minutes lands at 03:05 local that night (02:05 does not exist), 15 real minutes late
+    like every other night."""
+    offset = timedelta(minutes=15)
+    spec = cron_fields_spec({"hour": 1, "minute": 50})
+
+    def fires(trigger: BaseTrigger, count: int) -> list[datetime]:
+        moment = _at(28, 12, month=3)
+        found: list[datetime] = []
+        for _ in range(count):
+            following = next_fire_time(trigger, moment)
+            assert following is not None
+            moment = following
+            found.append(moment.astimezone(UTC))
+        return found
+
+    plain = fires(build_trigger(spec, "Europe/Berlin"), 3)
+    assert plain == [_at(29, 0, 50, month=3), _at(30, 0, 50, month=3), _at(30, 23, 50, month=3)]
+    assert fires(shifted(build_trigger(spec, "Europe/Berlin"), offset), 3) == [
+        fire + offset for fire in plain
+    ]
+
+
+def test_no_offset_keeps_the_trigger_itself() -> None:
+    trigger = build_trigger(IntervalSpec(60), "UTC")
+    assert shifted(trigger, timedelta(0)) is trigger
+
+
+def test_an_every_schedule_with_splay_counts_from_its_last_shifted_fire(
+    make_config: Callable[..., Config], tmp_path: Path
+) -> None:
+    """The recorded fire already carries the shift: a restart must not add it again."""
+    config = make_config(
+        {"often": {"schedule": {"every": "1h"}, "steps": [{"run": ["true"]}]}},
+        fleet={"host_id": "web-07", "splay": "15m"},
+    )
+    store = prepare_store(config)
+    try:
+        procedure = config.procedures["often"]
+        offset = host_splay(config, store.host)
+        assert store.host == "web-07" and offset > timedelta(0)
+        run_store.known_since(store, "often", schedule_key(config, procedure, store.host), _at(1))
+        last = _at(1, 10) + offset
+        run_store.record_finished_run(
+            store, "often", Trigger.SCHEDULED, RunStatus.SUCCEEDED, last, "", scheduled_for=last
+        )
+        trigger = procedure_trigger(config, "often", procedure, store)
+        assert next_fire_time(trigger, last) == last + timedelta(hours=1)
+        assert next_fire_time(trigger, last + timedelta(minutes=90)) == last + timedelta(hours=2)
+    finally:
+        store.dispose()
+
+
+def test_a_splay_is_part_of_the_schedule_key_and_none_leaves_the_key_as_before(
+    make_config: Callable[..., Config],
+) -> None:
+    steps = {"schedule": {"hour": 3}, "steps": [{"run": ["true"]}]}
+    plain = make_config({"p": steps})
+    splayed = make_config({"p": steps}, fleet={"splay": "15m"})
+    key = schedule_key(plain, plain.procedures["p"], "web-07")
+    assert key == f"UTC|{plain.procedures['p'].schedule.model_dump_json()}"
+    shifted_key = schedule_key(splayed, splayed.procedures["p"], "web-07")
+    assert shifted_key.startswith(key + "|splay=") and shifted_key != key

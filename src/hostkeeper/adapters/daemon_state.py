@@ -60,6 +60,9 @@ class DaemonState:
     dashboard_url: str | None = None
     config_sha256: str = ""  # of state_dir/running-config.yaml, the text now in force
     reload: ReloadAttempt | None = None
+    # A remote database that does not answer: since when, and what waits in the spool.
+    store_unreachable_since: str | None = None
+    spool: dict[str, int] | None = None
 
 
 def state_file(state_dir: str) -> Path:

@@ -34,6 +34,7 @@ from hostkeeper.config import Config
 from hostkeeper.config.alerts import AlertmanagerChannel, Rule
 from hostkeeper.core import alerts as machine
 from hostkeeper.core.alerts import AlertEvent, AlertRecord, AlertState, Evaluation, EventKind
+from hostkeeper.core.fleet import HOST_SILENT_RULE
 from hostkeeper.services import maintenance
 
 log = structlog.get_logger("hostkeeper.alerts")
@@ -119,6 +120,9 @@ def _round(config: Config, store: Store, sender: Sender, now: datetime) -> Round
     )
     holds = maintenance.hold_policy(config, store, now)
     active = alert_store.active_alerts(store)
+    # The watch for silent hosts (alerting/fleet_watch.py) owns this host's host_silent
+    # alert; it is no configured rule, and no orphan to retire here.
+    active.pop(HOST_SILENT_RULE, None)
     silences = alert_store.current_silences(store, now)
     channels = {channel.name: channel for channel in config.alerts.channels}
     max_age = metric_max_age(config)

@@ -14,6 +14,7 @@ from hostkeeper.commands import (
     dashboard_cmd,
     db_cmd,
     files_cmd,
+    fleet_cmd,
     incident_cmd,
     maintenance_cmd,
     metrics_cmd,
@@ -41,4 +42,5 @@ MODULES = (
     report_cmd,
     validate_cmd,
     dashboard_cmd,
+    fleet_cmd,
 )

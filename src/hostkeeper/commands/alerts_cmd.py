@@ -93,7 +93,8 @@ def register(verbs: Any) -> None:
             Silence a rule for a duration: it is still evaluated and its alerts are
             recorded, but nothing is notified; an alert still firing when the silence
             ends notifies then. For planned work on every rule, use a maintenance
-            window instead.
+            window instead. `host_silent` (the fleet watch's rule) silences the watch for
+            this host, e.g. before stopping it on purpose.
             """,
             [
                 (0, "the silence was added"),
@@ -305,13 +306,22 @@ def _rule_names(config: Any) -> list[str]:
     return [rule.name for rule in config.alerts.rules]
 
 
+def _silenceable(config: Any) -> list[str]:
+    from hostkeeper.core.fleet import HOST_SILENT_RULE
+
+    # host_silent is the fleet watch's rule; silencing it on a host before stopping
+    # that host on purpose keeps the watch quiet.
+    return [*_rule_names(config), HOST_SILENT_RULE]
+
+
 @with_config
 def add_silence(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.adapters.store import alerts as alert_store
     from hostkeeper.config.units import parse_duration
 
-    if args.rule not in _rule_names(ctx.config):
-        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(ctx.config))}")
+    rules = _silenceable(ctx.config)
+    if args.rule not in rules:
+        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(rules)}")
     try:
         duration = parse_duration(args.duration)
     except ValueError as error:

@@ -53,7 +53,9 @@ def register(verbs: Any) -> None:
             """
             List every configured procedure with its schedule, the next time it runs
             (UTC; none for a disabled one) and the time and result of its last run. With
-            --json each procedure also lists its steps, and times are ISO 8601.
+            fleet.splay, the schedule shows this host's shift (`+7 min 12 s splay`), and
+            the next run includes it. With --json each procedure also lists its steps
+            and splay_seconds, and times are ISO 8601.
             """,
             [(0, "the schedule was printed"), (1, CONFIG_ERROR)],
         ),
@@ -139,8 +141,18 @@ def register(verbs: Any) -> None:
             Show how the host is doing: whether the daemon runs and its last reload, the
             health score and the state of each check, the last and next run of each
             procedure, key metrics, the newest backup of each set, and firing alerts.
+            When the daemon cannot reach a remote database, since when and what it
+            keeps in its local spool. --host shows another host of a shared store as
+            that host's daemon recorded its configuration (as `fleet` does).
             """,
-            [(0, "the status was printed, whatever it says"), (1, CONFIG_ERROR)],
+            [
+                (0, "the status was printed, whatever it says"),
+                (
+                    1,
+                    "the store cannot be reached (what the daemon says is printed), or "
+                    + CONFIG_ERROR,
+                ),
+            ],
         ),
     )
     status_parser.add_argument(
@@ -245,7 +257,7 @@ def schedule(args: argparse.Namespace, ctx: VerbContext) -> int:
             [
                 [
                     p.procedure + ("" if p.enabled else " (disabled)"),
-                    p.schedule,
+                    _schedule(p),
                     _minute(p.next_run),
                     _minute(p.last_run),
                     _result(p),
@@ -255,6 +267,15 @@ def schedule(args: argparse.Namespace, ctx: VerbContext) -> int:
         )
     )
     return 0
+
+
+def _schedule(procedure: ProcedureStatus) -> str:
+    """The schedule as configured, and the host's fleet.splay shift of every fire."""
+    if not procedure.splay_seconds:
+        return procedure.schedule
+    from hostkeeper.core.numbers import format_seconds
+
+    return f"{procedure.schedule} +{format_seconds(procedure.splay_seconds)} splay"
 
 
 def _minute(moment: datetime | None) -> str:
@@ -397,6 +418,39 @@ def runs(args: argparse.Namespace, ctx: VerbContext) -> int:
     return 0
 
 
+def _store_lines(since: Any, spool: dict[str, int] | None) -> list[str]:
+    """What the daemon says of its database: unreachable since when, what it spools."""
+    lines = []
+    if since:
+        lines.append(f"store unreachable for the daemon since {since}; it spools locally")
+    if spool:
+        lines.append(
+            f"spooled: {spool.get('run_events', 0)} run events, {spool.get('samples', 0)} "
+            f"samples waiting; {spool.get('dropped_samples', 0)} samples dropped; "
+            f"{spool.get('rejected', 0)} events refused by the store"
+        )
+    return lines
+
+
+def _store_unreachable(args: argparse.Namespace, config: Any, error: Exception) -> int:
+    """`status` without a store: what the daemon's state file says, and the error."""
+    from hostkeeper.adapters.daemon_state import read_state
+    from hostkeeper.commands.common import describe_failure
+
+    state = read_state(config.paths.state_dir)
+    problem = describe_failure(error)
+    if args.json:
+        emit_json({"store_error": problem, "daemon": state})
+        return 1
+    print(f"hostkeeper status: store unreachable: {problem}", file=sys.stderr)
+    if state is not None:
+        running = "running" if state.get("running") else "not running"
+        print(f"daemon {running} (pid {state.get('pid')}, since {state.get('started_at')})")
+        for line in _store_lines(state.get("store_unreachable_since"), state.get("spool")):
+            print(line)
+    return 1
+
+
 def _one_line(text: str | None) -> str | None:
     """A multi-line error would break the table; `runs --json` keeps it as it was."""
     return " ".join(text.split()) if text else text
@@ -410,14 +464,27 @@ def status(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.commands.check_cmd import print_health_status
     from hostkeeper.commands.maintenance_cmd import print_maintenance_status
     from hostkeeper.commands.metrics_cmd import print_metrics_status
+    from hostkeeper.services.fleet_status import recorded_host_status
     from hostkeeper.services.status import build_status, next_runs_from_config
     from hostkeeper.services.status_model import as_json
 
     config = ctx.config
-    store = ctx.store
+    try:
+        store = ctx.store
+    except Exception as error:
+        from hostkeeper.services.spooler import is_transient
+
+        # A remote database that does not answer: what the daemon knows is worth showing.
+        # A damaged SQLite file is one error line, as for every verb.
+        if config.database.url.startswith("sqlite") or not is_transient(error):
+            raise
+        return _store_unreachable(args, config, error)
     host = args.host or store.host
     now = datetime.now(UTC)
-    report = build_status(
+    recorded = None
+    if host != store.host:
+        recorded = recorded_host_status(store, host, now, config.fleet.silent_after)
+    report = recorded or build_status(
         store,
         config,
         now=now,
@@ -436,6 +503,8 @@ def status(args: argparse.Namespace, ctx: VerbContext) -> int:
         print(f"host {host}: daemon {running} (pid {daemon.pid}, since {when(daemon.started_at)})")
         if not daemon.last_reload_ok:
             print(f"last reload FAILED: {daemon.last_reload}")
+        for line in _store_lines(daemon.store_unreachable_since, daemon.spool):
+            print(line)
     print_health_status(report.health)
     print(
         table(

@@ -42,6 +42,14 @@ def reference_problems(config: Config) -> list[Problem]:
                     f"no channel named {channel!r} in alerts.channels",
                 )
             )
+    for position, channel in enumerate(config.fleet.channels):
+        if channel not in channels:
+            problems.append(
+                (
+                    ("fleet", "channels", position),
+                    f"no channel named {channel!r} in alerts.channels",
+                )
+            )
     for check in config.health_score.weights:
         if check not in checks:
             problems.append(

@@ -19,6 +19,7 @@ from hostkeeper.config.base import Section, sample
 from hostkeeper.config.checks import Check
 from hostkeeper.config.dependencies import Dependencies
 from hostkeeper.config.files import BackupSet, CleanupPolicy, LogPolicy
+from hostkeeper.config.fleet import Fleet
 from hostkeeper.config.maintenance import Maintenance
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.units import Duration, Percent
@@ -603,6 +604,11 @@ class Config(Section):
     )
     dashboard: Dashboard = Field(
         default_factory=Dashboard, description="the web dashboard, JSON API and /metrics"
+    )
+    fleet: Fleet = Field(
+        default_factory=Fleet,
+        description="hosts sharing one PostgreSQL store: host id, heartbeats, the watch for "
+        "silent hosts, schedule splay, and the spool for database outages",
     )
 
     @field_validator("timezone")

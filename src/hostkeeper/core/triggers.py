@@ -28,6 +28,37 @@ def build_trigger(spec: TriggerSpec, timezone: str, anchor: datetime | None = No
     raise TypeError(f"unknown trigger spec {spec!r}")
 
 
+class OffsetTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 has no type hints
+    """Fires `offset` after every fire of `inner` (a host's fleet.splay shift).
+
+    The shift is added in UTC, so a run is always exactly `offset` later, also across a
+    daylight saving change of the schedule's zone."""
+
+    def __init__(self, inner: BaseTrigger, offset: timedelta) -> None:
+        self.inner = inner
+        self.offset = offset
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        # In UTC: an aware time minus a timedelta is wall-clock arithmetic in its zone.
+        previous = None
+        if previous_fire_time is not None:
+            previous = previous_fire_time.astimezone(UTC) - self.offset
+        fire: datetime | None = self.inner.get_next_fire_time(
+            previous, now.astimezone(UTC) - self.offset
+        )
+        return None if fire is None else fire.astimezone(UTC) + self.offset
+
+    def __str__(self) -> str:
+        return f"{self.inner} + {self.offset}"
+
+
+def shifted(trigger: BaseTrigger, offset: timedelta) -> BaseTrigger:
+    """`trigger` fired `offset` later; `trigger` itself when there is no offset."""
+    return OffsetTrigger(trigger, offset) if offset else trigger
+
+
 def _cron(spec: CronSpec, zone: ZoneInfo) -> CronTrigger:
     try:
         return CronTrigger(timezone=zone, **dict(spec.fields))

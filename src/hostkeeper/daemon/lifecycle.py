@@ -30,6 +30,7 @@ from hostkeeper.adapters.locks import FileLock, LockHeld
 from hostkeeper.adapters.logsetup import configure_logging
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
+from hostkeeper.adapters.store.spool import Spool
 from hostkeeper.adapters.systemd import Notifier, monotonic_usec, watchdog_interval
 from hostkeeper.alerting.service import AlertService
 from hostkeeper.config import Config, ConfigError, ConfigIssue, LoadedConfig, load_config
@@ -39,16 +40,20 @@ from hostkeeper.daemon.scheduler import ProcedureScheduler
 from hostkeeper.daemon.status_line import summary_line
 from hostkeeper.procedures.engine import Engine, RunReport, lock_path
 from hostkeeper.services.maintenance_status import maintenance_status
+from hostkeeper.services.spooler import Spooler
 from hostkeeper.services.status import current_procedures
 from hostkeeper.services.store_setup import prepare_store
 
 if TYPE_CHECKING:
+    from hostkeeper.alerting.fleet_watch import SilentHostWatch
+    from hostkeeper.daemon.presence import Presence
     from hostkeeper.web.server import DashboardServer
 
 log = structlog.get_logger("hostkeeper.daemon")
 
 STATUS_REFRESH_SECONDS = 60.0
 INSTANCE_LOCK = "daemon.lock"
+SPOOL_FILE = "spool.db"
 MIGRATION_EXTEND_SECONDS = 60.0
 
 
@@ -71,6 +76,10 @@ class Daemon:
         self.metrics: MetricsCollector | None = None
         self.alerting: AlertService | None = None
         self.dashboard: DashboardServer | None = None
+        self.presence: Presence | None = None
+        self.spooler: Spooler | None = None
+        self._store_health: tuple[str | None, dict[str, int] | None] = (None, None)
+        self.fleet_watch: SilentHostWatch | None = None
         self._instance_lock: FileLock | None = None
 
     @property
@@ -138,6 +147,7 @@ class Daemon:
             self.store = prepare_store(
                 self.config, on_progress=lambda m: log.info(m), isolate_migration=True
             )
+        self._start_spooler(self.store)
         self.engine = Engine(
             lambda: self.config,
             self.store,
@@ -145,6 +155,7 @@ class Daemon:
             config_path=self.config_path,
             reload_self=self.request_reload,
             on_window=self._on_window_opened,
+            runs=self.spooler,
         )
         self._close_abandoned_runs(self.store)
         # Rule evaluation and notification delivery run on threads of their own.
@@ -157,7 +168,9 @@ class Daemon:
         self.scheduler.start(self.config)
         caught_up = self.scheduler.catch_up(self.config, datetime.now(UTC))
         # Metrics are collected at metrics.interval on a thread of their own.
-        self.metrics = MetricsCollector(self.store, self.config)
+        self.metrics = MetricsCollector(
+            self.store, self.config, write=self.spooler.write_samples if self.spooler else None
+        )
         self.metrics.start()
         now = _iso_now()
         self.state = DaemonState(
@@ -171,6 +184,7 @@ class Daemon:
         self._start_dashboard()
         self._record_running_config()
         write_state(self.config.paths.state_dir, self.state)
+        self._start_fleet()
         self.notifier.ready(self._status_text())
         log.info(
             "ready",
@@ -206,6 +220,38 @@ class Daemon:
         self.state.dashboard_url = (
             "http://{}:{}/".format(*self.dashboard.address) if running else None
         )
+
+    def _start_spooler(self, store: Store) -> None:
+        """A remote database may go away while the daemon runs: runs and samples then wait
+        in state_dir/spool.db and are replayed in order (SQLite is the daemon's own file)."""
+        if store.is_sqlite:
+            return
+        spool = Spool(
+            Path(self.config.paths.state_dir) / SPOOL_FILE, self.config.fleet.spool.max_size
+        )
+        self.spooler = Spooler(store, spool)
+        abandoned = self.spooler.close_abandoned(datetime.now(UTC))
+        if abandoned:
+            log.warning("closed abandoned runs in the spool", local_ids=abandoned)
+        self.spooler.start()
+
+    def _start_fleet(self) -> None:
+        """The heartbeat in the store and, on a shared PostgreSQL, the watch for silent
+        hosts (idle while `fleet.watch` is false; a reload may turn it on)."""
+        assert self.store is not None and self.scheduler is not None
+        assert self.alerting is not None
+        from hostkeeper.alerting.fleet_watch import SilentHostWatch
+        from hostkeeper.daemon.presence import Presence
+
+        self.presence = Presence(
+            lambda: self.config, self.store, lambda: self.state, self.scheduler.next_run_times
+        )
+        self.presence.start()
+        if not self.store.is_sqlite:
+            self.fleet_watch = SilentHostWatch(
+                lambda: self.config, self.store, self.alerting.worker
+            )
+            self.fleet_watch.start()
 
     @contextmanager
     def _extending_start_timeout(self) -> Iterator[None]:
@@ -259,6 +305,7 @@ class Daemon:
             if watchdog_seconds and self._healthy(watchdog_seconds):
                 self.notifier.watchdog()
             self._notice_window_changes()
+            self._note_store_health()
             if self._status_dirty or time.monotonic() - last_status > STATUS_REFRESH_SECONDS:
                 self._status_dirty = False
                 last_status = time.monotonic()
@@ -284,7 +331,9 @@ class Daemon:
                 seconds=round(self.scheduler.heartbeat_age(), 1),
             )
             return False
-        if not self.store.ping():
+        # A remote database that does not answer is ridden out with the spool (a restart
+        # would not bring it back); the daemon's own SQLite file must answer.
+        if self.spooler is None and not self.store.ping():
             log.error("watchdog withheld: the store does not answer")
             return False
         return True
@@ -294,6 +343,32 @@ class Daemon:
         self._wake.set()
         if self.alerting is not None:
             self.alerting.on_window_opened(procedure, window_id)
+
+    def _note_store_health(self) -> None:
+        """Keep daemon.json (what `status` reads) and STATUS= told whether the remote
+        database answers and what waits in the spool."""
+        if self.spooler is None or self.state is None:
+            return
+        since = self.spooler.unreachable_since
+        stats = self.spooler.stats()
+        spool = None
+        if not stats.empty or stats.dropped_samples or stats.rejected:
+            spool = {
+                "run_events": stats.run_events,
+                "samples": stats.samples,
+                "dropped_samples": stats.dropped_samples,
+                "rejected": stats.rejected,
+            }
+        health = (since.isoformat(timespec="seconds") if since else None, spool)
+        if health == self._store_health:
+            return
+        self._store_health = health
+        self.state.store_unreachable_since, self.state.spool = health
+        self._status_dirty = True
+        try:
+            write_state(self.config.paths.state_dir, self.state)
+        except OSError as error:
+            log.error("could not record the store's state", error=str(error))
 
     def _on_run_event(self, procedure: str, event: str, report: RunReport) -> None:
         self._status_dirty = True
@@ -327,7 +402,10 @@ class Daemon:
         except Exception as error:  # a valid file we could not apply: keep what ran
             log.exception("reload failed while applying, keeping the running configuration")
             assert previous is not None
-            self._apply(previous)
+            try:
+                self._apply(previous)
+            except Exception:  # the database is away: the old jobs are still scheduled
+                log.exception("restoring the previous configuration failed")
             self._reload_error = f"{self.config_path}: could not apply: {error}"
             self._record_reload(self._reload_error, started, [self._reload_error])
             self.notifier.ready(self._status_text())
@@ -343,6 +421,8 @@ class Daemon:
         """Make the running parts follow `loaded`; returns the schedule changes."""
         assert self.scheduler is not None
         self.loaded = loaded
+        if self.spooler is not None:
+            self.spooler.spool.max_bytes = self.config.fleet.spool.max_size
         configure_logging(self.config.daemon.log_format.value, self.config.daemon.log_level)
         changes = self.scheduler.apply(self.config)
         if self.metrics is not None:
@@ -383,6 +463,8 @@ class Daemon:
         self.state.last_reload = result
         self.state.last_reload_at = _iso_now()
         self.state.reload = ReloadAttempt.finished(self._reload_sequence, *started, errors)
+        if self.presence is not None:  # the fleet sees the verdict, scope and next runs
+            self.presence.beat_soon()
         try:
             write_state(self.config.paths.state_dir, self.state)
         except OSError as error:  # a full disk must not end the daemon; waiters time out
@@ -417,6 +499,8 @@ class Daemon:
         """Stop whatever has been started (all of it, or what a failed start got to)."""
         if self.engine is not None:
             self.engine.shutdown.set()
+        if self.fleet_watch is not None:
+            self.fleet_watch.stop()
         if self.alerting is not None:
             self.alerting.stop(timeout=5.0)
         if self.scheduler is not None:
@@ -425,6 +509,11 @@ class Daemon:
             self.dashboard.stop()
         if self.metrics is not None:
             self.metrics.stop()
+        if self.presence is not None:
+            self.presence.stop()
+        if self.spooler is not None:  # what waits stays in the spool file
+            self.spooler.stop()
+            self.spooler.spool.close()
         if self.store is not None:
             self.store.dispose()
         if self._instance_lock is not None:
@@ -434,9 +523,23 @@ class Daemon:
 
     def _status_text(self) -> str:
         assert self.scheduler is not None and self.store is not None
-        procedures = current_procedures(self.store, self.config, self.scheduler.next_run_times())
-        windows = maintenance_status(self.store, self.config, datetime.now(UTC))
-        text = summary_line(procedures, self.engine.active if self.engine else set(), windows)
+        unreachable = self.spooler.unreachable_since if self.spooler else None
+        try:
+            procedures = current_procedures(
+                self.store, self.config, self.scheduler.next_run_times()
+            )
+            windows = maintenance_status(self.store, self.config, datetime.now(UTC))
+            text = summary_line(procedures, self.engine.active if self.engine else set(), windows)
+        except Exception as error:  # the database is away: say so, keep running
+            if unreachable is None:
+                raise
+            log.debug("status line without the store", error=str(error))
+            text = "running the schedule"
+        if unreachable is not None:
+            text = (
+                f"store unreachable since {unreachable:%Y-%m-%d %H:%M:%S} UTC, "
+                f"spooling locally | {text}"
+            )
         if self._reload_error:
             text = f"reload failed, running previous config: {self._reload_error} | {text}"
         return text

@@ -22,7 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.config import Config
 from hostkeeper.core.runs import RunStatus, Trigger
-from hostkeeper.core.triggers import build_trigger, next_fire_time, previous_fire_time
+from hostkeeper.core.triggers import next_fire_time, previous_fire_time
 from hostkeeper.procedures.engine import Engine
 from hostkeeper.services.schedules import procedure_trigger, schedule_key
 
@@ -104,7 +104,7 @@ class ProcedureScheduler:
                 del self._keys[name], self._triggers[name]
                 changes.append(f"removed {name}")
         for name, procedure in wanted.items():
-            key = schedule_key(config, procedure)
+            key = schedule_key(config, procedure, self.engine.store.host)
             if self._keys.get(name) == key:
                 continue
             if name in self._keys:  # a reload changed it: the new schedule's history starts
@@ -152,14 +152,8 @@ class ProcedureScheduler:
         )
         status = RunStatus.MISSED if event.code == EVENT_JOB_MISSED else RunStatus.SKIPPED
         scheduled: Any = event.scheduled_run_time
-        run_store.record_finished_run(
-            self.engine.store,
-            name,
-            Trigger.SCHEDULED,
-            status,
-            datetime.now(UTC),
-            reason,
-            scheduled_for=scheduled,
+        self.engine.runs.record_finished_run(
+            name, Trigger.SCHEDULED, status, datetime.now(UTC), reason, scheduled_for=scheduled
         )
         log.warning("scheduled run not started", procedure=name, reason=reason)
 
@@ -175,10 +169,10 @@ class ProcedureScheduler:
         for name, procedure in config.procedures.items():
             if not procedure.enabled:
                 continue
-            trigger = self._triggers.get(name) or build_trigger(
-                procedure.schedule.trigger_spec(), config.timezone
+            trigger = self._triggers.get(name) or procedure_trigger(
+                config, name, procedure, self.engine.store
             )
-            key = schedule_key(config, procedure)
+            key = schedule_key(config, procedure, self.engine.store.host)
             since = run_store.known_since(self.engine.store, name, key, now)
             last = run_store.last_scheduled_time(self.engine.store, name)
             reference = max(since, last) if last else since

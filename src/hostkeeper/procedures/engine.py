@@ -42,6 +42,7 @@ from hostkeeper.procedures import preconditions
 from hostkeeper.procedures.run_window import WindowListener, close_for_run, open_for_run
 from hostkeeper.procedures.runlog import RunLog, finish_run_log
 from hostkeeper.procedures.waiting import POLL_SECONDS, hold_step
+from hostkeeper.services.run_records import DirectRuns, RunRecorder
 from hostkeeper.steps import STEPS, load_module
 from hostkeeper.steps.context import StepCancelled, StepContext, StepOutcome
 
@@ -110,11 +111,14 @@ class Engine:
         config_path: str | None = None,
         reload_self: Callable[[], str] | None = None,
         on_window: WindowListener | None = None,
+        runs: RunRecorder | None = None,
     ) -> None:
         self._config = config
         self.reload_self = reload_self  # given by the daemon the engine runs in
         self.config_path = config_path
         self.store = store
+        # The daemon on a remote database records through its spooler (services/spooler.py).
+        self.runs: RunRecorder = runs or DirectRuns(store)
         self.listener = listener
         self.on_window = on_window
         self.shutdown = threading.Event()
@@ -156,8 +160,7 @@ class Engine:
         self, config: Config, report: RunReport, scheduled_for: datetime | None, reason: str
     ) -> RunReport:
         name = report.procedure
-        report.run_id = run_store.record_finished_run(
-            self.store,
+        report.run_id = self.runs.record_finished_run(
             name,
             report.trigger,
             RunStatus.SKIPPED,
@@ -183,8 +186,7 @@ class Engine:
         dry_run: bool,
     ) -> RunReport:
         name, trigger = report.procedure, report.trigger
-        run_id = run_store.start_run(
-            self.store,
+        run_id = self.runs.start_run(
             name,
             trigger,
             _now(),
@@ -215,7 +217,7 @@ class Engine:
                 log.exception("run crashed")
                 report.status = RunStatus.FAILED
                 report.error = redact_text(f"internal error: {error}")
-            run_store.finish_run(self.store, run_id, report.status, _now(), report.error)
+            self.runs.finish_run(run_id, report.status, _now(), report.error)
             finish_run_log(run_log, config, self.store, run_id, len(report.steps))
             close_for_run(self.store, report.window_id)  # the maintenance window
             level = "info" if report.status in (RunStatus.SUCCEEDED, RunStatus.SKIPPED) else "error"
@@ -375,7 +377,7 @@ class Engine:
                 config=config,
                 store=self.store,
                 procedure=name,
-                run_id=run_id,
+                run_id=run_id if run_id > 0 else None,  # negative: kept in the spool
                 step=step,
                 log=log,
                 dry_run=dry_run,
@@ -422,7 +424,7 @@ class Engine:
             output=truncate_output(outcome.output) if outcome.output else None,
             details=outcome.details,
         )
-        run_store.record_step(self.store, run_id, record)
+        self.runs.record_step(run_id, record)
         if phase != "before":  # preconditions wrote their own line
             self._logs[run_id].step_finished(
                 label,

@@ -3,12 +3,14 @@ ahead, held alerts and the Alertmanager silences (docs/status.md, "Maintenance")
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from hostkeeper.adapters.store import Store, window_silences
 from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.config import Config
 from hostkeeper.core.redact import redact_text
+from hostkeeper.core.windows import WindowKind
 from hostkeeper.services.maintenance import in_force, upcoming_planned
 from hostkeeper.services.status_model import (
     MaintenanceStatus,
@@ -19,14 +21,27 @@ from hostkeeper.services.status_model import (
 
 
 def maintenance_status(
-    store: Store, config: Config, now: datetime, host: str | None = None
+    store: Store,
+    config: Config | None,
+    now: datetime,
+    host: str | None = None,
+    procedures: Collection[str] = (),
 ) -> MaintenanceStatus:
     """The windows holding alerts now (as recorded: the daemon's alert rounds record
     planned occurrences when they start), the next planned ones, held alerts and the
-    Alertmanager silences."""
+    Alertmanager silences.
+
+    For another host of a fleet, whose configuration is not here, `config` is None and
+    `procedures` names its procedures (its status scope): its planned windows to come
+    are then not listed."""
     host = host or store.host
     view = store if host == store.host else Store(store.engine, host=host)
-    holding = in_force(config, window_store.holding_windows(view, now))
+    recorded = window_store.holding_windows(view, now)
+    if config is not None:
+        holding = in_force(config, recorded)
+    else:
+        names = set(procedures)
+        holding = [row for row in recorded if row.kind is not WindowKind.RUN or row.name in names]
     shown = {row.id for row in holding}
     silences = window_silences.silences_of(view, sorted(shown))
     silences += [s for s in window_silences.silence_problems(view) if s.window_id not in shown]
@@ -59,7 +74,7 @@ def maintenance_status(
                 reason=u.reason,
                 rules=u.rules,
             )
-            for u in upcoming_planned(config, now)
+            for u in (upcoming_planned(config, now) if config is not None else [])
         ],
         held_alerts=window_store.held_alert_count(view),
         silences=[

@@ -4,7 +4,9 @@ configuration, the daemon's state file, a `now` and the next fire times.
 This is the only place where "last result", "failing", "next run" and backup freshness
 are decided (docs/status.md says what they mean); every reader takes its answer from
 here. Only procedures, checks and backup sets of the configuration are listed: one
-removed from it disappears from every view, whatever its history.
+removed from it disappears from every view, whatever its history. What is read of the
+configuration is its status scope (`services.status_scope`): the loaded configuration's
+for this host, the one each host recorded in the store for the fleet view.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from hostkeeper.services.status_model import (
     RestoreTestStatus,
     SilenceStatus,
 )
+from hostkeeper.services.status_scope import StatusScope, scope_of, spec_from_json
 
 FAILING_STATUSES = ("failed", "aborted")
 ALERT_COUNT_WINDOW = timedelta(days=7)
@@ -57,31 +60,38 @@ STALE_GRACE = timedelta(days=1)
 FIRES_LOOKED_AT = 8
 
 NextRuns = Mapping[str, datetime | None]
+Scoped = Config | StatusScope  # a configuration, or the status scope of one
+
+
+def _scope(scoped: Scoped, host: str) -> StatusScope:
+    return scoped if isinstance(scoped, StatusScope) else scope_of(scoped, host)
 
 
 def build_status(
     store: Store,
-    config: Config,
+    config: Scoped,
     *,
     now: datetime,
     next_runs: NextRuns,
     daemon_state: Mapping[str, Any] | None = None,
     host: str | None = None,
 ) -> HostStatus:
-    """The whole status of `host` (default: the store's own host) at `now`."""
+    """The whole status of `host` (default: the store's own host) at `now`, as `config`
+    (or the status scope a host recorded in the store) defines it."""
     host = host or store.host
+    scope = _scope(config, host)
     facts = status_store.procedure_run_facts(store, host)
-    procedures = procedure_statuses(config, facts, next_runs)
-    configured = set(config.procedures)
+    procedures = procedure_statuses(scope, facts, next_runs)
+    configured = {procedure.name for procedure in scope.procedures}
     return HostStatus(
         host=host,
         generated_at=now,
         daemon=daemon_status(daemon_state),
-        health=health_status(store, config, host),
+        health=health_status(store, scope, host),
         procedures=procedures,
         alerts=alerts_status(store, host, now),
-        backups=backup_statuses(store, config, now, facts, host),
-        metrics=metrics_status(store, config, host),
+        backups=backup_statuses(store, scope, now, facts, host),
+        metrics=metrics_status(store, scope, host),
         notifications=[
             NotificationCount(channel=n.channel, state=n.state, count=n.count)
             for n in status_store.notification_counts(store, host)
@@ -101,8 +111,18 @@ def build_status(
             if name in configured
         },
         dependencies=dependency_status(store, host),
-        checklists=newest_checklists(config, store, now, host),
-        maintenance=maintenance_status(store, config, now, host),
+        # Another host's configuration is not in the store: no checklists, no planned
+        # windows to come (docs/status.md, "Another host of a fleet").
+        checklists=newest_checklists(config, store, now, host)
+        if isinstance(config, Config)
+        else [],
+        maintenance=maintenance_status(
+            store,
+            config if isinstance(config, Config) else None,
+            now,
+            host,
+            procedures=configured,
+        ),
     )
 
 
@@ -136,30 +156,33 @@ def next_runs_from_config(
 
 
 def current_procedures(
-    store: Store, config: Config, next_runs: NextRuns, host: str | None = None
+    store: Store, config: Scoped, next_runs: NextRuns, host: str | None = None
 ) -> list[ProcedureStatus]:
     """The procedures' part of the status alone (STATUS= refreshes it after every run)."""
-    return procedure_statuses(config, status_store.procedure_run_facts(store, host), next_runs)
+    scope = _scope(config, host or store.host)
+    return procedure_statuses(scope, status_store.procedure_run_facts(store, host), next_runs)
 
 
 def procedure_statuses(
-    config: Config,
+    config: StatusScope,
     facts: Mapping[str, status_store.ProcedureRunFacts],
     next_runs: NextRuns,
 ) -> list[ProcedureStatus]:
     """Every configured procedure, in the configuration's order."""
     result = []
-    for name, procedure in config.procedures.items():
+    for procedure in config.procedures:
+        name = procedure.name
         fact = facts.get(name, status_store.ProcedureRunFacts())
         last, completed = fact.newest, fact.newest_completed
         upcoming = next_runs.get(name) if procedure.enabled else None
         result.append(
             ProcedureStatus(
                 procedure=name,
-                schedule=procedure.schedule.describe(),
+                schedule=procedure.schedule,
                 enabled=procedure.enabled,
                 timezone=config.timezone,
-                steps=[step.label() for step in procedure.steps],
+                splay_seconds=config.splay_seconds if procedure.enabled else 0.0,
+                steps=list(procedure.steps),
                 next_run=upcoming.astimezone(UTC) if upcoming else None,
                 last_run=last.started_at if last else None,
                 last_status=last.status if last else None,
@@ -195,10 +218,12 @@ def daemon_status(state: Mapping[str, Any] | None) -> DaemonStatus | None:
         last_reload_at=state.get("last_reload_at"),
         version=str(state.get("version", "")),
         dashboard_url=state.get("dashboard_url"),
+        store_unreachable_since=state.get("store_unreachable_since"),
+        spool=state.get("spool"),
     )
 
 
-def health_status(store: Store, config: Config, host: str) -> HealthStatus:
+def health_status(store: Store, config: StatusScope, host: str) -> HealthStatus:
     names = [check.name for check in config.checks]
     latest = latest_results(store, host, names)
     score = latest_score(store, host)
@@ -266,14 +291,14 @@ def alerts_status(store: Store, host: str, now: datetime) -> AlertsStatus:
     )
 
 
-def key_metrics(config: Config) -> list[str]:
+def key_metrics(config: StatusScope) -> list[str]:
     """What `status` shows: CPU, memory, swap, load and the configured disks."""
     names = ["cpu.percent", "memory.percent", "swap.percent", "load.5m", "load.5m_per_core"]
-    names += [disk_metric(path, "used_percent") for path in config.metrics.disks]
+    names += [disk_metric(path, "used_percent") for path in config.disks]
     return names
 
 
-def metrics_status(store: Store, config: Config, host: str) -> MetricsStatus:
+def metrics_status(store: Store, config: StatusScope, host: str) -> MetricsStatus:
     names = key_metrics(config)
     latest = latest_values(store, names, host)
     return MetricsStatus(
@@ -287,19 +312,19 @@ def metrics_status(store: Store, config: Config, host: str) -> MetricsStatus:
 
 def backup_statuses(
     store: Store,
-    config: Config,
+    config: Scoped,
     now: datetime,
     facts: Mapping[str, status_store.ProcedureRunFacts] | None = None,
     host: str | None = None,
 ) -> list[BackupStatus]:
     """Every configured backup set: newest archive, last restore test, freshness."""
+    config = _scope(config, host or store.host)
     if facts is None:
         facts = status_store.procedure_run_facts(store, host)
     archives = status_store.newest_archive_facts(store, host)
     tests = status_store.last_restore_test_facts(store, host)
     result = []
-    for definition in config.backups:
-        name = definition.name
+    for name in config.backup_sets:
         archive, test = archives.get(name), tests.get(name)
         stale_after = stale_after_for(config, name, now)
         age = (now - archive.created_at).total_seconds() if archive else None
@@ -335,7 +360,7 @@ def backup_statuses(
 
 
 def _restore_test_problem(
-    config: Config,
+    config: StatusScope,
     name: str,
     test: status_store.RestoreTestFact | None,
     facts: Mapping[str, status_store.ProcedureRunFacts],
@@ -347,7 +372,7 @@ def _restore_test_problem(
         return (
             f"restore test FAILED at {_when(test.tested_at)}: {test.detail or 'no reason recorded'}"
         )
-    for procedure in _procedures_with_step(config, "restore_test", name):
+    for procedure in (p.name for p in config.procedures if p.enabled and name in p.restore_tests):
         ran = facts.get(procedure, status_store.ProcedureRunFacts()).newest_completed
         if ran is None or (test is not None and test.tested_at >= ran.started_at):
             continue
@@ -358,14 +383,15 @@ def _restore_test_problem(
     return None
 
 
-def stale_after_for(config: Config, name: str, now: datetime) -> timedelta:
+def stale_after_for(config: StatusScope, name: str, now: datetime) -> timedelta:
     """How old the newest archive of set `name` may be and still count as fresh: the
     longest gap between the coming fires of the enabled procedures with a `backup: SET`
     step, plus STALE_GRACE; UNSCHEDULED_STALE_AFTER when no procedure backs it up."""
     fires: list[datetime] = []
-    for procedure_name in _procedures_with_step(config, "backup", name):
-        spec = config.procedures[procedure_name].schedule.trigger_spec()
-        trigger = build_trigger(spec, config.timezone, now)
+    for procedure in config.procedures:
+        if not procedure.enabled or name not in procedure.backs_up:
+            continue
+        trigger = build_trigger(spec_from_json(procedure.trigger), config.timezone, now)
         moment: datetime | None = now
         for _ in range(FIRES_LOOKED_AT):
             moment = next_fire_time(trigger, moment) if moment else None
@@ -377,18 +403,6 @@ def stale_after_for(config: Config, name: str, now: datetime) -> timedelta:
     if not gaps:
         return UNSCHEDULED_STALE_AFTER
     return max(gaps) + STALE_GRACE
-
-
-def _procedures_with_step(config: Config, step_name: str, argument: str) -> list[str]:
-    return [
-        procedure_name
-        for procedure_name, procedure in config.procedures.items()
-        if procedure.enabled
-        and any(
-            step.name == step_name and step.argument == argument
-            for step in (*procedure.steps, *procedure.after)
-        )
-    ]
 
 
 def _when(moment: datetime) -> str:

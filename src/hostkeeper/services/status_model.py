@@ -37,6 +37,10 @@ class DaemonStatus(_Model):
     last_reload_at: Time | None
     version: str
     dashboard_url: str | None
+    # A remote database the daemon cannot reach: since when (None: it answers), and what
+    # waits in its local spool (run_events, samples, dropped_samples, rejected).
+    store_unreachable_since: Time | None = None
+    spool: dict[str, int] | None = None
 
 
 class ProcedureStatus(_Model):
@@ -46,6 +50,7 @@ class ProcedureStatus(_Model):
     schedule: str
     enabled: bool
     timezone: str
+    splay_seconds: float  # the host's fleet.splay offset its scheduled runs are shifted by
     steps: list[str]
     next_run: Time | None
     # The last result: the newest real run, whatever became of it (missed and skipped
@@ -279,6 +284,76 @@ class HostStatus(_Model):
     @property
     def stale_backups(self) -> list[BackupStatus]:
         return [b for b in self.backups if not b.fresh]
+
+
+# -- the fleet: every host of a shared store (docs/fleet.md) --------------------------------
+
+
+class FleetProcedure(_Model):
+    """One procedure of a host in the fleet view: its last result and next run."""
+
+    procedure: str
+    last_run: Time | None
+    last_status: str | None
+    failing: bool
+    next_run: Time | None
+
+
+class FleetRestoreTest(_Model):
+    """The newest restore test of any of a host's backup sets."""
+
+    set: str
+    tested_at: Time
+    ok: bool
+
+
+class HostSummary(BaseModel):
+    """What a host's daemon publishes of its own `HostStatus` with every heartbeat
+    (`fleet_hosts.summary`), so a fleet view of hundreds of hosts is one read."""
+
+    # A fleet upgrades one host at a time: a newer host's summary may carry more fields.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    computed_at: Time
+    health_score: float | None
+    health_state: str | None
+    failing: list[str]
+    missed: list[str]
+    procedures: list[FleetProcedure]
+    newest_backup_at: Time | None  # the newest archive of any set
+    stale_backups: list[str]
+    last_restore_test: FleetRestoreTest | None
+
+
+class FleetHost(_Model):
+    """One host's row in the fleet view: its heartbeat, the summary of its own status
+    model it published with it, and its firing alerts as the store has them now."""
+
+    host: str
+    # running | silent (no heartbeat for longer than fleet.silent_after) | stopped (it
+    # recorded a clean stop)
+    state: str
+    last_heartbeat: Time
+    heartbeat_age_seconds: float
+    version: str
+    started_at: Time
+    summary_at: Time | None  # when the host computed the figures below (None: never)
+    health_score: float | None
+    health_state: str | None
+    failing: list[str]  # procedures whose newest completed run failed or aborted
+    missed: list[str]  # procedures whose last result is a missed fire
+    procedures: list[FleetProcedure]
+    newest_backup_age_seconds: float | None  # the newest archive of any set
+    stale_backups: list[str]
+    last_restore_test: FleetRestoreTest | None
+    alerts_firing: dict[str, int]  # severity -> firing alerts (host_silent included)
+    dashboard: str  # this host's dashboard, served from the same store: /hosts/HOST/
+
+
+class FleetStatus(_Model):
+    generated_at: Time
+    silent_after_seconds: float
+    hosts: list[FleetHost]  # by name
 
 
 def as_json(value: _Model | Sequence[_Model]) -> Any:

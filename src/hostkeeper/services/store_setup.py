@@ -28,7 +28,11 @@ def prepare_store(
     """
     state_dir = Path(config.paths.state_dir)
     make_private_directory(state_dir)
-    store = open_store(config.database.url, slow_query=config.database.slow_query.total_seconds())
+    store = open_store(
+        config.database.url,
+        host=config.fleet.host_id,
+        slow_query=config.database.slow_query.total_seconds(),
+    )
     atexit.register(store.flush_slow_queries)
     if isolate_migration:
         if current_revision(store) != SCHEMA_REVISION:

@@ -1,7 +1,7 @@
-"""The JSON API under /api/: status, schedule, runs, alerts, backups, maintenance.
+"""The JSON API under /api/: status, schedule, runs, alerts, backups, maintenance, fleet.
 
 Every endpoint but `runs` is a part of the status model, printed with the same
-serialisation as `hostkeeper --json status`.
+serialisation as `hostkeeper --json status` (`fleet`: as `hostkeeper --json fleet`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.runs import list_runs
-from hostkeeper.services.status_model import HostStatus, as_json
+from hostkeeper.services.status_model import FleetStatus, HostStatus, as_json
 from hostkeeper.web.params import int_parameter, name_parameter
 
 MAX_RUNS = 500
@@ -22,6 +22,7 @@ def dispatch(
     query: dict[str, list[str]],
     store: Store,
     status: Callable[[], HostStatus],
+    fleet: Callable[[], FleetStatus] | None = None,
 ) -> Any:
     """The response body for `endpoint`, or None when there is no such endpoint.
 
@@ -51,4 +52,6 @@ def dispatch(
         return as_json(status().backups)
     if endpoint == "maintenance":
         return as_json(status().maintenance)
+    if endpoint == "fleet" and fleet is not None:
+        return as_json(fleet())
     return None

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.checks import score_history
 from hostkeeper.adapters.store.history import metric_buckets
+from hostkeeper.core.numbers import format_seconds
 from hostkeeper.reports import page
 from hostkeeper.reports.svg import Series, bar_chart, line_chart
-from hostkeeper.services.status_model import BackupStatus, HostStatus
+from hostkeeper.services.status_model import BackupStatus, FleetStatus, HostStatus
 from hostkeeper.web.report_files import ReportFile
 
 PACKAGE = "hostkeeper.web"  # whose templates/ holds the dashboard's pages
@@ -42,7 +43,12 @@ def render_dashboard(
     store: Store,
     status: HostStatus,
     reports: dict[str, list[ReportFile]] | None = None,
+    fleet_note: str | None = None,
 ) -> str:
+    """The dashboard of `status.host`. For another host of the fleet (`fleet_note` says
+    whose it is and how it is heard from), its charts come from the same store and its
+    reports stay on that host."""
+    store = store.for_host(status.host)
     now = status.generated_at
     day = (now - timedelta(hours=24), now)
     daemon = status.daemon
@@ -91,6 +97,27 @@ def render_dashboard(
             "alert_counts": counts,
             "restore_test": _restore_test_cell,
             "reports": {folder: files for folder, files in (reports or {}).items() if files},
+            "own_host": fleet_note is None,
+            "fleet_note": fleet_note,
+        },
+        package=PACKAGE,
+    )
+
+
+def render_fleet(fleet: FleetStatus) -> str:
+    """The fleet page: one row per host of the store, each linking to its dashboard."""
+    return page.render(
+        "fleet.html",
+        {
+            "title": "hostkeeper fleet",
+            "subtitle": f"{len(fleet.hosts)} hosts; generated {page.when(fleet.generated_at)}; "
+            f"silent after {format_seconds(fleet.silent_after_seconds)} without a heartbeat; "
+            f"refreshes every {REFRESH_SECONDS} s",
+            "refresh_seconds": REFRESH_SECONDS,
+            "fleet": fleet,
+            "quiet": [h for h in fleet.hosts if h.state != "running"],
+            "failing": [h for h in fleet.hosts if h.failing],
+            "critical": sum(h.alerts_firing.get("critical", 0) for h in fleet.hosts),
         },
         package=PACKAGE,
     )

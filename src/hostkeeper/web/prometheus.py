@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from hostkeeper import __version__
-from hostkeeper.services.status_model import HostStatus
+from hostkeeper.services.status_model import FleetStatus, HostStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CHECK_STATES = ("ok", "warning", "critical", "unknown")
@@ -285,5 +285,82 @@ def render(status: HostStatus) -> str:
         "gauge",
         "When the running configuration was loaded.",
         [({}, None if daemon is None else _ts(daemon.config_loaded_at))],
+    )
+    return out.text()
+
+
+FLEET_STATES = ("running", "silent", "stopped")
+
+
+def render_fleet(fleet: FleetStatus) -> str:
+    """The fleet as one exposition, a `host` label per host (`/fleet/metrics`): one scrape
+    of the daemon that serves it covers every host of the store."""
+    out = _Exposition()
+    hosts = fleet.hosts
+    out.family(
+        "hostkeeper_fleet_host_state",
+        "gauge",
+        "1 for the state of each host's daemon: running, silent or stopped.",
+        [
+            ({"host": h.host, "state": state}, h.state == state)
+            for h in hosts
+            for state in FLEET_STATES
+        ],
+    )
+    out.family(
+        "hostkeeper_fleet_heartbeat_timestamp_seconds",
+        "gauge",
+        "When each host's daemon last recorded its heartbeat.",
+        [({"host": h.host}, _ts(h.last_heartbeat)) for h in hosts],
+    )
+    out.family(
+        "hostkeeper_fleet_build_info",
+        "gauge",
+        "hostkeeper version each host runs.",
+        [({"host": h.host, "version": h.version}, 1) for h in hosts],
+    )
+    out.family(
+        "hostkeeper_fleet_health_score",
+        "gauge",
+        "Health score 0-100 of each host.",
+        [({"host": h.host}, h.health_score) for h in hosts],
+    )
+    out.family(
+        "hostkeeper_fleet_procedures_failing",
+        "gauge",
+        "Procedures of each host whose newest completed run failed or aborted.",
+        [({"host": h.host}, len(h.failing)) for h in hosts],
+    )
+    out.family(
+        "hostkeeper_fleet_procedures_missed",
+        "gauge",
+        "Procedures of each host whose last result is a missed fire.",
+        [({"host": h.host}, len(h.missed)) for h in hosts],
+    )
+    out.family(
+        "hostkeeper_fleet_backup_newest_age_seconds",
+        "gauge",
+        "Age of the newest archive of any backup set of each host.",
+        [({"host": h.host}, h.newest_backup_age_seconds) for h in hosts],
+    )
+    out.family(
+        "hostkeeper_fleet_last_restore_test_success",
+        "gauge",
+        "1 when each host's newest restore test passed, 0 when it failed.",
+        [
+            ({"host": h.host}, h.last_restore_test.ok)
+            for h in hosts
+            if h.last_restore_test is not None
+        ],
+    )
+    out.family(
+        "hostkeeper_fleet_alerts_firing",
+        "gauge",
+        "Firing alerts of each host by severity (host_silent included).",
+        [
+            ({"host": h.host, "severity": severity}, count)
+            for h in hosts
+            for severity, count in h.alerts_firing.items()
+        ],
     )
     return out.text()

@@ -1,4 +1,5 @@
-"""The HTTP server of the daemon: dashboard, reports, JSON API, /metrics and /healthz.
+"""The HTTP server of the daemon: dashboard, reports, JSON API, /metrics and /healthz
+(what each path serves is `web/pages.py`).
 
 A small stdlib ThreadingHTTPServer on its own threads: requests only read the store, so
 they never hold up the scheduler. Every address wants the token (web.auth) unless
@@ -11,7 +12,6 @@ clients cannot pile up threads.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import threading
 import time
@@ -25,9 +25,9 @@ import structlog
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.config import Config
+from hostkeeper.services.fleet_status import build_fleet, recorded_host_status
 from hostkeeper.services.status import build_status, next_runs_from_config
-from hostkeeper.services.status_model import HostStatus
-from hostkeeper.web import api, prometheus
+from hostkeeper.services.status_model import FleetStatus, HostStatus
 from hostkeeper.web.auth import (
     LOGIN_PATH,
     TokenSource,
@@ -37,9 +37,8 @@ from hostkeeper.web.auth import (
     login_cookie,
     token_path,
 )
-from hostkeeper.web.dashboard import render_dashboard, render_report_index
+from hostkeeper.web.pages import Response, dumps, render
 from hostkeeper.web.params import BadParameter
-from hostkeeper.web.report_files import list_reports, read_report
 
 log = structlog.get_logger("hostkeeper.web")
 
@@ -210,6 +209,17 @@ class DashboardServer:
             self.store, config, now=now, next_runs=upcoming, daemon_state=self.daemon_state()
         )
 
+    def fleet(self) -> FleetStatus:
+        """Every host of the store, as `hostkeeper fleet` shows it."""
+        return build_fleet(self.store, datetime.now(UTC), self.config().fleet.silent_after)
+
+    def host_status(self, host: str) -> HostStatus | None:
+        """The status of `host`: this one's own, or another's as recorded in the store."""
+        if host == self.store.host:
+            return self.status()
+        silent_after = self.config().fleet.silent_after
+        return recorded_host_status(self.store, host, datetime.now(UTC), silent_after)
+
     def _set_up_token(self) -> None:
         """Follow the configuration: no token (`auth: none`), the configured file, or the
         default file under state_dir, made anew when missing (a removed default token
@@ -253,12 +263,6 @@ class DashboardServer:
         return login_cookie(token)
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
 # Complexity ceiling exception (C901): the request handler class counts as one function; its
 # methods are small.
 def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:  # noqa: C901
@@ -286,7 +290,7 @@ def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:  # noqa: 
                 self.wfile.write(body)
 
         def _json(self, status: int, data: object) -> None:
-            body = json.dumps(data, default=_json_default, indent=1).encode()
+            body = dumps(data)
             self._send(status, body, "application/json")
 
         def do_HEAD(self) -> None:
@@ -339,42 +343,9 @@ def _handler(server: DashboardServer) -> type[BaseHTTPRequestHandler]:  # noqa: 
                 with server.render_lock:
                     cached = server.cached(self.path)
                     if cached is None:
-                        cached = _render(server, path, query)
+                        cached = render(server, path, query)
                         server.remember(self.path, cached)
             status, body, content_type = cached
             self._send(status, body, content_type)
 
     return Handler
-
-
-Response = tuple[int, bytes, str]
-
-
-def _render(server: DashboardServer, path: str, query: dict[str, list[str]]) -> Response:
-    config = server.config()
-    if path in ("/", "/index.html"):
-        reports = list_reports(config.paths.report_dir, per_folder=1)
-        page = render_dashboard(server.store, server.status(), reports)
-        return 200, page.encode(), "text/html; charset=utf-8"
-    if path in ("/reports", "/reports/"):
-        page = render_report_index(list_reports(config.paths.report_dir), server.store.host)
-        return 200, page.encode(), "text/html; charset=utf-8"
-    if path.startswith("/reports/"):
-        folder, _, name = path.removeprefix("/reports/").partition("/")
-        report = read_report(config.paths.report_dir, folder, name)
-        if report is not None:
-            return 200, *report
-        return 404, _dumps({"error": f"no such report {path}"}), "application/json"
-    if path == "/metrics":
-        text = prometheus.render(server.status())
-        return 200, text.encode(), prometheus.CONTENT_TYPE
-    if path.startswith("/api/"):
-        data = api.dispatch(path.removeprefix("/api/"), query, server.store, server.status)
-        if data is not None:
-            return 200, _dumps(data), "application/json"
-        return 404, _dumps({"error": f"no such endpoint {path}"}), "application/json"
-    return 404, _dumps({"error": f"no such page {path}"}), "application/json"
-
-
-def _dumps(data: object) -> bytes:
-    return json.dumps(data, default=_json_default, indent=1).encode()

@@ -598,3 +598,54 @@ def test_a_procedure_name_that_looks_like_an_option_is_refused(name: str) -> Non
     )
     _line, key, message = _single(text)
     assert key == "procedures" and "starts with `-`" in message
+
+
+# -- fleet ----------------------------------------------------------------------------------
+
+
+def test_fleet_channel_missing() -> None:
+    text = """\
+        fleet:
+          channels: [nope]
+        """
+    assert _single(text) == (2, "fleet.channels[0]", "no channel named 'nope' in alerts.channels")
+
+
+def test_fleet_watch_needs_a_postgresql_store() -> None:
+    text = """\
+        database:
+          url: sqlite:////var/lib/hostkeeper/hostkeeper.db
+        fleet:
+          watch: true
+        """
+    line, key, message = _single(text)
+    assert (line, key) == (4, "fleet.watch") and "PostgreSQL" in message
+
+
+def test_fleet_silent_after_must_span_three_heartbeats() -> None:
+    text = """\
+        fleet:
+          heartbeat_every: 1m
+          silent_after: 2m
+        """
+    line, key, message = _single(text)
+    assert (line, key) == (3, "fleet.silent_after") and "3 x fleet.heartbeat_every" in message
+
+
+def test_host_silent_is_a_reserved_rule_name() -> None:
+    text = """\
+        checks:
+          - {name: disk, type: disk_free, path: /, warning: 20%, critical: 10%}
+        alerts:
+          rules:
+            - name: host_silent
+              check: disk
+        """
+    line, key, message = _single(text)
+    assert (line, key) == (5, "alerts.rules[0].name") and "built-in rule" in message
+
+
+@pytest.mark.parametrize("host_id", ["", "../etc", "-web", "web 01", "a" * 101])
+def test_a_host_id_is_one_plain_name(host_id: str) -> None:
+    line, key, _ = _single(f"fleet:\n  host_id: {host_id!r}\n")
+    assert (line, key) == (2, "fleet.host_id")

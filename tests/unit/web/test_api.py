@@ -15,6 +15,7 @@ from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.schema import notifications, runs, step_results
 from hostkeeper.config import Config
 from hostkeeper.services.status import build_status, procedure_statuses
+from hostkeeper.services.status_scope import scope_of
 from hostkeeper.web import api
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
@@ -103,7 +104,8 @@ def test_status_views_redact_old_run_errors_and_delivery_errors(
         for endpoint in ("status", "schedule", "alerts")
     }
     # STATUS= is built from the procedures' part alone
-    notify = procedure_statuses(config, status_store.procedure_run_facts(store), {})
+    scope = scope_of(config, store.host)
+    notify = procedure_statuses(scope, status_store.procedure_run_facts(store), {})
     text = json.dumps(served, default=str) + repr(notify)
     for secret in SECRETS:
         assert secret not in text

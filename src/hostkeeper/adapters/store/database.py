@@ -38,6 +38,13 @@ class Store:
             self.slow_log = SlowQueryRecorder(slow_query, self.host)
             self.slow_log.install(engine)
 
+    def for_host(self, host: str) -> Store:
+        """The same database seen as `host`: its reads and writes are that host's rows
+        (the fleet view, the watch for silent hosts)."""
+        if host == self.host:
+            return self
+        return Store(self.engine, host=host)
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
@@ -92,7 +99,7 @@ def open_store(url: str, host: str | None = None, slow_query: float | None = Non
             event.listen(engine, "do_connect", lambda *_args: _create_private_file(database))
         _configure_sqlite(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=_network_bounds(parsed))
     return Store(engine, host, slow_query)
 
 
@@ -101,6 +108,24 @@ def inserted_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None  # an INSERT of one row always has one
     return int(key[0])
+
+
+# libpq waits forever by default for a server that does not answer; the daemon keeps
+# running through a database outage, so every wait on the network is bounded (a setting
+# given in the URL's query wins).
+NETWORK_BOUNDS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
+def _network_bounds(parsed: Any) -> dict[str, Any]:
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    return {key: value for key, value in NETWORK_BOUNDS.items() if key not in parsed.query}
 
 
 def _create_private_file(path: Path) -> None:

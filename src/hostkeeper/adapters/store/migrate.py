@@ -22,7 +22,10 @@ from hostkeeper.adapters.store.dbbackup import (
     pre_migration_copies,
     prune_copies,
 )
+from hostkeeper.adapters.store.lease import lock_key
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION
+
+MIGRATION_LOCK = "hostkeeper.migrate"
 
 
 def current_revision(store: Store) -> str | None:
@@ -84,5 +87,11 @@ def upgrade(store: Store, revision: str = "head") -> None:
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(migrations_directory()))
     with store.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # The hosts of a fleet share the database and may start at once; the file
+            # lock is per host. Whoever waits here finds the upgrade done and does nothing.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(MIGRATION_LOCK)}
+            )
         alembic_config.attributes["connection"] = connection
         command.upgrade(alembic_config, revision)

@@ -165,6 +165,34 @@ def record_finished_run(
         return inserted_id(result)
 
 
+def find_run(store: Store, procedure: str, trigger: str, started_at: datetime) -> int | None:
+    """The id of this host's run of `procedure` started at `started_at` by `trigger`, if
+    it is recorded (a spooled run replayed twice is recorded once)."""
+    with store.read() as connection:
+        found: int | None = connection.execute(
+            select(func.min(runs.c.id)).where(
+                runs.c.host == store.host,
+                runs.c.procedure == procedure,
+                runs.c.trigger == trigger,
+                runs.c.started_at == started_at,
+            )
+        ).scalar()
+    return found
+
+
+def has_step(store: Store, run_id: int, phase: str, position: int) -> bool:
+    """Whether the step at `position` of run `run_id` is recorded."""
+    with store.read() as connection:
+        found = connection.execute(
+            select(step_results.c.id).where(
+                step_results.c.run_id == run_id,
+                step_results.c.phase == phase,
+                step_results.c.position == position,
+            )
+        ).first()
+    return found is not None
+
+
 def list_runs(
     store: Store,
     procedure: str | None = None,

@@ -29,7 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 
 metadata = MetaData(
     naming_convention={
@@ -532,4 +532,28 @@ window_notes = Table(
     Column("author", String(100), nullable=False),
     Column("text", Text, nullable=False),
     Index(None, "window_id", "at"),
+)
+
+# -- fleet (migration 0007) --------------------------------------------------------------
+
+# One row per host: written by its daemon at start, on every heartbeat, on reload and on
+# stop; the fleet view and the watch for silent hosts read them all. `scope` is the part
+# of the host's configuration its status is computed from (services/status_scope.py),
+# `next_runs` its scheduler's next fire times, `summary` what the fleet view shows of its
+# status (services/fleet_status.py), all JSON.
+fleet_hosts = Table(
+    "fleet_hosts",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("version", String(50), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),  # set by a clean stop
+    Column("config_loaded_at", UTCDateTime, nullable=False),
+    Column("last_reload", Text, nullable=False),
+    Column("dashboard_url", Text, nullable=True),
+    Column("scope", Text, nullable=False),
+    Column("next_runs", Text, nullable=False),
+    Column("summary", Text, nullable=True),  # the host's status summary, JSON
 )
