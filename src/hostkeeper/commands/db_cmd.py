@@ -158,6 +158,7 @@ def table_bounds(config: Any) -> dict[str, str]:
         "procedure_state": "one per host and procedure",
         "rotation_state": "one per host, policy and file",
         "alembic_version": "one row",
+        "fleet_hosts": "one per host of the store (its heartbeat)",
     }
     for key, tables in BOUNDED_BY.items():
         kept = getattr(config.database.retention, key)

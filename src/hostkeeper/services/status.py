@@ -7,6 +7,9 @@ here. Only procedures, checks and backup sets of the configuration are listed: o
 removed from it disappears from every view, whatever its history. What is read of the
 configuration is its status scope (`services.status_scope`): the loaded configuration's
 for this host, the one each host recorded in the store for the fleet view.
+
+Kept whole: one place computes every part of the status from the same facts, so the
+readers cannot disagree (docs/status.md).
 """
 
 from __future__ import annotations
