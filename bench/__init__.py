@@ -23,4 +23,6 @@ BENCHMARKS: dict[str, str] = {
     "alerts": "bench.alerts",
     "checks": "bench.checks",
     "web": "bench.web",
+    "migration": "bench.migration",
+    "soak": "bench.soak",
 }
