@@ -1,9 +1,9 @@
 """Migrating a large store made before blocks: ~1 GB (`--database-mb`) of plain rows.
 
 The benchmark builds, once (cached), a database at schema revision 0002 the way that
-release kept metrics: `samples` rows (series_id, ts, value, plus the covering index)
-for 6.5 days of many series at 10 s, values at the collector's precision, with their
-5-minute and hourly `rollups`. Then, on copies of it:
+release kept metrics (bench/plainstore.py): `samples` rows (series_id, ts, value, plus
+the covering index) for 6.5 days of many series at 10 s, values at the collector's
+precision, with their 5-minute and hourly `rollups`. Then, on copies of it:
 
 - migration: `migrate()` as the daemon's start runs it (the pre-migration copy with the
   online backup API, then Alembic 0002 -> head), timed;
@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import random
 import shutil
 import signal
 import sqlite3
@@ -41,44 +40,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import Context, Floor, Result, progress, stage
-from bench.metrics import _metric_values
+from bench.harness import Context, Floor, Result, stage
+from bench.plainstore import DAYS, HOST, T0, ensure, file_mb, t_end, url
 
 NAME = "migration"
 SUMMARY = "a ~1 GB 0002-layout store migrated and sealed online, interrupted and resumed"
-HOST = "bench-host"
-STEP = 10.0
-DAYS = 6.5
-T0 = 1_800_000_000.0  # the data's first sample; readers and housekeeping use T_END
-BATCH_SERIES = 8  # series written per transaction while building
 SEAL_BUDGET = 2.0  # daemon/collector.py: SEAL_BUDGET
 RETENTION = (7 * 86400.0, 90 * 86400.0, 730 * 86400.0)  # reference metrics.retention
 READ_PAUSE = 0.05
 IDLE_READING = 10.0  # seconds the reader runs alone first: the floor of its latencies
 
 
-def _t_end() -> float:
-    return T0 + DAYS * 86400.0
-
-
 def _now() -> float:
     """The housekeeping's `now`: an hour after the newest sample, whatever the clock."""
-    return _t_end() + 3600.0
-
-
-def _url(database: Path) -> str:
-    return f"sqlite:///{database}"
-
-
-def _file_mb(database: Path) -> float:
-    return (
-        sum(
-            Path(f"{database}{suffix}").stat().st_size
-            for suffix in ("", "-wal")
-            if Path(f"{database}{suffix}").exists()
-        )
-        / 1e6
-    )
+    return t_end() + 3600.0
 
 
 def _in_use_mb(database: Path) -> float:
@@ -87,88 +62,6 @@ def _in_use_mb(database: Path) -> float:
         free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
         size = int(db.execute("PRAGMA page_size").fetchone()[0])
     return (pages - free) * size / 1e6
-
-
-# -- building the 0002 store ---------------------------------------------------------------
-
-
-def _upgrade_to(database: Path, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    from hostkeeper.adapters.store import open_store
-    from hostkeeper.adapters.store.migrate import migrations_directory
-
-    store = open_store(_url(database), host=HOST)
-    try:
-        config = AlembicConfig()
-        config.set_main_option("script_location", str(migrations_directory()))
-        with store.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-    finally:
-        store.dispose()
-
-
-def _add_series(db: sqlite3.Connection, first: int, count: int, rng: random.Random) -> None:
-    steps = int(DAYS * 86400 / STEP)
-    for index in range(first, first + count):
-        series_id = db.execute(
-            "INSERT INTO series (host, name) VALUES (?, ?)", (HOST, f"bench.metric_{index:04d}")
-        ).lastrowid
-        db.executemany(
-            "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)",
-            (
-                (series_id, T0 + step * STEP, value)
-                for step, value in enumerate(_metric_values(index, steps, rng, exact=False))
-            ),
-        )
-        # The rollups 0002 computed in SQL from the same rows.
-        for resolution in (300, 3600):
-            db.execute(
-                "INSERT INTO rollups (series_id, resolution, ts, min, mean, max, count) "
-                "SELECT series_id, ?, CAST(ts / ? AS INTEGER) * ?, min(value), avg(value), "
-                "max(value), count(*) FROM samples WHERE series_id = ? "
-                "GROUP BY CAST(ts / ? AS INTEGER)",
-                (resolution, resolution, resolution, series_id, resolution),
-            )
-
-
-def build(database: Path, target_mb: int) -> int:
-    """A 0002 store of about `target_mb` MB of metric rows; the number of series."""
-    _upgrade_to(database, "0002")
-    rng = random.Random(3)
-    series = 0
-    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as db:
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA cache_size=-262144")
-        while _file_mb(database) < target_mb:
-            db.execute("BEGIN")
-            _add_series(db, series, BATCH_SERIES, rng)
-            db.execute("COMMIT")
-            series += BATCH_SERIES
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            progress(f"{series} series, {_file_mb(database):.0f} MB")
-    return series
-
-
-def ensure(context: Context) -> Path:
-    """The cached 0002 store of `--database-mb`, built when missing."""
-    from bench.bigdb import schema_revision
-
-    database = context.cache_dir / f"hostkeeper-0002-{context.database_mb}MB.db"
-    if database.exists() and schema_revision(database) == "0002":
-        progress(f"using the cached {_file_mb(database):.0f} MB 0002 store {database}")
-        return database
-    context.cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = database.with_name(database.name + ".partial")
-    for path in (partial, database):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    with stage(f"building a {context.database_mb} MB store in the 0002 layout (once; cached)"):
-        build(partial, context.database_mb)
-    partial.rename(database)
-    return database
 
 
 def _copy(source: Path, directory: Path, name: str) -> Path:
@@ -194,10 +87,10 @@ def _answers(database: Path, names: list[str]) -> Answers:
     from hostkeeper.adapters.store.metrics import latest_values, points, raw_samples
     from hostkeeper.core.metrics import FIVE_MINUTES
 
-    store = open_store(_url(database), host=HOST)
+    store = open_store(url(database), host=HOST)
     try:
         newest = {n: (p.at, p.value) for n, p in latest_values(store, names[:5]).items()}
-        day = raw_samples(store, names[0], _t_end() - 86400)
+        day = raw_samples(store, names[0], t_end() - 86400)
         whole = raw_samples(store, names[-1], T0)
         since = datetime.fromtimestamp(T0, UTC)
         rolled = points(store, names[-1], since, None, FIVE_MINUTES)
@@ -230,7 +123,7 @@ class Reader(threading.Thread):
         from hostkeeper.adapters.store import open_store
         from hostkeeper.adapters.store.metrics import latest_values, raw_samples
 
-        store = open_store(_url(self.database), host=HOST)
+        store = open_store(url(self.database), host=HOST)
         turn = 0
         try:
             while not self.stop.is_set():
@@ -238,7 +131,7 @@ class Reader(threading.Thread):
                 try:
                     latest_values(store, self.names[:5])
                     name = self.names[turn % len(self.names)]
-                    raw_samples(store, name, _t_end() - 86400)
+                    raw_samples(store, name, t_end() - 86400)
                 except Exception as error:
                     self.errors.append(f"{type(error).__name__}: {error}")
                 self.latencies.append(time.perf_counter() - started)
@@ -256,7 +149,7 @@ def migrate_store(database: Path) -> float:
     from hostkeeper.adapters.store import open_store
     from hostkeeper.adapters.store.migrate import migrate
 
-    store = open_store(_url(database), host=HOST)
+    store = open_store(url(database), host=HOST)
     try:
         started = time.perf_counter()
         migrate(store, database.with_suffix(".lock"), backup_dir=database.parent / "backups")
@@ -270,7 +163,7 @@ def seal_store(database: Path, report: bool = False) -> tuple[int, int, float]:
     from hostkeeper.adapters.store import open_store
     from hostkeeper.adapters.store.metrics import maintain
 
-    store = open_store(_url(database), host=HOST)
+    store = open_store(url(database), host=HOST)
     rows = slices = 0
     started = time.perf_counter()
     try:
@@ -359,10 +252,10 @@ def _read_alone(database: Path, names: list[str]) -> list[float]:
 def _online(
     database: Path, names: list[str]
 ) -> tuple[dict[str, float], Reader, Answers, list[float]]:
-    figures: dict[str, float] = {"before_mb": _file_mb(database)}
+    figures: dict[str, float] = {"before_mb": file_mb(database)}
     with stage("migrating a copy (pre-migration backup, then Alembic to head)"):
         figures["migrate_seconds"] = migrate_store(database)
-    figures["after_migration_mb"] = _file_mb(database)
+    figures["after_migration_mb"] = file_mb(database)
     before = _answers(database, names)  # still every row plain
     with stage(f"the reader alone for {IDLE_READING:g} s (plain rows, no sealing)"):
         alone = _read_alone(database, names)
@@ -375,11 +268,11 @@ def _online(
         reader.stop.set()
         reader.join()
     figures.update(rows_sealed=rows, slices=slices, seal_seconds=seconds)
-    figures["after_sealing_mb"] = _file_mb(database)
+    figures["after_sealing_mb"] = file_mb(database)
     figures["after_sealing_in_use_mb"] = _in_use_mb(database)
     with stage("VACUUM"):
         figures["vacuum_seconds"] = _vacuum(database)
-    figures["after_vacuum_mb"] = _file_mb(database)
+    figures["after_vacuum_mb"] = file_mb(database)
     return figures, reader, before, alone
 
 
@@ -434,7 +327,12 @@ def run(context: Context) -> list[Result]:
         f"reads during sealing p50 {statistics.median(latencies) * 1000:.1f} ms, p99 "
         f"{read_p99:.1f} ms, {len(reader.errors)} errors; answers "
         f"{'identical' if before == after == resumed else 'DIFFERENT'} after sealing and after "
-        f"a SIGKILL {resume['rows_sealed_before_the_kill']:,} rows in and a resume; at 1 GB: "
+        + (
+            f"a SIGKILL {resume['rows_sealed_before_the_kill']:,} rows in and a resume"
+            if resume["killed_status"] == -signal.SIGKILL
+            else "a resume (the child ended before the kill: too small a store to interrupt)"
+        )
+        + "; at 1 GB: "
         f"migrate ~{figures['migrate_seconds'] * per_gb:.0f} s, seal "
         f"~{figures['seal_seconds'] * per_gb / 60:.0f} min"
     )
