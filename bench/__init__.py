@@ -26,4 +26,6 @@ BENCHMARKS: dict[str, str] = {
     "checks": "bench.checks",
     "web": "bench.web",
     "deps": "bench.deps",
+    "migration": "bench.migration",
+    "soak": "bench.soak",
 }

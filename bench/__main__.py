@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, help="repetitions per figure (overrides defaults)")
     parser.add_argument("--idle-seconds", type=float, help="idle window (default 60, --quick 15)")
     parser.add_argument(
+        "--soak-minutes", type=float, help="length of `soak` (default 30, --quick 12)"
+    )
+    parser.add_argument(
         "--database-mb", type=int, default=1024, help="size of the large database (default 1024)"
     )
     parser.add_argument(
@@ -85,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         idle_seconds=options.idle_seconds,
         database_mb=options.database_mb,
         profile=options.profile,
+        soak_minutes=options.soak_minutes,
     )
     results: list[Result] = []
     errors: dict[str, str] = {}

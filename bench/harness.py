@@ -122,6 +122,7 @@ class Context:
     idle_seconds: float | None
     database_mb: int
     profile: bool
+    soak_minutes: float | None = None
     shared: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

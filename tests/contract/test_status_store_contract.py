@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store, history
+from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import checks as check_store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store import status as status_store
@@ -21,7 +22,7 @@ from hostkeeper.adapters.store.files import (
     record_restore_test,
     record_verification,
 )
-from hostkeeper.adapters.store.schema import alerts, notifications, samples, series
+from hostkeeper.adapters.store.schema import alerts, samples, series
 from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 
@@ -91,6 +92,15 @@ def test_step_failures_count_real_runs_of_the_host_only(store: Store) -> None:
     assert status_store.step_failure_counts(store) == {"daily": 2}
 
 
+def _delivery(store: Store, channel: str, state: str) -> int:
+    """A notification queued and then taken to `state` by the delivery log's writers."""
+    notification_id = alert_store.queue_notification(store, channel, "alert", "s", {}, NOW)
+    if state != "queued":
+        alert_store.claim_notification(store, notification_id)
+        alert_store.finish_attempt(store, notification_id, state, NOW)
+    return notification_id
+
+
 def test_alert_and_notification_counts(store: Store) -> None:
     with store.write() as connection:
         connection.execute(
@@ -115,26 +125,13 @@ def test_alert_and_notification_counts(store: Store) -> None:
                 )
             ],
         )
-        connection.execute(
-            insert(notifications),
-            [
-                {
-                    "host": host,
-                    "channel": channel,
-                    "kind": "alert",
-                    "subject": "s",
-                    "state": state,
-                    "created_at": NOW,
-                    "attempts": 1,
-                }
-                for host, channel, state in [
-                    (store.host, "mail", "sent"),
-                    (store.host, "mail", "sent"),
-                    (store.host, "hook", "failed"),
-                    ("host-b", "mail", "failed"),
-                ]
-            ],
-        )
+    for host, channel, state in [
+        (store.host, "mail", "sent"),
+        (store.host, "mail", "sent"),
+        (store.host, "hook", "failed"),
+        ("host-b", "mail", "failed"),
+    ]:
+        _delivery(_as_host(store, host), channel, state)
     counts = status_store.alert_state_counts(store, NOW - timedelta(days=7))
     assert counts == {"firing": 1, "resolved": 1}
     assert status_store.notification_counts(store) == [
@@ -195,7 +192,7 @@ def test_newest_archive_and_last_restore_test_of_each_set(store: Store) -> None:
             detail=None if ok else "sha256 differs",
         )
 
-    archives = status_store.newest_archive_facts(store)
+    archives = status_store.newest_archive_facts(store, ["config", "logs", "never"])
     assert list(archives) == ["config", "logs"]
     config = archives["config"]
     assert (config.path, config.created_at, config.size_bytes) == (
@@ -204,11 +201,12 @@ def test_newest_archive_and_last_restore_test_of_each_set(store: Store) -> None:
         20,
     )
     assert (config.verify_ok, config.verified_at, config.files) == (False, NOW, 3)
-    tests = status_store.last_restore_test_facts(store)
+    tests = status_store.last_restore_test_facts(store, ["config", "logs"])
     assert list(tests) == ["config"]
     assert (tests["config"].ok, tests["config"].detail) == (False, "sha256 differs")
     assert tests["config"].tested_at == NOW - timedelta(hours=1)
-    assert status_store.last_restore_test_facts(store, "host-b") == {}
+    assert status_store.last_restore_test_facts(store, ["config"], "host-b") == {}
+    assert status_store.newest_archive_facts(store, ["config"], "host-b")["config"].size_bytes == 50
 
 
 def test_backup_history_is_newest_first_and_bounded(store: Store) -> None:

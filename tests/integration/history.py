@@ -15,11 +15,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store.alerts import (
+    claim_notification,
+    finish_attempt,
+    queue_notification,
+)
 from hostkeeper.adapters.store.baselines import activate, create_version
 from hostkeeper.adapters.store.checks import record_check_run
 from hostkeeper.adapters.store.metrics import roll_up, write_samples
 from hostkeeper.adapters.store.runs import StepRecord, finish_run, record_step, start_run
-from hostkeeper.adapters.store.schema import alerts, backup_archives, notifications, restore_tests
+from hostkeeper.adapters.store.schema import alerts, backup_archives, restore_tests
 from hostkeeper.core.baselines import MetricStats
 from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.core.metrics import Sample
@@ -183,22 +188,6 @@ def fill(store: Store, now: datetime, days: int = 3, sample_every: int = 300) ->
             ],
         )
         history.firing_rules.append("disk_full")
-        connection.execute(
-            insert(notifications),
-            [
-                {
-                    "host": store.host,
-                    "alert_id": 1,
-                    "channel": channel,
-                    "kind": "alert",
-                    "subject": "disk_full firing",
-                    "state": state,
-                    "created_at": now - timedelta(hours=2),
-                    "attempts": 1,
-                }
-                for channel, state in (("ops-mail", "sent"), ("webhook", "failed"))
-            ],
-        )
         for backup_set in BACKUP_SETS:
             for age_days in (3, 1) if backup_set == "config" else (4,):
                 created = now - timedelta(days=age_days)
@@ -229,4 +218,10 @@ def fill(store: Store, now: datetime, days: int = 3, sample_every: int = 300) ->
                 duration_seconds=1.5,
             )
         )
+    for channel, state in (("ops-mail", "sent"), ("webhook", "failed")):
+        notification_id = queue_notification(
+            store, channel, "alert", "disk_full firing", {}, now - timedelta(hours=2), alert_id=1
+        )
+        claim_notification(store, notification_id)
+        finish_attempt(store, notification_id, state, now - timedelta(hours=2))
     return history

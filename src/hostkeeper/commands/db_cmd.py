@@ -156,6 +156,8 @@ def table_bounds(config: Any) -> dict[str, str]:
         "baseline_versions": "baselines.keep_versions",
         "baseline_stats": "baselines.keep_versions",
         "procedure_state": "one per host and procedure",
+        "procedure_results": "one per host and procedure",
+        "status_totals": "one per host, counter and procedure, channel or kind",
         "rotation_state": "one per host, policy and file",
         "alembic_version": "one row",
         "fleet_hosts": "one per host of the store (its heartbeat)",

@@ -120,8 +120,8 @@ class Database(Section):
     retention: HistoryRetention = Field(
         default_factory=HistoryRetention,
         description="how long the history tables keep rows; the daemon deletes older ones "
-        "every hour in small transactions (metrics.retention covers samples, check results "
-        "and health scores)",
+        "every hour (every quarter of the shortest retention when that is sooner) in small "
+        "transactions (metrics.retention covers samples, check results and health scores)",
     )
 
     @field_validator("url")

@@ -58,7 +58,7 @@ def run_status(statuses: Iterable[StepStatus], *, aborted: bool = False) -> RunS
 
 
 def is_success(status: RunStatus) -> bool:
-    return status in (RunStatus.SUCCEEDED, RunStatus.WARNING)
+    return status in SUCCESS_STATUSES
 
 
 def describe_origin(trigger: str, started_by: str | None, reason: str | None) -> str:
@@ -69,3 +69,11 @@ def describe_origin(trigger: str, started_by: str | None, reason: str | None) ->
     if reason:
         origin += f": {reason}"
     return origin
+
+
+# A run that executed its steps to an end, as opposed to one that never started (missed,
+# skipped) or has not ended (running): what "last outcome" and "failing" are about.
+COMPLETED_STATUSES = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.WARNING, RunStatus.FAILED, RunStatus.ABORTED}
+)
+SUCCESS_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.WARNING})

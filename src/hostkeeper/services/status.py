@@ -56,6 +56,7 @@ from hostkeeper.services.status_scope import StatusScope, scope_of, spec_from_js
 FAILING_STATUSES = ("failed", "aborted")
 ALERT_COUNT_WINDOW = timedelta(days=7)
 MAX_FAILED_DELIVERIES = 10
+DELIVERIES_LOOKED_AT = 200  # failed deliveries are looked for among this many newest
 # A backup set with no scheduled `backup: SET` step is expected daily (the shipped
 # Prometheus rule's two days); a scheduled one gets its own interval plus this grace.
 UNSCHEDULED_STALE_AFTER = timedelta(days=2)
@@ -255,7 +256,7 @@ def health_status(store: Store, config: StatusScope, host: str) -> HealthStatus:
 
 def alerts_status(store: Store, host: str, now: datetime) -> AlertsStatus:
     view = store if host == store.host else Store(store.engine, host=host)
-    active = alert_store.list_alerts(view, ["pending", "firing"], limit=1000)
+    active = alert_store.active_alert_records(view)
     shown = [
         AlertStatus(
             id=record.id or 0,
@@ -270,7 +271,11 @@ def alerts_status(store: Store, host: str, now: datetime) -> AlertsStatus:
         )
         for record in active
     ]
-    failed = [n for n in alert_store.recent_notifications(view, limit=200) if n.state == "failed"]
+    failed = [
+        n
+        for n in alert_store.recent_notifications(view, limit=DELIVERIES_LOOKED_AT)
+        if n.state == "failed"
+    ]
     return AlertsStatus(
         firing=sorted(
             (a for a in shown if a.state == "firing"), key=lambda a: (a.since or now, a.id)
@@ -324,8 +329,9 @@ def backup_statuses(
     config = _scope(config, host or store.host)
     if facts is None:
         facts = status_store.procedure_run_facts(store, host)
-    archives = status_store.newest_archive_facts(store, host)
-    tests = status_store.last_restore_test_facts(store, host)
+    sets = list(config.backup_sets)
+    archives = status_store.newest_archive_facts(store, sets, host)
+    tests = status_store.last_restore_test_facts(store, sets, host)
     result = []
     for name in config.backup_sets:
         archive, test = archives.get(name), tests.get(name)

@@ -1,5 +1,6 @@
-"""The collector's hourly housekeeping applies database.retention to the history tables,
-alongside rollups, metrics retention and sealing."""
+"""The collector's housekeeping applies database.retention to the history tables,
+alongside rollups, metrics retention and sealing: hourly, or more often for a retention
+shorter than a few hours."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from hostkeeper.adapters.store import open_store
 from hostkeeper.adapters.store.migrate import migrate
 from hostkeeper.adapters.store.schema import runs
 from hostkeeper.config import parse_config
-from hostkeeper.daemon.collector import MetricsCollector
+from hostkeeper.daemon.collector import (
+    EXPIRE_AT_MOST_EVERY,
+    EXPIRE_EVERY,
+    EXPIRE_FRACTION,
+    MetricsCollector,
+    Settings,
+)
 
 NOW = datetime(2027, 6, 1, tzinfo=UTC)
 
@@ -47,3 +54,17 @@ def test_an_expiry_pass_deletes_runs_older_than_database_retention(tmp_path: Pat
         kept = connection.execute(select(runs.c.started_at)).scalars().all()
     store.dispose()
     assert kept == [NOW - timedelta(days=5)]
+
+
+def test_retention_passes_are_hourly_unless_a_retention_is_shorter() -> None:
+    shipped = Settings.of(parse_config("version: 1\n", "test.yaml").config)
+    short = Settings.of(
+        parse_config(
+            "database:\n  retention:\n    runs: 2m\n    notifications: 10m\n", "test.yaml"
+        ).config
+    )
+    tiny = Settings.of(parse_config("metrics:\n  retention:\n    raw: 1s\n", "test.yaml").config)
+
+    assert shipped.expire_every == EXPIRE_EVERY
+    assert short.expire_every == 120 * EXPIRE_FRACTION  # a quarter of the shortest, 2 minutes
+    assert tiny.expire_every == EXPIRE_AT_MOST_EVERY

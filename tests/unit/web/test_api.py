@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store
+from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store import status as status_store
-from hostkeeper.adapters.store.database import inserted_id
-from hostkeeper.adapters.store.schema import notifications, runs, step_results
+from hostkeeper.adapters.store.schema import notifications
 from hostkeeper.config import Config
+from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 from hostkeeper.services.status import build_status, procedure_statuses
 from hostkeeper.services.status_scope import scope_of
 from hostkeeper.web import api
@@ -23,40 +24,34 @@ SECRETS = ("hunter2-pw", "t0ken-value", "u:p4ss", "bearer-abc")
 
 
 def _insert_old_run(store: Store) -> list[str]:
-    """A failed run as an older version stored it, secrets and all; returns its argv."""
+    """A failed run as an older version stored it, secrets and all (the store's writers
+    keep what they are given; the engine redacts before it records); returns its argv."""
     argv = ["/usr/bin/sync", "--password=hunter2-pw", "--token", "t0ken-value"]
-    with store.write() as connection:
-        run_id = inserted_id(
-            connection.execute(
-                insert(runs).values(
-                    host=store.host,
-                    procedure="p",
-                    trigger="manual",
-                    status="failed",
-                    started_at=NOW,
-                    finished_at=NOW + timedelta(seconds=1),
-                    error="run: /usr/bin/sync: POST https://u:p4ss@h/x failed",
-                    dry_run=False,
-                )
-            )
-        )
-        connection.execute(
-            insert(step_results).values(
-                run_id=run_id,
-                position=0,
-                phase="steps",
-                name="run",
-                label="run: /usr/bin/sync",
-                status="failed",
-                started_at=NOW,
-                finished_at=NOW + timedelta(seconds=1),
-                duration_seconds=1.0,
-                summary="dry run: would run " + " ".join(argv),
-                error="curl: Authorization: Bearer bearer-abc refused",
-                output="connecting to https://u:p4ss@h/x",
-                details=json.dumps({"argv": argv, "returncode": 1}),
-            )
-        )
+    run_id = run_store.start_run(store, "p", Trigger.MANUAL, NOW)
+    run_store.record_step(
+        store,
+        run_id,
+        run_store.StepRecord(
+            position=0,
+            phase="steps",
+            name="run",
+            label="run: /usr/bin/sync",
+            status=StepStatus.FAILED,
+            started_at=NOW,
+            finished_at=NOW + timedelta(seconds=1),
+            summary="dry run: would run " + " ".join(argv),
+            error="curl: Authorization: Bearer bearer-abc refused",
+            output="connecting to https://u:p4ss@h/x",
+            details={"argv": argv, "returncode": 1},
+        ),
+    )
+    run_store.finish_run(
+        store,
+        run_id,
+        RunStatus.FAILED,
+        NOW + timedelta(seconds=1),
+        "run: /usr/bin/sync: POST https://u:p4ss@h/x failed",
+    )
     return argv
 
 

@@ -14,12 +14,16 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
+from hostkeeper.adapters.store import totals
 from hostkeeper.adapters.store.database import Store, inserted_id
 from hostkeeper.adapters.store.schema import alert_events, alerts, notifications, silences
 from hostkeeper.core import alerts as machine
 from hostkeeper.core.alerts import AlertEvent, AlertRecord, AlertState, Evaluation, Silence
 
 ACTIVE_STATES = (AlertState.PENDING.value, AlertState.FIRING.value)
+# How a delivery ends; counted in the totals. `queued` and `sending` are in flight.
+ENDED_DELIVERY_STATES = ("sent", "failed", "dropped")
+IN_FLIGHT_DELIVERY_STATES = ("queued", "sending")
 
 
 class AlertNotFound(LookupError):
@@ -70,13 +74,30 @@ def _values(record: AlertRecord) -> dict[str, Any]:
 
 def active_alerts(store: Store) -> dict[str, AlertRecord]:
     """The pending or firing alert of each rule on this host (the newest, should there be two)."""
+    return {record.rule: record for record in reversed(active_alert_records(store))}
+
+
+def active_alert_records(store: Store) -> list[AlertRecord]:
+    """Every pending or firing alert on this host, newest first."""
     with store.read() as connection:
-        rows = connection.execute(
-            select(alerts)
-            .where(alerts.c.host == store.host, alerts.c.state.in_(ACTIVE_STATES))
-            .order_by(alerts.c.id)
-        ).all()
-    return {row.rule: _record(row) for row in rows}
+        # The ids first, from the (host, state, severity) index alone: asked for whole
+        # rows in id order, SQLite's planner walks the table from its newest row when
+        # ANALYZE's averages make `state IN (...)` look unselective on a one-host store.
+        ids = list(
+            connection.execute(
+                select(alerts.c.id).where(
+                    alerts.c.host == store.host, alerts.c.state.in_(ACTIVE_STATES)
+                )
+            ).scalars()
+        )
+        rows = (
+            connection.execute(
+                select(alerts).where(alerts.c.id.in_(ids)).order_by(alerts.c.id.desc())
+            ).all()
+            if ids
+            else []
+        )
+    return [_record(row) for row in rows]
 
 
 def save_evaluation(store: Store, evaluation: Evaluation) -> AlertRecord | None:
@@ -328,6 +349,8 @@ def queue_notification(
                 last_error=error,
             )
         )
+        if state in ENDED_DELIVERY_STATES:
+            totals.add(connection, store.host, totals.NOTIFICATIONS, channel, state, 1)
         return inserted_id(result)
 
 
@@ -358,9 +381,20 @@ def finish_attempt(
     if state == "sent":
         values["sent_at"] = now
     with store.write() as connection:
+        before = connection.execute(
+            select(notifications.c.host, notifications.c.channel, notifications.c.state).where(
+                notifications.c.id == notification_id
+            )
+        ).first()
         connection.execute(
             update(notifications).where(notifications.c.id == notification_id).values(**values)
         )
+        if before is not None and before.state != state:
+            for ended, amount in ((before.state, -1), (state, 1)):
+                if ended in ENDED_DELIVERY_STATES:
+                    totals.add(
+                        connection, before.host, totals.NOTIFICATIONS, before.channel, ended, amount
+                    )
 
 
 def get_notification(store: Store, notification_id: int) -> NotificationRow:
@@ -447,9 +481,5 @@ def sent_notification_counts(
 def dropped_notification_counts(store: Store) -> dict[str, int]:
     """Channel -> notifications dropped because the channel's queue was full."""
     with store.read() as connection:
-        rows = connection.execute(
-            select(notifications.c.channel, func.count())
-            .where(notifications.c.host == store.host, notifications.c.state == "dropped")
-            .group_by(notifications.c.channel)
-        ).all()
-    return {row[0]: row[1] for row in rows}
+        found = totals.read(connection, store.host, totals.NOTIFICATIONS)
+    return {channel: count for channel, state, count in found if state == "dropped" and count}

@@ -83,17 +83,39 @@ def latest_results(
     """The newest stored result of each check on `host` (default: this host), by name.
 
     `names` limits the answer to those checks (e.g. the configured ones, leaving out
-    checks removed from the configuration since).
+    checks removed from the configuration since); each is then one step back from the
+    newest through (host, check_name, checked_at), whatever the history's length.
+    Without `names` every check ever recorded is answered, from a pass over the host's
+    results.
     """
     host = host or store.host
-    newest = select(func.max(check_results.c.id).label("id")).where(check_results.c.host == host)
-    if names is not None:
-        newest = newest.where(check_results.c.check_name.in_(list(names)))
-    newest = newest.group_by(check_results.c.check_name)
-    query = select(check_results).where(check_results.c.id.in_(newest))
+    if names is None:
+        newest = (
+            select(func.max(check_results.c.id).label("id"))
+            .where(check_results.c.host == host)
+            .group_by(check_results.c.check_name)
+        )
+        with store.read() as connection:
+            rows = connection.execute(
+                select(check_results).where(check_results.c.id.in_(newest))
+            ).mappings()
+            return {row["check_name"]: _result_from_row(row) for row in rows}
+    found: dict[str, CheckResult] = {}
     with store.read() as connection:
-        rows = connection.execute(query).mappings().all()
-    return {row["check_name"]: _result_from_row(row) for row in rows}
+        for name in sorted(set(names)):
+            row = (
+                connection.execute(
+                    select(check_results)
+                    .where(check_results.c.host == host, check_results.c.check_name == name)
+                    .order_by(check_results.c.checked_at.desc(), check_results.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            if row is not None:
+                found[name] = _result_from_row(row)
+    return found
 
 
 def results_during(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 
+from hostkeeper.adapters.store import totals
 from hostkeeper.adapters.store.database import Store
 from hostkeeper.adapters.store.schema import (
     backup_archives,
@@ -117,6 +118,11 @@ def record_file_action(
                 detail=json.dumps(detail, default=str) if detail else None,
             )
         )
+        # A tiny file's .gz may be larger than the file: freed bytes never count below 0,
+        # so the counter never goes down.
+        figures = (max(counts.bytes_freed, 0), counts.deleted, counts.compressed, counts.rotated)
+        for figure, amount in zip(totals.FILE_FIGURES, figures, strict=True):
+            totals.add(connection, store.host, totals.FILES, kind, figure, amount)
 
 
 def recent_file_actions(

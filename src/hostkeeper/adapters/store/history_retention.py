@@ -4,9 +4,12 @@ silences, dependency audits and slow-query shapes, in small transactions.
 Each table has a rule for what may go (`_CANDIDATES`): rows older than the table's
 cut-off that nothing current depends on. Pending and firing alerts, queued
 notifications, archives still on disk, the newest run of each procedure (catch-up
-compares with it), each backup set's newest restore test, open dependency findings and
-the newest dependency audit always stay. Rows go in
-batches of `batch` ids a transaction, so the daemon's other writers wait milliseconds.
+compares with it), the runs the status model shows as a procedure's last result and
+last outcome (`procedure_results`), each backup set's newest restore test, open
+dependency findings and the newest dependency audit always stay. Deleting history never
+lowers a counter: those are running totals (`status_totals`), kept by the writers. Rows
+go in batches of `batch` ids a transaction, so the daemon's other writers wait
+milliseconds.
 Child rows follow their parent by ON DELETE CASCADE (step results, alert events).
 """
 
@@ -32,6 +35,7 @@ from hostkeeper.adapters.store.schema import (
     silences,
     slow_queries,
 )
+from hostkeeper.adapters.store.totals import pointed_run_ids
 
 # Config key (database.retention.*) -> the tables it bounds, for `db stats`.
 BOUNDED_BY = {
@@ -60,6 +64,7 @@ def _old_runs(host: str, cutoff: datetime) -> Select[Any]:
         runs.c.started_at < cutoff,
         runs.c.finished_at.is_not(None),
         runs.c.id.not_in(newest),
+        runs.c.id.not_in(pointed_run_ids(host)),
     )
 
 

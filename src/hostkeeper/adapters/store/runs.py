@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
+from hostkeeper.adapters.store import totals
 from hostkeeper.adapters.store.database import Store, inserted_id
 from hostkeeper.adapters.store.schema import (
     alerts,
@@ -23,7 +24,14 @@ from hostkeeper.adapters.store.schema import (
     step_results,
 )
 from hostkeeper.core.redact import redact_text, redact_value
-from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
+from hostkeeper.core.runs import (
+    BAD_STEP_STATUSES,
+    COMPLETED_STATUSES,
+    SUCCESS_STATUSES,
+    RunStatus,
+    StepStatus,
+    Trigger,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,10 @@ def start_run(
                 reason=redact_text(reason) if reason else None,
             )
         )
-        return inserted_id(result)
+        run_id = inserted_id(result)
+        if not dry_run:
+            totals.note_run(connection, store.host, procedure, newest_run_id=run_id)
+        return run_id
 
 
 def record_step(store: Store, run_id: int, step: StepRecord) -> None:
@@ -113,13 +124,18 @@ def record_step(store: Store, run_id: int, step: StepRecord) -> None:
                 details=json.dumps(step.details, default=str) if step.details else None,
             )
         )
+        if step.status in BAD_STEP_STATUSES:
+            run = _run_identity(connection, run_id)
+            if run is not None and not run.dry_run:
+                totals.add(connection, run.host, totals.STEP_FAILURES, run.procedure, "", 1)
 
 
 def finish_run(
     store: Store, run_id: int, status: RunStatus, finished_at: datetime, error: str | None = None
 ) -> None:
     with store.write() as connection:
-        started = connection.execute(select(runs.c.started_at).where(runs.c.id == run_id)).scalar()
+        run = _run_identity(connection, run_id)
+        started = run.started_at if run else None
         duration = (finished_at - started).total_seconds() if started else None
         connection.execute(
             update(runs)
@@ -131,6 +147,47 @@ def finish_run(
                 error=error,
             )
         )
+        if run is not None:
+            _count_end(connection, run, run_id, status, finished_at)
+
+
+@dataclass(frozen=True)
+class _RunIdentity:
+    host: str
+    procedure: str
+    status: str
+    started_at: datetime
+    dry_run: bool
+
+
+def _run_identity(connection: Connection, run_id: int) -> _RunIdentity | None:
+    row = connection.execute(
+        select(
+            runs.c.host, runs.c.procedure, runs.c.status, runs.c.started_at, runs.c.dry_run
+        ).where(runs.c.id == run_id)
+    ).first()
+    if row is None:
+        return None
+    return _RunIdentity(row.host, row.procedure, row.status, row.started_at, bool(row.dry_run))
+
+
+def _count_end(
+    connection: Connection, run: _RunIdentity, run_id: int, status: RunStatus, at: datetime
+) -> None:
+    """The run's move from its stored status to `status` in the totals and the
+    procedure's current state (dry runs count nowhere)."""
+    if run.dry_run or run.status == status.value:
+        return
+    if run.status != RunStatus.RUNNING.value:  # ended once already: counted under that end
+        totals.add(connection, run.host, totals.RUNS, run.procedure, run.status, -1)
+    totals.add(connection, run.host, totals.RUNS, run.procedure, status.value, 1)
+    totals.note_run(
+        connection,
+        run.host,
+        run.procedure,
+        completed_run_id=run_id if status in COMPLETED_STATUSES else None,
+        succeeded_at=at if status in SUCCESS_STATUSES else None,
+    )
 
 
 def record_finished_run(
@@ -162,7 +219,11 @@ def record_finished_run(
                 reason=redact_text(reason) if reason else None,
             )
         )
-        return inserted_id(result)
+        run_id = inserted_id(result)
+        totals.note_run(connection, store.host, procedure, newest_run_id=run_id)
+        begun = _RunIdentity(store.host, procedure, RunStatus.RUNNING.value, at, False)
+        _count_end(connection, begun, run_id, status, at)
+        return run_id
 
 
 def find_run(store: Store, procedure: str, trigger: str, started_at: datetime) -> int | None:
@@ -334,18 +395,20 @@ def latest_runs(store: Store, host: str | None = None) -> dict[str, RunRecord]:
 
 def last_scheduled_time(store: Store, procedure: str) -> datetime | None:
     """The newest fire time the daemon handled (ran, caught up or recorded missed)."""
+    # Newest first through (host, procedure, scheduled_for): one step back past manual
+    # runs, not a pass over the procedure's whole history.
     with store.read() as connection:
         result: datetime | None = connection.execute(
-            select(func.max(runs.c.scheduled_for)).where(
+            select(runs.c.scheduled_for)
+            .where(
                 runs.c.host == store.host,
                 runs.c.procedure == procedure,
+                runs.c.scheduled_for.is_not(None),
                 runs.c.trigger.in_([Trigger.SCHEDULED.value, Trigger.CATCH_UP.value]),
             )
+            .order_by(runs.c.scheduled_for.desc())
+            .limit(1)
         ).scalar()
-    if result is not None and result.tzinfo is None:
-        from datetime import UTC
-
-        result = result.replace(tzinfo=UTC)
     return result
 
 
@@ -404,11 +467,14 @@ def unfinished_runs(store: Store) -> list[RunRecord]:
 
 def mark_abandoned(store: Store, run_id: int, at: datetime, reason: str) -> None:
     with store.write() as connection:
-        connection.execute(
+        run = _run_identity(connection, run_id)
+        result = connection.execute(
             update(runs)
             .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value)
             .values(status=RunStatus.ABORTED.value, finished_at=at, error=reason)
         )
+        if run is not None and result.rowcount == 1:
+            _count_end(connection, run, run_id, RunStatus.ABORTED, at)
 
 
 def firing_critical_alerts(store: Store, now: datetime | None = None) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -29,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 metadata = MetaData(
     naming_convention={
@@ -81,6 +82,13 @@ runs = Table(
     Column("reason", Text, nullable=True),
     Index(None, "host", "procedure", "started_at"),
     Index(None, "status"),
+    # The newest fire an `every:` schedule handled (migration 0008): a backward step
+    # through this index instead of a pass over the procedure's runs.
+    Index(None, "host", "procedure", "scheduled_for"),
+    # A host's running runs by procedure (migration 0008): few whatever the history, and
+    # covered, so SQLite keeps to this index even when ANALYZE's averages (one host, a
+    # handful of statuses) make it look no better than a scan.
+    Index(None, "host", "status", "procedure", "dry_run"),
 )
 
 step_results = Table(
@@ -112,6 +120,35 @@ procedure_state = Table(
     Column("schedule", String(255), nullable=False),
 )
 
+# Current state of each procedure's runs (migration 0008), kept by the run writers in
+# the transaction that records the run, so the status model reads one row per
+# procedure instead of grouping its whole history. The runs it points at are kept by
+# history retention whatever their age.
+procedure_results = Table(
+    "procedure_results",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("procedure", String(100), primary_key=True),
+    Column("newest_run_id", Integer, nullable=True),  # newest real run, whatever its status
+    Column("completed_run_id", Integer, nullable=True),  # newest real run that ran to an end
+    Column("last_success_at", UTCDateTime, nullable=True),  # end of the newest success
+)
+
+# Running totals behind the status model's counters (migration 0008): real runs by the
+# status they ended with, failed steps, notifications by how their delivery ended, file
+# maintenance. Each is added to by the writer of the row it counts, in the same
+# transaction, so a counter neither scans history nor goes down when retention deletes
+# the rows it counted.
+status_totals = Table(
+    "status_totals",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("counter", String(40), primary_key=True),  # runs | step_failures | notifications | files
+    Column("subject", String(255), primary_key=True),  # the procedure, channel or kind
+    Column("label", String(40), primary_key=True),  # the status, state or figure; '' for none
+    Column("value", BigInteger, nullable=False),
+)
+
 alerts = Table(
     "alerts",
     metadata,
@@ -140,6 +177,8 @@ alerts = Table(
     ),
     Index(None, "host", "state", "severity"),
     Index(None, "host", "rule", "state"),
+    # Alerts that became pending in a recent window, by state (migration 0008).
+    Index(None, "host", "pending_since", "state"),
 )
 
 
@@ -283,6 +322,8 @@ silences = Table(
     Column("reason", Text, nullable=True),
     Column("lifted_at", UTCDateTime, nullable=True),
     Index(None, "host", "rule", "until"),
+    # The silences in force, whatever the rule (migration 0008).
+    Index(None, "host", "until"),
 )
 
 # Delivery log of every notification (alerts, maintenance, tests), with retries.
@@ -301,8 +342,11 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
-    Index(None, "host", "state"),
+    # Covers the deliveries in flight by channel (migration 0008 added `channel`).
+    Index(None, "host", "state", "channel"),
     Index(None, "channel", "created_at"),
+    # The newest deliveries of a host, newest first (migration 0008).
+    Index(None, "host", "id"),
 )
 
 # -- files: rotation, cleanup, backups (migration 0002) ---------------------------------------
@@ -355,6 +399,8 @@ backup_archives = Table(
     Column("unreadable", Text, nullable=True),  # JSON list of files that could not be read
     UniqueConstraint("host", "path"),
     Index(None, "host", "backup_set", "created_at"),
+    # The newest present archive of a set, past any number of pruned ones (migration 0008).
+    Index(None, "host", "backup_set", "state", "created_at"),
 )
 
 restore_tests = Table(
@@ -400,7 +446,7 @@ slow_queries = Table(
     Column("last_seen", UTCDateTime, nullable=False),
 )
 
-# -- dependency audit (migration 0004) --------------------------------------------------------
+# -- dependency audit (migration 0008) --------------------------------------------------------
 
 # One row per dependency audit: when it ran, what it counted, what it could not check.
 dependency_audits = Table(

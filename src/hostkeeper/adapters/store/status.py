@@ -4,39 +4,37 @@ procedure, alert and notification summaries, file totals, step failures, backups
 Each function reads one host's rows and returns plain values; what they mean (which run
 is "the last result", which procedure is failing) is decided in the status model, from
 these facts. Dry runs are left out here already: they never count anywhere.
+
+None of them reads history the status does not show, so a render or a scrape costs the
+same after years: current state comes from `procedure_results`, counters from the
+running totals (`totals.py`), what is in flight (running runs, queued deliveries,
+pending and firing alerts) and the recent window of alerts through indexes, the newest
+archive, restore test and check result of each configured set or check one indexed step
+back from the newest.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import func, select
 
+from hostkeeper.adapters.store import totals
+from hostkeeper.adapters.store.alerts import IN_FLIGHT_DELIVERY_STATES
 from hostkeeper.adapters.store.database import Store
 from hostkeeper.adapters.store.schema import (
     alerts,
     backup_archives,
-    file_actions,
     notifications,
     restore_tests,
     runs,
-    step_results,
 )
 from hostkeeper.core.redact import redact_text
 from hostkeeper.core.runs import RunStatus
-
-# A run that executed its steps to an end, as opposed to one that never started (missed,
-# skipped) or has not ended (running).
-COMPLETED_STATUSES = (
-    RunStatus.SUCCEEDED.value,
-    RunStatus.WARNING.value,
-    RunStatus.FAILED.value,
-    RunStatus.ABORTED.value,
-)
-SUCCESS_STATUSES = (RunStatus.SUCCEEDED.value, RunStatus.WARNING.value)
 
 
 @dataclass(frozen=True)
@@ -57,16 +55,9 @@ class ProcedureRunFacts:
     """What the history says about one procedure (dry runs left out)."""
 
     newest: RunFact | None = None  # the newest run, whatever its status
-    newest_completed: RunFact | None = None  # the newest with a status in COMPLETED_STATUSES
+    newest_completed: RunFact | None = None  # newest in core.runs.COMPLETED_STATUSES
     last_success_at: datetime | None = None  # end of the newest succeeded or warning run
     runs_by_status: dict[str, int] = field(default_factory=dict)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # Aggregates may come back without the column's type on some drivers.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _run_fact(row: Any) -> RunFact:
@@ -82,72 +73,68 @@ def _run_fact(row: Any) -> RunFact:
     )
 
 
-def _newest_runs(connection: Connection, host: str, statuses: Iterable[str] | None) -> Any:
-    newest = select(func.max(runs.c.id)).where(runs.c.host == host, runs.c.dry_run.is_(False))
-    if statuses is not None:
-        newest = newest.where(runs.c.status.in_(list(statuses)))
-    newest = newest.group_by(runs.c.procedure)
-    query = select(runs).where(runs.c.id.in_(newest))
-    return {row["procedure"]: _run_fact(row) for row in connection.execute(query).mappings()}
-
-
 def procedure_run_facts(store: Store, host: str | None = None) -> dict[str, ProcedureRunFacts]:
-    """By procedure name (every procedure with history on `host`, default this host)."""
+    """By procedure name (every procedure with real runs on `host`, default this host)."""
     host = host or store.host
-    real = (runs.c.host == host, runs.c.dry_run.is_(False))
     with store.read() as connection:
-        newest = _newest_runs(connection, host, None)
-        completed = _newest_runs(connection, host, COMPLETED_STATUSES)
-        successes = dict(
-            connection.execute(
-                select(runs.c.procedure, func.max(runs.c.finished_at))
-                .where(*real, runs.c.status.in_(SUCCESS_STATUSES))
-                .group_by(runs.c.procedure)
-            ).all()
+        states = totals.procedure_states(connection, host)
+        pointed = {
+            run_id
+            for state in states
+            for run_id in (state["newest_run_id"], state["completed_run_id"])
+            if run_id is not None
+        }
+        found = (
+            {
+                row["id"]: _run_fact(row)
+                for row in connection.execute(select(runs).where(runs.c.id.in_(pointed))).mappings()
+            }
+            if pointed
+            else {}
         )
         counts: dict[str, dict[str, int]] = {}
-        for procedure, status, count in connection.execute(
-            select(runs.c.procedure, runs.c.status, func.count())
-            .where(*real)
-            .group_by(runs.c.procedure, runs.c.status)
+        for procedure, status, count in totals.read(connection, host, totals.RUNS):
+            if count:
+                counts.setdefault(procedure, {})[status] = count
+        for procedure, count in connection.execute(
+            select(runs.c.procedure, func.count())
+            .where(
+                runs.c.status == RunStatus.RUNNING.value,
+                runs.c.host == host,
+                runs.c.dry_run.is_(False),
+            )
+            .group_by(runs.c.procedure)
         ):
-            counts.setdefault(procedure, {})[status] = int(count)
+            counts.setdefault(procedure, {})[RunStatus.RUNNING.value] = int(count)
     return {
-        name: ProcedureRunFacts(
-            newest=newest.get(name),
-            newest_completed=completed.get(name),
-            last_success_at=_aware(successes.get(name)),
-            runs_by_status=dict(sorted(counts.get(name, {}).items())),
+        state["procedure"]: ProcedureRunFacts(
+            newest=found.get(state["newest_run_id"]),
+            newest_completed=found.get(state["completed_run_id"]),
+            last_success_at=state["last_success_at"],
+            runs_by_status=dict(sorted(counts.get(state["procedure"], {}).items())),
         )
-        for name in sorted(newest)
+        for state in states
     }
 
 
 def step_failure_counts(store: Store, host: str | None = None) -> dict[str, int]:
     """Failed or aborted steps of real runs, by procedure."""
     with store.read() as connection:
-        rows = connection.execute(
-            select(runs.c.procedure, func.count())
-            .select_from(step_results.join(runs, step_results.c.run_id == runs.c.id))
-            .where(
-                runs.c.host == (host or store.host),
-                runs.c.dry_run.is_(False),
-                step_results.c.status.in_(["failed", "aborted"]),
-            )
-            .group_by(runs.c.procedure)
-        ).all()
-    return {procedure: int(count) for procedure, count in rows}
+        found = totals.read(connection, host or store.host, totals.STEP_FAILURES)
+    return {procedure: count for procedure, _, count in found if count}
 
 
 def alert_state_counts(store: Store, since: datetime, host: str | None = None) -> dict[str, int]:
     """Alerts that became pending at or after `since`, by their state now."""
+    # Counted here rather than by GROUP BY state, which would tempt SQLite's planner into
+    # the (host, state, ...) index and through every alert the host ever had.
     with store.read() as connection:
-        rows = connection.execute(
-            select(alerts.c.state, func.count())
-            .where(alerts.c.host == (host or store.host), alerts.c.pending_since >= since)
-            .group_by(alerts.c.state)
-        ).all()
-    return {state: int(count) for state, count in sorted(rows)}
+        states = connection.execute(
+            select(alerts.c.state).where(
+                alerts.c.host == (host or store.host), alerts.c.pending_since >= since
+            )
+        ).scalars()
+        return dict(sorted(Counter(states).items()))
 
 
 @dataclass(frozen=True)
@@ -158,15 +145,23 @@ class NotificationCount:
 
 
 def notification_counts(store: Store, host: str | None = None) -> list[NotificationCount]:
-    """Every notification ever queued on `host`, by channel and delivery state."""
+    """Every notification ever queued on `host`, by channel and delivery state: those
+    whose delivery ended from the totals, those in flight from their rows."""
+    host = host or store.host
     with store.read() as connection:
-        rows = connection.execute(
+        ended = totals.read(connection, host, totals.NOTIFICATIONS)
+        in_flight = connection.execute(
             select(notifications.c.channel, notifications.c.state, func.count())
-            .where(notifications.c.host == (host or store.host))
-            .group_by(notifications.c.channel, notifications.c.state)
-            .order_by(notifications.c.channel, notifications.c.state)
+            .where(
+                notifications.c.host == host,
+                notifications.c.state.in_(IN_FLIGHT_DELIVERY_STATES),
+            )
+            # in the order of the (host, state, channel) index: no sort, no other plan
+            .group_by(notifications.c.state, notifications.c.channel)
         ).all()
-    return [NotificationCount(channel, state, int(count)) for channel, state, count in rows]
+    counts = [NotificationCount(channel, state, count) for channel, state, count in ended if count]
+    counts += [NotificationCount(channel, state, int(count)) for channel, state, count in in_flight]
+    return sorted(counts, key=lambda n: (n.channel, n.state))
 
 
 @dataclass(frozen=True)
@@ -179,25 +174,13 @@ class FileTotals:
 
 def file_totals(store: Store, host: str | None = None) -> dict[str, FileTotals]:
     """What rotation and cleanup did over all time, by kind."""
-    # Rows recorded before freed bytes were clamped may hold a negative figure (a tiny
-    # file's .gz is larger): counting them as 0 keeps the counter from going down.
-    freed_bytes = case((file_actions.c.bytes_freed > 0, file_actions.c.bytes_freed), else_=0)
+    figures: dict[str, dict[str, int]] = {}
     with store.read() as connection:
-        rows = connection.execute(
-            select(
-                file_actions.c.kind,
-                func.coalesce(func.sum(freed_bytes), 0),
-                func.coalesce(func.sum(file_actions.c.files_deleted), 0),
-                func.coalesce(func.sum(file_actions.c.files_compressed), 0),
-                func.coalesce(func.sum(file_actions.c.files_rotated), 0),
-            )
-            .where(file_actions.c.host == (host or store.host))
-            .group_by(file_actions.c.kind)
-            .order_by(file_actions.c.kind)
-        ).all()
+        for kind, figure, value in totals.read(connection, host or store.host, totals.FILES):
+            figures.setdefault(kind, {})[figure] = value
     return {
-        kind: FileTotals(int(freed), int(deleted), int(compressed), int(rotated))
-        for kind, freed, deleted, compressed, rotated in rows
+        kind: FileTotals(*(found.get(figure, 0) for figure in totals.FILE_FIGURES))
+        for kind, found in sorted(figures.items())
     }
 
 
@@ -222,50 +205,70 @@ class RestoreTestFact:
     detail: str | None
 
 
-def newest_archive_facts(store: Store, host: str | None = None) -> dict[str, ArchiveFact]:
-    """The newest present archive of each set, by set name."""
-    present = (backup_archives.c.host == (host or store.host), backup_archives.c.state == "present")
+def _archive_fact(row: Any) -> ArchiveFact:
+    return ArchiveFact(
+        backup_set=row["backup_set"],
+        path=row["path"],
+        created_at=row["created_at"],
+        size_bytes=row["size_bytes"],
+        files=row["files"],
+        verified_at=row["verified_at"],
+        verify_ok=row["verify_ok"],
+    )
+
+
+def newest_archive_facts(
+    store: Store, sets: Iterable[str], host: str | None = None
+) -> dict[str, ArchiveFact]:
+    """The newest present archive of each of `sets` that has one, by set name."""
+    host = host or store.host
     found: dict[str, ArchiveFact] = {}
     with store.read() as connection:
-        # Retention bounds the present archives of a host to a few dozen per set: the
-        # newest of each is picked here rather than with a correlated subquery.
-        rows = connection.execute(
-            select(backup_archives)
-            .where(*present)
-            .order_by(backup_archives.c.created_at, backup_archives.c.id)
-        ).mappings()
-        for row in rows:
-            found[row["backup_set"]] = ArchiveFact(
-                backup_set=row["backup_set"],
-                path=row["path"],
-                created_at=row["created_at"],
-                size_bytes=row["size_bytes"],
-                files=row["files"],
-                verified_at=row["verified_at"],
-                verify_ok=row["verify_ok"],
+        for name in sorted(set(sets)):
+            row = (
+                connection.execute(
+                    select(backup_archives)
+                    .where(
+                        backup_archives.c.host == host,
+                        backup_archives.c.backup_set == name,
+                        backup_archives.c.state == "present",
+                    )
+                    .order_by(backup_archives.c.created_at.desc(), backup_archives.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
             )
-    return dict(sorted(found.items()))
+            if row is not None:
+                found[name] = _archive_fact(row)
+    return found
 
 
-def last_restore_test_facts(store: Store, host: str | None = None) -> dict[str, RestoreTestFact]:
-    """The newest restore test of each set, by set name."""
-    newest = (
-        select(func.max(restore_tests.c.id))
-        .where(restore_tests.c.host == (host or store.host))
-        .group_by(restore_tests.c.backup_set)
-    )
+def last_restore_test_facts(
+    store: Store, sets: Iterable[str], host: str | None = None
+) -> dict[str, RestoreTestFact]:
+    """The newest restore test of each of `sets` that was tested, by set name."""
+    host = host or store.host
+    found: dict[str, RestoreTestFact] = {}
     with store.read() as connection:
-        rows = connection.execute(
-            select(restore_tests).where(restore_tests.c.id.in_(newest))
-        ).mappings()
-        return {
-            row["backup_set"]: RestoreTestFact(
-                backup_set=row["backup_set"],
-                archive=row["archive"],
-                tested_at=row["tested_at"],
-                ok=bool(row["ok"]),
-                files_checked=row["files_checked"],
-                detail=row["detail"],
+        for name in sorted(set(sets)):
+            row = (
+                connection.execute(
+                    select(restore_tests)
+                    .where(restore_tests.c.host == host, restore_tests.c.backup_set == name)
+                    .order_by(restore_tests.c.tested_at.desc(), restore_tests.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
             )
-            for row in rows
-        }
+            if row is not None:
+                found[name] = RestoreTestFact(
+                    backup_set=row["backup_set"],
+                    archive=row["archive"],
+                    tested_at=row["tested_at"],
+                    ok=bool(row["ok"]),
+                    files_checked=row["files_checked"],
+                    detail=row["detail"],
+                )
+    return found

@@ -57,6 +57,7 @@ def test_a_scan_without_a_usable_index_still_fails(store: Store) -> None:
     with store.write() as connection:
         connection.execute(text("DROP INDEX ix_alerts_host_state_severity"))
         connection.execute(text("DROP INDEX ix_alerts_host_rule_state"))
+        connection.execute(text("DROP INDEX ix_alerts_host_pending_since_state"))
     maintenance.analyze(store)
 
     result = maintenance.index_usage(store)
