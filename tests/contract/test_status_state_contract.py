@@ -209,8 +209,8 @@ def _plain_run(store: Store, procedure: str, status: str, at: datetime, dry_run:
     return run_id
 
 
-def _history_as_0003_kept_it(store: Store) -> dict[str, int]:
-    """Rows written by a release before 0004, with no totals beside them; the ids of
+def _history_as_0007_kept_it(store: Store) -> dict[str, int]:
+    """Rows written by a release before 0008, with no totals beside them; the ids of
     the runs the status must show."""
     shown = {}
     for host in (store.host, "host-b"):
@@ -255,11 +255,11 @@ def _history_as_0003_kept_it(store: Store) -> dict[str, int]:
     return shown
 
 
-def test_migration_0004_fills_the_state_and_totals_from_the_history(
+def test_migration_0008_fills_the_state_and_totals_from_the_history(
     store: Store, tmp_path: Path
 ) -> None:
-    _alembic(store, "downgrade", "0003")
-    shown = _history_as_0003_kept_it(store)
+    _alembic(store, "downgrade", "0007")
+    shown = _history_as_0007_kept_it(store)
 
     migrate(store, tmp_path / "again.lock")
 
@@ -284,13 +284,13 @@ def test_migration_0004_fills_the_state_and_totals_from_the_history(
     assert _facts(store)["daily"].runs_by_status == {"failed": 1, "missed": 1, "succeeded": 2}
 
 
-def test_downgrade_to_0003_drops_the_state_and_upgrade_rebuilds_it(
+def test_downgrade_to_0007_drops_the_state_and_upgrade_rebuilds_it(
     store: Store, tmp_path: Path
 ) -> None:
     _run(store, "daily", RunStatus.FAILED, NOW, step=StepStatus.FAILED)
     before = (_facts(store), status_store.step_failure_counts(store))
 
-    _alembic(store, "downgrade", "0003")
+    _alembic(store, "downgrade", "0007")
     migrate(store, tmp_path / "again.lock")
 
     assert (_facts(store), status_store.step_failure_counts(store)) == before
