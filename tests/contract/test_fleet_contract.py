@@ -13,13 +13,16 @@ from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import alerts as alert_store
 from hostkeeper.adapters.store import fleet as fleet_store
 from hostkeeper.adapters.store import runs as run_store
+from hostkeeper.adapters.store import windows as window_store
 from hostkeeper.adapters.store.files import record_archive, record_restore_test
+from hostkeeper.adapters.store.windows import NewWindow
 from hostkeeper.alerting.fleet_watch import evaluate_silent_hosts
 from hostkeeper.channels.base import Message
 from hostkeeper.config import Config, parse_config
 from hostkeeper.core.alerts import AlertState
 from hostkeeper.core.fleet import HOST_SILENT_RULE
 from hostkeeper.core.runs import RunStatus, Trigger
+from hostkeeper.core.windows import WindowKind
 from hostkeeper.services.fleet_status import (
     build_fleet,
     heartbeat,
@@ -254,3 +257,29 @@ def test_a_silence_on_the_host_keeps_the_watch_quiet(store: Store, tmp_path: Pat
     result = evaluate_silent_hosts(config, store, sender, NOW, heard, NOW - timedelta(hours=1))
     assert result.silent == ["host-b"] and sender.sent == []
     assert alert_store.list_alerts(host_b, ["firing"])[0].rule == HOST_SILENT_RULE
+
+
+def test_the_fleet_row_names_the_maintenance_windows_holding_alerts(
+    store: Store, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, {"daily": {"schedule": {"hour": 2}, "steps": [{"backup": "etc"}]}})
+    window_id = window_store.open_window(
+        store,
+        NewWindow(
+            kind=WindowKind.INCIDENT,
+            starts_at=NOW - timedelta(minutes=10),
+            ends_at=None,
+            grace=timedelta(minutes=5),
+            rules=None,
+            reason="disk swap",
+            opened_by="alice",
+        ),
+    )
+    _beat(store, config, NOW - timedelta(seconds=5), {"daily": None})
+    [row] = build_fleet(store, NOW, SILENT_AFTER).hosts
+    assert row.maintenance == [f"incident #{window_id} disk swap"]
+
+    window_store.close_window(store, window_id, NOW - timedelta(minutes=8))  # + 5m grace
+    _beat(store, config, NOW, {"daily": None})
+    [row] = build_fleet(store, NOW, SILENT_AFTER).hosts
+    assert row.maintenance == []

@@ -7,9 +7,7 @@ and the alerts firing now, so a view of hundreds of hosts is two queries; a host
 drill-down (`/hosts/HOST/`, `status --host HOST`) computes that host's whole status
 from the store with the scope it recorded, as the host itself does.
 
-Open maintenance windows are not in the row yet: when the store records them, add the
-field to `HostSummary` and `FleetHost` (services/status_model.py) and fill it in
-`summarise()` from the host's status.
+Open maintenance windows are in the row as the host saw them at its heartbeat.
 """
 
 from __future__ import annotations
@@ -37,6 +35,7 @@ from hostkeeper.services.status_model import (
     FleetStatus,
     HostStatus,
     HostSummary,
+    WindowStatus,
 )
 from hostkeeper.services.status_scope import StatusScope, scope_of
 
@@ -47,6 +46,16 @@ RUNNING, SILENT, STOPPED = "running", "silent", "stopped"
 
 
 # -- what a host publishes ----------------------------------------------------------------
+
+
+def _describe_window(window: WindowStatus) -> str:
+    """`run weekly #12`, `incident #3 disk swap`, `adhoc #7` (as STATUS= names them)."""
+    text = (
+        f"{window.kind} {window.name} #{window.id}"
+        if window.name
+        else f"{window.kind} #{window.id}"
+    )
+    return f"{text} {window.reason}" if window.reason and window.kind == "incident" else text
 
 
 def summarise(status: HostStatus) -> HostSummary:
@@ -72,6 +81,7 @@ def summarise(status: HostStatus) -> HostSummary:
         ],
         newest_backup_at=max(newest, default=None),
         stale_backups=[b.set for b in status.stale_backups],
+        maintenance=[_describe_window(w) for w in status.maintenance.windows],
         last_restore_test=None
         if newest_test is None
         else FleetRestoreTest(
@@ -144,6 +154,7 @@ def fleet_host(
         procedures=summary.procedures if summary else [],
         newest_backup_age_seconds=None if newest is None else (now - newest).total_seconds(),
         stale_backups=summary.stale_backups if summary else [],
+        maintenance=summary.maintenance if summary else [],
         last_restore_test=summary.last_restore_test if summary else None,
         alerts_firing={**dict.fromkeys(SEVERITIES, 0), **firing},
         dashboard=f"/hosts/{quote(row.host, safe='')}/",

@@ -323,6 +323,9 @@ class HostSummary(BaseModel):
     newest_backup_at: Time | None  # the newest archive of any set
     stale_backups: list[str]
     last_restore_test: FleetRestoreTest | None
+    # Maintenance windows holding alerts, e.g. "run weekly #12", "incident #3 disk swap"
+    # (absent from a summary of a release before windows: none).
+    maintenance: list[str] = []
 
 
 class FleetHost(_Model):
@@ -346,6 +349,7 @@ class FleetHost(_Model):
     newest_backup_age_seconds: float | None  # the newest archive of any set
     stale_backups: list[str]
     last_restore_test: FleetRestoreTest | None
+    maintenance: list[str]  # its maintenance windows holding alerts at its last heartbeat
     alerts_firing: dict[str, int]  # severity -> firing alerts (host_silent included)
     dashboard: str  # this host's dashboard, served from the same store: /hosts/HOST/
 
