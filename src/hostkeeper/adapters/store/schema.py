@@ -77,7 +77,7 @@ runs = Table(
     Column("error", Text, nullable=True),
     Column("dry_run", Boolean, nullable=False, default=False),
     # Who started a manual run (the invoking user, SUDO_USER through sudo) and why
-    # (`run --reason`); both None for the daemon's runs (migration 0003).
+    # (`run --reason`); both None for the daemon's runs (migration 0005).
     Column("started_by", String(255), nullable=True),
     Column("reason", Text, nullable=True),
     Index(None, "host", "procedure", "started_at"),
@@ -446,7 +446,7 @@ slow_queries = Table(
     Column("last_seen", UTCDateTime, nullable=False),
 )
 
-# -- dependency audit (migration 0008) --------------------------------------------------------
+# -- dependency audit (migration 0004) --------------------------------------------------------
 
 # One row per dependency audit: when it ran, what it counted, what it could not check.
 dependency_audits = Table(
