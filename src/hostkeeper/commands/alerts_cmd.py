@@ -7,12 +7,12 @@ alert store.
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from hostkeeper.commands.common import (
     VerbContext,
+    fail,
     id_type,
     limit_type,
     with_config,
@@ -197,11 +197,6 @@ def register(verbs: Any) -> None:
     stats.set_defaults(handler=show_stats)
 
 
-def _fail(message: str) -> int:
-    print(f"hostkeeper: {message}", file=sys.stderr)
-    return 1
-
-
 def _alert_dict(record: Any) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -285,7 +280,7 @@ def _change(args: argparse.Namespace, ctx: VerbContext, action: str) -> int:
         with alerts_locked(ctx.config):
             record = change(store, args.id, datetime.now(UTC))
     except (alert_store.AlertNotFound, ValueError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     if args.json:
         emit_json(_alert_dict(record))
     else:
@@ -321,13 +316,13 @@ def add_silence(args: argparse.Namespace, ctx: VerbContext) -> int:
 
     rules = _silenceable(ctx.config)
     if args.rule not in rules:
-        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(rules)}")
+        return fail(f"no rule named {args.rule!r}; rules: {', '.join(rules)}")
     try:
         duration = parse_duration(args.duration)
     except ValueError as error:
-        return _fail(f"--for: {error}")
+        return fail(f"--for: {error}")
     if not duration:
-        return _fail("--for must be longer than 0s")
+        return fail("--for must be longer than 0s")
     now = datetime.now(UTC)
     store = ctx.store
     silence_id = alert_store.add_silence(store, args.rule, now, now + duration, args.reason)
@@ -357,7 +352,7 @@ def test_rule(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.alert_test import send_test
 
     if args.rule not in _rule_names(ctx.config):
-        return _fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(ctx.config))}")
+        return fail(f"no rule named {args.rule!r}; rules: {', '.join(_rule_names(ctx.config))}")
     results = send_test(ctx.config, ctx.store, args.rule, args.timeout)
     ok = bool(results) and all(r["state"] == "sent" for r in results)
     if args.json:
@@ -382,7 +377,7 @@ def show_stats(args: argparse.Namespace, ctx: VerbContext) -> int:
     try:
         period = parse_duration(args.period)
     except ValueError as error:
-        return _fail(f"--period: {error}")
+        return fail(f"--period: {error}")
     now = datetime.now(UTC)
     report = effectiveness(ctx.config, ctx.store, now - period, now)
     if args.json:

@@ -16,6 +16,8 @@ from typing import Any
 
 from hostkeeper.commands.common import (
     VerbContext,
+    fail,
+    known_name,
     store_for,
     with_config,
     with_running_config,
@@ -223,18 +225,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _fail(message: str) -> int:
-    print(f"hostkeeper: {message}", file=sys.stderr)
-    return 1
-
-
-def _known(names: list[str], name: str | None, section: str) -> bool:
-    if name is None or name in names:
-        return True
-    _fail(f"no {section} entry named {name!r}; defined: {', '.join(names) or 'none'}")
-    return False
-
-
 # -- backup ----------------------------------------------------------------------------
 
 
@@ -244,7 +234,7 @@ def backup_list(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.backup import sync_archives
 
     config = ctx.config
-    if not _known([b.name for b in config.backups], args.set, "backups"):
+    if not known_name([b.name for b in config.backups], args.set, "backups"):
         return 1
     store = ctx.store
     rows: list[dict[str, Any]] = []
@@ -301,8 +291,8 @@ def backup_create(args: argparse.Namespace, ctx: VerbContext) -> int:
     if args.database:
         return _backup_database(args, config)
     if not args.set:
-        return _fail("name a backup set (or --database)")
-    if not _known([b.name for b in config.backups], args.set, "backups"):
+        return fail("name a backup set (or --database)")
+    if not known_name([b.name for b in config.backups], args.set, "backups"):
         return 1
     outcome = create_backup(config, ctx.store, args.set, _now())
     if args.json:
@@ -325,7 +315,7 @@ def _backup_database(args: argparse.Namespace, config: Config) -> int:
     store = store_for(config)
     result = maintenance.backup(store, Path(config.paths.backup_dir), config.database.backup_keep)
     if not result.ok:
-        return _fail(result.summary)
+        return fail(result.summary)
     copy = result.details
     if args.json:
         emit_json({key: copy[key] for key in ("path", "bytes", "integrity", "pruned")})
@@ -345,7 +335,7 @@ def backup_verify(args: argparse.Namespace, ctx: VerbContext) -> int:
     if args.archive:
         path = _find_archive(config, args.archive)
         if path is None:
-            return _fail(f"no archive {args.archive!r}")
+            return fail(f"no archive {args.archive!r}")
         results = [verify_path(store, path, _now())]
     else:
         results = verify(config, store, _now(), every_archive=args.all)
@@ -376,7 +366,7 @@ def backup_prune(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.backup import prune
 
     config = ctx.config
-    if not _known([b.name for b in config.backups], args.set, "backups"):
+    if not known_name([b.name for b in config.backups], args.set, "backups"):
         return 1
     store = ctx.store
     report = []
@@ -414,11 +404,11 @@ def backup_restore(args: argparse.Namespace, ctx: VerbContext) -> int:
 
     path = _find_archive(ctx.config, args.archive)
     if path is None:
-        return _fail(f"no archive {args.archive!r}")
+        return fail(f"no archive {args.archive!r}")
     try:
         result = restore_archive(path, Path(args.target))
     except BackupError as error:
-        return _fail(str(error))
+        return fail(str(error))
     if args.json:
         emit_json(
             {
@@ -445,7 +435,7 @@ def backup_restore_test(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.restore_test import restore_test
 
     config = ctx.config
-    if not _known([b.name for b in config.backups], args.set, "backups"):
+    if not known_name([b.name for b in config.backups], args.set, "backups"):
         return 1
     store = ctx.store
     names = [args.set] if args.set else [b.name for b in config.backups]

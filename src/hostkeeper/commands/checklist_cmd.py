@@ -11,12 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from hostkeeper.commands.common import (
-    VerbContext,
-    id_type,
-    with_config,
-    with_running_config,
-)
+from hostkeeper.commands.common import VerbContext, fail, id_type, with_config, with_running_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, printable, table
 
@@ -137,14 +132,14 @@ def show_checklist(args: argparse.Namespace, ctx: VerbContext) -> int:
     if args.run is not None:
         run = get_run(store, args.run)
         if run is None:
-            return _fail(f"no run {args.run} on host {store.host}")
+            return fail(f"no run {args.run} on host {store.host}")
     else:
         if args.procedure is not None and args.procedure not in with_checklists:
-            return _fail(_no_checklist(args.procedure, with_checklists))
+            return fail(_no_checklist(args.procedure, with_checklists))
         names = [args.procedure] if args.procedure else with_checklists
         newest = list_runs(store, procedures=names, limit=1, real_only=True) if names else []
         if not newest:
-            return _fail(
+            return fail(
                 "no run of a procedure with a checklist yet"
                 if names
                 else "no procedure has a checklist (`checklist:` in the configuration)"
@@ -152,7 +147,7 @@ def show_checklist(args: argparse.Namespace, ctx: VerbContext) -> int:
         run = newest[0]
     checklist = run_checklist(config, store, run, datetime.now(UTC))
     if checklist is None:
-        return _fail(_no_checklist(run.procedure, with_checklists))
+        return fail(_no_checklist(run.procedure, with_checklists))
     if args.json:
         emit_json(as_json(checklist))
     else:
@@ -167,11 +162,6 @@ def _no_checklist(procedure: str, with_checklists: list[str]) -> str:
     )
 
 
-def _fail(message: str) -> int:
-    print(f"hostkeeper: {message}", file=sys.stderr)
-    return 1
-
-
 # -- confirm -----------------------------------------------------------------------------
 
 
@@ -183,13 +173,13 @@ def confirm_item(args: argparse.Namespace, ctx: VerbContext) -> int:
 
     note = " ".join(args.note.split()) if args.note else None
     if note is not None and len(note) > MAX_NOTE:
-        return _fail(f"a note is at most {MAX_NOTE} characters")
+        return fail(f"a note is at most {MAX_NOTE} characters")
     try:
         done = confirm(
             ctx.config, ctx.store, args.run, args.item, invoking_user(), note, datetime.now(UTC)
         )
     except ChecklistError as error:
-        return _fail(str(error))
+        return fail(str(error))
     if args.json:
         emit_json(vars(done))
     else:
@@ -248,7 +238,7 @@ def _print_day(paths: list[Path], procedure: str | None, day: date, log_dir: str
 
     if not paths:
         whose = f"of {procedure} " if procedure else ""
-        return _fail(f"no maintenance log {whose}for {day.isoformat()} under {log_dir}/maintenance")
+        return fail(f"no maintenance log {whose}for {day.isoformat()} under {log_dir}/maintenance")
     lines = [line for path in paths for line in read_log(path)]
     # Each line starts with its local time: a stable sort merges procedures in order.
     lines.sort(key=lambda line: line[:19])

@@ -94,6 +94,20 @@ def load_running_if_invalid(path: str) -> LoadedConfig:
         return running.loaded
 
 
+def fail(message: str) -> int:
+    """One line on stderr naming hostkeeper; the exit status of a refused verb."""
+    print(f"hostkeeper: {message}", file=sys.stderr)
+    return 1
+
+
+def known_name(names: list[str], name: str | None, section: str) -> bool:
+    """Whether `name` (None: all) is defined in `section`; says which are when not."""
+    if name is None or name in names:
+        return True
+    fail(f"no {section} entry named {name!r}; defined: {', '.join(names) or 'none'}")
+    return False
+
+
 def describe_failure(error: BaseException) -> str:
     """One line for an error a verb did not expect: the database's own words for
     database errors (a garbage, truncated or read-only file), the path for file errors."""

@@ -11,10 +11,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from hostkeeper.commands.common import (
-    VerbContext,
-    with_config,
-)
+from hostkeeper.commands.common import VerbContext, fail, known_name, with_config
 from hostkeeper.commands.helppage import CONFIG_ERROR, page
 from hostkeeper.commands.output import emit_json, printable, table
 from hostkeeper.core.numbers import format_bytes
@@ -87,18 +84,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _fail(message: str) -> int:
-    print(f"hostkeeper: {message}", file=sys.stderr)
-    return 1
-
-
-def _known(names: list[str], name: str | None, section: str) -> bool:
-    if name is None or name in names:
-        return True
-    _fail(f"no {section} entry named {name!r}; defined: {', '.join(names) or 'none'}")
-    return False
-
-
 # -- rotate ----------------------------------------------------------------------------
 
 
@@ -108,7 +93,7 @@ def rotate_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.rotate_logs import rotate
 
     config = ctx.config
-    if not _known([p.name for p in config.logs], args.name, "logs"):
+    if not known_name([p.name for p in config.logs], args.name, "logs"):
         return 1
     try:
         outcomes = rotate(
@@ -120,7 +105,7 @@ def rotate_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
             now=_now(),
         )
     except LockHeld as held:
-        return _fail(f"another rotation or cleanup is running ({held.holder})")
+        return fail(f"another rotation or cleanup is running ({held.holder})")
     if args.json:
         emit_json([outcome.as_dict() for outcome in outcomes])
     else:
@@ -160,7 +145,7 @@ def cleanup_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
     from hostkeeper.steps.cleanup import clean
 
     config = ctx.config
-    if not _known([p.name for p in config.cleanup], args.name, "cleanup"):
+    if not known_name([p.name for p in config.cleanup], args.name, "cleanup"):
         return 1
     try:
         outcomes = clean(
@@ -171,7 +156,7 @@ def cleanup_verb(args: argparse.Namespace, ctx: VerbContext) -> int:
             now=_now(),
         )
     except LockHeld as held:
-        return _fail(f"another rotation or cleanup is running ({held.holder})")
+        return fail(f"another rotation or cleanup is running ({held.holder})")
     if args.json:
         emit_json([outcome.as_dict(actions=args.dry_run) for outcome in outcomes])
         return 1 if any(o.errors for o in outcomes) else 0
