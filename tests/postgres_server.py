@@ -36,11 +36,11 @@ class PostgresServer:
         self.as_root = os.geteuid() == 0
         self._databases = 0
 
-    def _run(self, *argv: str) -> None:
+    def _run(self, *argv: str, check: bool = True) -> int:
         command = [str(self.bindir / argv[0]), *argv[1:]]
         if self.as_root:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        return subprocess.run(command, check=check, capture_output=True, timeout=120).returncode
 
     def start(self) -> None:
         if self.as_root:
@@ -70,9 +70,14 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
+            if self.running():  # a test may end with its server paused
+                self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def running(self) -> bool:
+        """Whether the server runs (`pg_ctl status` exits 3 when it does not)."""
+        return self._run("pg_ctl", "-D", str(self.root / "data"), "status", check=False) == 0
 
     @property
     def admin_url(self) -> str:

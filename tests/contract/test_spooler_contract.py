@@ -5,11 +5,13 @@ replayed in order, each run once."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection, event, text
 
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store import runs as run_store
@@ -140,3 +142,48 @@ def test_runs_a_stopped_daemon_left_going_are_ended_as_aborted(
     restarted.replay()
     [record] = run_store.list_runs(store, "daily")
     assert record.status == "aborted" and "stopped before the run finished" in str(record.error)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_samples_cut_off_mid_copy_are_spooled_as_the_server_went_away(
+    store: Store, tmp_path: Path
+) -> None:
+    """PostgreSQL takes samples by COPY, through the driver itself: the server ending the
+    session under it is still a store that does not answer, not a refused batch."""
+    spooler = Spooler(store, Spool(tmp_path / "spool.db", 10**7))
+    at = T0.timestamp()
+    spooler.write_samples([Sample("cpu.percent", at, 1.0)])  # series known, window open
+    assert spooler.spool.empty
+
+    ended: list[int] = []
+
+    def end_the_session(connection: Connection) -> None:
+        if ended:
+            return
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        pid = driver.info.backend_pid
+        ended.append(pid)
+        with store.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(100):
+                gone = admin.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+                ).scalar_one()
+                if not gone:
+                    break
+                time.sleep(0.05)
+
+    event.listen(store.engine, "begin", end_the_session)
+    try:
+        assert spooler.write_samples([Sample("cpu.percent", at + 1, 2.0)]) == 1
+    finally:
+        event.remove(store.engine, "begin", end_the_session)
+    assert ended
+    assert spooler.unreachable_since is not None
+    assert spooler.stats().samples == 1
+
+    assert spooler.replay() == 1
+    assert spooler.spool.empty and spooler.unreachable_since is None
+    values = recent_values(store, "cpu.percent", T0 - timedelta(seconds=1))
+    assert [point.value for point in values] == [1.0, 2.0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -164,3 +165,42 @@ def test_a_database_outage_loses_no_run_and_never_stops_the_watchdog(
         assert covering and covering[0] <= outage_start.timestamp() + 5 * METRICS_INTERVAL
         sample_gaps = [later - earlier for earlier, later in pairwise(covering)]
         assert max(sample_gaps) < 5 * METRICS_INTERVAL, f"{member.name}: sample gaps {sample_gaps}"
+
+
+QUIET = 'nightly:\n  schedule: {hour: 3, minute: 0}\n  steps:\n    - run: ["true"]\n'
+
+
+def test_a_reload_while_the_database_is_away_keeps_the_daemon_running(
+    fleet: Fleet, server: PostgresServer, sockets: dict[str, NotifySocket]
+) -> None:
+    """Nothing has written since the outage began, so the spool has not noticed it; the
+    reload's status line reads the store, which does not answer."""
+    member = fleet.add("host-a", procedures=QUIET, metrics_interval="1h")
+    socket = sockets["host-a"]
+    daemon = fleet.start(member, socket, WATCHDOG_USEC)
+    server.pause()
+    try:
+        after = len(socket.messages)
+        daemon.send(signal.SIGHUP)
+        daemon.wait_for_event(
+            lambda e: e.get("event") == "configuration reloaded", timeout=30, what="the reload"
+        )
+        _, ready = socket.wait_key("READY", "1", after=after, timeout=30)
+        assert "store unreachable since" in str(ready.status), ready.raw
+        wait_until(partial(_unreachable_since, member), timeout=10, what="status noticing")
+        # Still alive and still feeding the watchdog a while later.
+        pings = len(socket.with_key("WATCHDOG", "1"))
+        wait_until(
+            lambda: len(socket.with_key("WATCHDOG", "1")) >= pings + 3,
+            timeout=30,
+            what="watchdog pings after the reload",
+        )
+        assert daemon.process.poll() is None, daemon.stderr
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}\ndaemon stderr:\n{daemon.stderr[-4000:]}") from None
+    finally:
+        server.resume()
+    # Nothing waits in the spool: the spooler asks the store until it answers again.
+    wait_until(partial(_spool_idle, member), timeout=30, what="the store answering again")
+    assert daemon.stop() == 0, daemon.stderr
+    assert "Traceback" not in daemon.stderr, daemon.stderr

@@ -40,7 +40,7 @@ from hostkeeper.daemon.scheduler import ProcedureScheduler
 from hostkeeper.daemon.status_line import summary_line
 from hostkeeper.procedures.engine import Engine, RunReport, lock_path
 from hostkeeper.services.maintenance_status import maintenance_status
-from hostkeeper.services.spooler import Spooler
+from hostkeeper.services.spooler import Spooler, is_transient
 from hostkeeper.services.status import current_procedures
 from hostkeeper.services.store_setup import prepare_store
 
@@ -522,19 +522,18 @@ class Daemon:
     # -- status ----------------------------------------------------------------------------
 
     def _status_text(self) -> str:
+        """The STATUS= line. It reads the store, which may be away or broken; the line
+        then says so, and the daemon goes on (the watchdog judges the store's health)."""
         assert self.scheduler is not None and self.store is not None
-        unreachable = self.spooler.unreachable_since if self.spooler else None
         try:
             procedures = current_procedures(
                 self.store, self.config, self.scheduler.next_run_times()
             )
             windows = maintenance_status(self.store, self.config, datetime.now(UTC))
             text = summary_line(procedures, self.engine.active if self.engine else set(), windows)
-        except Exception as error:  # the database is away: say so, keep running
-            if unreachable is None:
-                raise
-            log.debug("status line without the store", error=str(error))
-            text = "running the schedule"
+        except Exception as error:
+            text = self._status_without_store(error)
+        unreachable = self.spooler.unreachable_since if self.spooler else None
         if unreachable is not None:
             text = (
                 f"store unreachable since {unreachable:%Y-%m-%d %H:%M:%S} UTC, "
@@ -544,9 +543,26 @@ class Daemon:
             text = f"reload failed, running previous config: {self._reload_error} | {text}"
         return text
 
+    def _status_without_store(self, error: Exception) -> str:
+        if self.spooler is not None and is_transient(error):
+            # The remote database is away; nothing may have been written since, so the
+            # spooler learns it here.
+            self.spooler.noticed_unreachable(error)
+            log.debug("status line without the store", error=_first_line(error))
+            return "running the schedule"
+        reason = _first_line(error)
+        log.warning("status line without the store", error=reason)
+        return f"running the schedule; status unavailable: {reason}"
+
 
 def _iso_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of what a database error says, without SQLAlchemy's wrapping."""
+    text = describe_start_failure(error)
+    return text.splitlines()[0] if text else text
 
 
 def describe_start_failure(error: BaseException) -> str:

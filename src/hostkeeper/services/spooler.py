@@ -83,6 +83,9 @@ class Spooler:
                     self.replay()
                 except Exception:  # a broken spool file must not end the thread
                     log.exception("replaying the spool failed")
+            elif self.unreachable_since is not None and self.store.ping():
+                # Noticed by a reader (the status line), with nothing written meanwhile.
+                self._reachable()
 
     # -- runs (services.run_records.RunRecorder) --------------------------------------------
 
@@ -267,6 +270,11 @@ class Spooler:
 
     def stats(self) -> SpoolStats:
         return self.spool.stats()
+
+    def noticed_unreachable(self, error: BaseException) -> None:
+        """A reader found the store not answering (`error` is transient): say so until
+        the store answers again, as a failed write would."""
+        self._unreachable(error)
 
     def _unreachable(self, error: BaseException) -> None:
         if self.unreachable_since is None:

@@ -25,6 +25,7 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, Select, delete, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from hostkeeper.adapters.store.blocks import (
     LAYOUTS,
@@ -215,12 +216,18 @@ def _copy_samples(connection: Connection, rows: list[tuple[int, float, float]]) 
     driver = connection.connection.driver_connection
     assert driver is not None
     statement = "COPY samples (series_id, ts, value) FROM STDIN (FORMAT BINARY)"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.set_types(["int4", "float8", "float8"])
-        for row in rows:
-            if row[2] is None:  # as the NOT NULL column would: the batch stores nothing
-                raise ValueError("a sample without a value")
-            copy.write_row(row)
+    base_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.set_types(["int4", "float8", "float8"])
+            for row in rows:
+                if row[2] is None:  # as the NOT NULL column would: the batch stores nothing
+                    raise ValueError("a sample without a value")
+                copy.write_row(row)
+    except base_error as error:
+        # The driver's own error, raised past SQLAlchemy: wrapped as SQLAlchemy wraps
+        # every other statement's, so a server that went away reads as OperationalError.
+        raise DBAPIError.instance(statement, None, error, base_error) from error
 
 
 # -- rollups -------------------------------------------------------------------------------
