@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--verbose", "-v", action="store_true", help="log progress to stderr")
     parser.add_argument("--version", action="version", version=f"hostkeeper {__version__}")
-    from hostkeeper.commands import MODULES
+    from hostkeeper.commands.verbs import MODULES
 
     for module in MODULES:
         module.register(verbs)
@@ -75,8 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    daemon_config = daemon_invocation(arguments)
+    if daemon_config is not None:
+        # The unit's ExecStart: the daemon never needs the other verbs' modules, which
+        # would stay in its resident memory for as long as it runs.
+        from hostkeeper.daemon.lifecycle import run_daemon
+
+        return run_daemon(daemon_config or default_config_path())
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     args.config = args.config or default_config_path()
     if args.verb != "daemon":
         from hostkeeper.adapters.logsetup import configure_logging
@@ -98,3 +106,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"{parser.prog} {args.verb}: {describe_failure(error)}", file=sys.stderr)
         return 1
+
+
+def daemon_invocation(arguments: Sequence[str]) -> str | None:
+    """The --config of a plain `hostkeeper [--config PATH] [-v] daemon` ("" for the
+    default); None for anything else (help, a typo, another verb), which the full parser
+    answers."""
+    config, rest = "", list(arguments)
+    while rest:
+        word = rest.pop(0)
+        if word == "daemon":
+            return config if not rest else None
+        if word == "--config" and rest:
+            config = rest.pop(0)
+        elif word.startswith("--config="):
+            config = word.removeprefix("--config=")
+        elif word not in ("--verbose", "-v", "--json"):
+            return None
+    return None

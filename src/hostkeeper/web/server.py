@@ -66,8 +66,6 @@ class _BoundedHTTPServer(ThreadingHTTPServer):
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._open: dict[socket.socket, float] = {}
         self._open_lock = threading.Lock()
-        self._reaper = threading.Thread(target=self._reap, name="dashboard-reaper", daemon=True)
-        self._reaper.start()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
@@ -94,15 +92,15 @@ class _BoundedHTTPServer(ThreadingHTTPServer):
         if held is not None:
             self._slots.release()
 
-    def _reap(self) -> None:
-        while True:
-            time.sleep(1.0)
-            now = time.monotonic()
-            with self._open_lock:
-                late = [sock for sock, deadline in self._open.items() if deadline < now]
-            for sock in late:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+    def service_actions(self) -> None:
+        """Shut down connections open past their deadline; serve_forever calls this at
+        every turn of its loop (twice a second), so it stops with the server."""
+        now = time.monotonic()
+        with self._open_lock:
+            late = [sock for sock, deadline in self._open.items() if deadline < now]
+        for sock in late:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _refuse_busy(request: socket.socket) -> None:
