@@ -14,10 +14,11 @@
 -- A host's role reads every row (the fleet view), inserts and updates only rows of its
 -- own host (row-level security: host = current_user), and deletes nothing of the
 -- history (runs and their steps, alerts and their events, notifications, silences,
--- backups and restore tests, file actions, heartbeats). It deletes only what retention
--- expires (metric samples and rollups, check results, health scores, disk usage, old
--- baselines), of its own host where the table names the host. A watcher may also
--- record the `host_silent` alert of any host. The owner bypasses all of it.
+-- backups and restore tests, file actions, heartbeats, windows that began): their
+-- retention is the owner's. It deletes only what retention expires (metric samples,
+-- rollups and blocks, check results, health scores, disk usage, old baselines), of its
+-- own host. A watcher may also record the `host_silent` alert of any host. The owner
+-- bypasses all of it.
 
 DO $$
 BEGIN
@@ -34,9 +35,10 @@ GRANT USAGE ON SCHEMA public TO hostkeeper_host;
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO hostkeeper_host;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO hostkeeper_host;
 REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM hostkeeper_host;
--- What retention deletes; nothing else.
-GRANT DELETE ON samples, rollups, check_results, health_scores, disk_usage,
-    baseline_versions, baseline_stats TO hostkeeper_host;
+-- What retention and the sealing of samples into blocks delete, and a planned window
+-- recorded ahead that will not happen after all; nothing else.
+GRANT DELETE ON samples, rollups, metric_blocks, check_results, health_scores, disk_usage,
+    baseline_versions, baseline_stats, maintenance_windows TO hostkeeper_host;
 
 -- Every table that names its host: read all, write and delete (where granted) your own.
 DO $$
@@ -71,7 +73,9 @@ BEGIN
             'USING (%s) WITH CHECK (%s)', name, own, own);
         EXECUTE format(
             'CREATE POLICY hostkeeper_delete ON %I FOR DELETE TO hostkeeper_host '
-            'USING (host = current_user)', name);
+            'USING (host = current_user%s)', name,
+            -- a window is history once it began: only one still ahead may go
+            CASE WHEN name = 'maintenance_windows' THEN ' AND starts_at > now()' ELSE '' END);
     END LOOP;
 END
 $$;
@@ -87,7 +91,14 @@ BEGIN
         ('alert_events', 'alert_id', 'alerts',
          'host = current_user OR (rule = ''host_silent'' AND '
          || 'pg_has_role(current_user, ''hostkeeper_watcher'', ''MEMBER''))'),
-        ('baseline_stats', 'version_id', 'baseline_versions', 'host = current_user')
+        ('baseline_stats', 'version_id', 'baseline_versions', 'host = current_user'),
+        ('checklist_confirmations', 'run_id', 'runs', 'host = current_user'),
+        ('window_notes', 'window_id', 'maintenance_windows', 'host = current_user'),
+        ('window_silences', 'window_id', 'maintenance_windows', 'host = current_user'),
+        -- measurements name their series, and the series its host
+        ('samples', 'series_id', 'series', 'host = current_user'),
+        ('rollups', 'series_id', 'series', 'host = current_user'),
+        ('metric_blocks', 'series_id', 'series', 'host = current_user')
     ) AS t(name, key, parent, rule)
     LOOP
         own := format('EXISTS (SELECT 1 FROM %I p WHERE p.id = %I AND (%s))',
@@ -112,6 +123,5 @@ BEGIN
     END LOOP;
 END
 $$;
--- samples and rollups carry no host (a series id) and are written with COPY, which
--- row-level security does not allow: a host's role can write and expire samples of any
--- series. They are measurements, not history; everything else above is guarded.
+-- Samples are written with COPY by the owner; a role under row-level security cannot
+-- COPY, and hostkeeper writes its samples with INSERT instead (row_security_active).

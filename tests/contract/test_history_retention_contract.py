@@ -157,7 +157,7 @@ def test_old_history_goes_and_what_is_current_stays(store: Store, store_url: str
         _fill_other_tables(store, RECENT)
         cutoffs = {key: CUTOFF for key in BOUNDED_BY}
         cutoffs["slow_queries"] = NOW - timedelta(days=90)
-        deleted = prune_history(store, cutoffs, batch=2)  # several batches per table
+        deleted = prune_history(store, cutoffs, batch=2).deleted  # several batches a table
         assert deleted == {
             "runs": 5,
             "maintenance_windows": 0,
@@ -182,7 +182,7 @@ def test_old_history_goes_and_what_is_current_stays(store: Store, store_url: str
         assert _rows(store, notifications) == 4
         assert states == ["present", "present", "pruned"]
         assert _rows(store, restore_tests) == 1
-        assert prune_history(store, cutoffs) == dict.fromkeys(deleted, 0)
+        assert prune_history(store, cutoffs).deleted == dict.fromkeys(deleted, 0)
     finally:
         other.dispose()
 
@@ -190,7 +190,7 @@ def test_old_history_goes_and_what_is_current_stays(store: Store, store_url: str
 def test_a_key_left_out_is_not_pruned(store: Store) -> None:
     for day in range(3):
         _run(store, "daily", OLD + timedelta(days=day))
-    assert prune_history(store, {"alerts": CUTOFF}) == {"alerts": 0}
+    assert prune_history(store, {"alerts": CUTOFF}).deleted == {"alerts": 0}
     assert _rows(store, runs) == 3
 
 
@@ -234,7 +234,7 @@ def test_old_audits_and_resolved_findings_go_open_findings_and_the_newest_audit_
     recent = _finding(store, "resolved-recently", RECENT)
     still_open = _finding(store, "still-vulnerable", None)
 
-    deleted = prune_history(store, {"dependency_audits": CUTOFF})
+    deleted = prune_history(store, {"dependency_audits": CUTOFF}).deleted
 
     assert deleted == {"dependency_audits": 1, "dependency_findings": 1}
     with store.read() as connection:
@@ -254,6 +254,7 @@ def test_a_stopping_daemon_ends_the_pass_between_transactions(store: Store) -> N
         asked.append(1)
         return len(asked) > 1  # stop after the first transaction of runs
 
-    deleted = prune_history(store, {"runs": CUTOFF, "alerts": CUTOFF}, batch=2, stopping=stopping)
+    pruned = prune_history(store, {"runs": CUTOFF, "alerts": CUTOFF}, batch=2, stopping=stopping)
+    deleted = pruned.deleted
     assert deleted == {"runs": 2}  # one batch, then the pass ended; alerts not started
-    assert prune_history(store, {"runs": CUTOFF})["runs"] == 4  # the next pass goes on
+    assert prune_history(store, {"runs": CUTOFF}).deleted["runs"] == 4  # the next pass goes on

@@ -156,7 +156,7 @@ def test_retention_lowers_no_counter_and_keeps_the_runs_the_status_shows(store: 
 
     deleted = prune_history(
         store, dict.fromkeys(("runs", "notifications", "file_actions"), NOW - timedelta(days=400))
-    )
+    ).deleted
 
     assert deleted["runs"] == 5  # four skipped daily runs, the older weekly run
     assert deleted["notifications"] == deleted["file_actions"] == 1

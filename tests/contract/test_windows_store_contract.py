@@ -173,8 +173,9 @@ def test_alerts_keep_the_window_they_began_in_and_lose_it_when_it_is_pruned(
     assert alert_store.get_alert(store, saved.id).maintenance_window == window_id
     assert window_store.held_alert_count(store) == 1
     # kept as long as runs (database.retention.runs), and never while it holds alerts
-    assert prune_history(store, {"runs": NOW + minutes(5)}) == {"runs": 0, "maintenance_windows": 0}
-    assert prune_history(store, {"runs": NOW + minutes(11)})["maintenance_windows"] == 1
+    pruned = prune_history(store, {"runs": NOW + minutes(5)})
+    assert pruned.deleted == {"runs": 0, "maintenance_windows": 0}
+    assert prune_history(store, {"runs": NOW + minutes(11)}).deleted["maintenance_windows"] == 1
     assert alert_store.get_alert(store, saved.id).maintenance_window is None
 
 

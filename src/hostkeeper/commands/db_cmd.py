@@ -1,9 +1,10 @@
 """`hostkeeper db optimize|analyze|vacuum|reindex|check|stats|slow-queries|index-usage|
-migrate|backup`."""
+migrate|backup|prune`."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,18 @@ OPERATIONS = {
         """,
         "the store is not SQLite, or the copy failed its integrity check",
     ),
+    "prune": (
+        "apply database.retention to the history now (--all-hosts: the fleet's)",
+        """
+        Delete the history older than database.retention (runs, alerts,
+        notifications, file actions, backup records, silences, dependency audits,
+        slow-query shapes), as the daemon's hourly pass does, for this host, the
+        --host named, or every host in the store with --all-hosts. In a fleet whose
+        hosts log in with least-privilege roles, those roles may not delete history:
+        run this as the database's owner (docs/fleet.md).
+        """,
+        "this role may not delete some of the history (each table is named)",
+    ),
 }
 
 
@@ -129,7 +142,21 @@ def register(verbs: Any) -> None:
                 action="store_true",
                 help="PRAGMA integrity_check instead of quick_check (SQLite; slower)",
             )
-        operation.set_defaults(handler=db, full=False)
+        if name == "prune":
+            which = operation.add_mutually_exclusive_group()
+            which.add_argument(
+                "--host",
+                action="append",
+                dest="hosts",
+                metavar="HOST",
+                help="prune this host's history (repeatable; default: this host)",
+            )
+            which.add_argument(
+                "--all-hosts",
+                action="store_true",
+                help="prune the history of every host in the store (the fleet's owner)",
+            )
+        operation.set_defaults(handler=db, full=False, hosts=None, all_hosts=False)
 
 
 def _exit_status(failure: str) -> list[tuple[int, str]]:
@@ -192,6 +219,14 @@ def db(args: argparse.Namespace, ctx: VerbContext) -> int:
         result = maintenance.backup(
             store, Path(config.paths.backup_dir), config.database.backup_keep
         )
+    elif operation == "prune":
+        from hostkeeper.adapters.store.history_retention import BOUNDED_BY, recorded_hosts
+
+        now = datetime.now(UTC)
+        retention = config.database.retention
+        cutoffs = {key: now - getattr(retention, key) for key in BOUNDED_BY}
+        hosts = recorded_hosts(store) if args.all_hosts else args.hosts
+        result = maintenance.prune(store, cutoffs, hosts)
     else:
         result = getattr(maintenance, operation)(store)
     if args.json:
@@ -232,6 +267,10 @@ def _print_details(operation: str, details: dict[str, Any]) -> None:
                 ],
             )
         )
+    elif operation == "prune":
+        for host, tables in details["hosts"].items():
+            counts = ", ".join(f"{name} {count}" for name, count in tables.items() if count)
+            print(f"  {host}: {counts or 'nothing old enough'}")
     elif operation == "index-usage":
         for query in details["queries"]:
             marks = {(True, True): "index", (False, True): "scan ok", (False, False): "NO INDEX"}

@@ -93,6 +93,7 @@ class MetricsCollector:
         self._thread: threading.Thread | None = None
         self._pending: list[Sample] = []
         self._failing = False
+        self._refused_shown: tuple[str, ...] = ()
         self.rounds = 0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -215,9 +216,16 @@ class MetricsCollector:
         now = datetime.fromtimestamp(self.clock(), UTC)
         cutoffs = {key: now - timedelta(seconds=seconds) for key, seconds in settings.history}
         try:
-            deleted = prune_history(self.store, cutoffs, stopping=self._stop.is_set)
+            pruned = prune_history(self.store, cutoffs, stopping=self._stop.is_set)
         except Exception as error:
             log.error("history retention failed", error=str(error))
             return
-        if any(deleted.values()):
-            log.info("old history deleted", **deleted)
+        if any(pruned.deleted.values()):
+            log.info("old history deleted", **pruned.deleted)
+        if pruned.refused and pruned.refused != self._refused_shown:
+            # Said once, not every pass: the fleet's roles are set up that way.
+            log.warning(
+                "history retention left to the database owner: this role may not delete",
+                tables=list(pruned.refused),
+            )
+        self._refused_shown = pruned.refused

@@ -75,6 +75,19 @@ class Store:
         except Exception:
             return False
 
+    def may_delete(self, table: str) -> bool:
+        """Whether this store's role may delete rows of `table`: always on SQLite; on
+        PostgreSQL a host's role in a least-privilege fleet deletes no history, which
+        its retention then leaves to the database's owner (docs/fleet.md)."""
+        if self.is_sqlite:
+            return True
+        with self.read() as connection:
+            allowed = connection.execute(
+                text("SELECT has_table_privilege(current_user, :table, 'DELETE')"),
+                {"table": table},
+            )
+            return bool(allowed.scalar())
+
     def flush_slow_queries(self) -> None:
         """Write captured slow statements to the store (cheap when there are none)."""
         if self.slow_log is not None:

@@ -192,7 +192,10 @@ def latest_audit(store: Store, host: str | None = None) -> AuditRecord | None:
 
 def prune_dependency_history(store: Store, before: datetime) -> int:
     """Delete this host's findings resolved before `before` and audits older than it
-    (the newest audit always stays); the number of rows deleted."""
+    (the newest audit always stays); the number of rows deleted. A role that may not
+    delete them (a host's in a least-privilege fleet) leaves them to the owner."""
+    if not store.may_delete(dependency_audits.name):
+        return 0
     with store.write() as connection:
         newest = connection.execute(
             select(func.max(dependency_audits.c.id)).where(dependency_audits.c.host == store.host)

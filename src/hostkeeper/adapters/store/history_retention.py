@@ -16,10 +16,11 @@ Child rows follow their parent by ON DELETE CASCADE (step results, alert events)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, union
 
 from hostkeeper.adapters.store.database import Store
 from hostkeeper.adapters.store.schema import (
@@ -153,20 +154,34 @@ _CANDIDATES: tuple[tuple[str, Any, Callable[[str, datetime], Select[Any]]], ...]
 )
 
 
+@dataclass(frozen=True)
+class HistoryPruned:
+    """Rows deleted per table (children by cascade not counted), and the tables this
+    store's role may not delete from (a host's role in a least-privilege fleet: their
+    retention is the database owner's, docs/fleet.md)."""
+
+    deleted: dict[str, int] = field(default_factory=dict)
+    refused: tuple[str, ...] = ()
+
+
 def prune_history(
     store: Store,
     cutoffs: Mapping[str, datetime],
     batch: int = 2000,
     stopping: Callable[[], bool] = lambda: False,
-) -> dict[str, int]:
+) -> HistoryPruned:
     """Delete this host's history older than `cutoffs` (retention key -> time; a key
-    left out is not pruned); rows deleted per table (children by cascade not counted).
-    `stopping` is asked between transactions: a daemon that stops does not wait for a
-    long first pass (the next pass goes on where this one left)."""
+    left out is not pruned). `stopping` is asked between transactions: a daemon that
+    stops does not wait for a long first pass (the next pass goes on where this one
+    left)."""
     deleted: dict[str, int] = {}
+    refused: list[str] = []
     for key, table, candidates in _CANDIDATES:
         cutoff = cutoffs.get(key)
         if cutoff is None or stopping():
+            continue
+        if not store.may_delete(table.name):
+            refused.append(table.name)
             continue
         total = 0
         while True:
@@ -181,7 +196,9 @@ def prune_history(
                 break
         deleted[table.name] = total
     cutoff = cutoffs.get("slow_queries")
-    if cutoff is not None:  # one row per statement shape: a small table
+    if cutoff is not None and not store.may_delete(slow_queries.name):
+        refused.append(slow_queries.name)
+    elif cutoff is not None:  # one row per statement shape: a small table
         with store.write() as connection:
             result = connection.execute(
                 delete(slow_queries).where(
@@ -189,4 +206,13 @@ def prune_history(
                 )
             )
         deleted["slow_queries"] = max(int(result.rowcount or 0), 0)
-    return deleted
+    return HistoryPruned(deleted, tuple(refused))
+
+
+def recorded_hosts(store: Store) -> list[str]:
+    """Every host with history in the store: what the database owner prunes for a fleet
+    whose hosts' roles may not (`db prune --all-hosts`)."""
+    tables = (runs, alerts, notifications, file_actions, backup_archives, silences)
+    hosts = union(*(select(table.c.host) for table in tables))
+    with store.read() as connection:
+        return sorted(connection.execute(hosts).scalars())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from hostkeeper.adapters.store.dbbackup import (
     new_copy_path,
     prune_copies,
 )
+from hostkeeper.adapters.store.history_retention import prune_history
 from hostkeeper.adapters.store.hot_queries import HOT_QUERIES
 from hostkeeper.adapters.store.migrate import current_revision, migrate
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION, metadata, slow_queries
@@ -356,6 +357,28 @@ def _uses_index(plan: list[str]) -> bool:
     scans = [line for line in plan if line.startswith(("SCAN", "Seq Scan"))]
     return any(marker in line for line in plan for marker in markers) and not any(
         "USING" not in line for line in scans
+    )
+
+
+def prune(
+    store: Store, cutoffs: Mapping[str, datetime], hosts: Sequence[str] | None = None
+) -> MaintenanceResult:
+    """Apply the history retention now, as the daemon's hourly pass does, for `hosts`
+    (default: the store's own). Fails when the role may not delete some history (a
+    host's role in a least-privilege fleet: run it as the owner)."""
+    deleted: dict[str, dict[str, int]] = {}
+    refused: set[str] = set()
+    for host in hosts or [store.host]:
+        pruned = prune_history(store.for_host(host), cutoffs)
+        deleted[host] = pruned.deleted
+        refused.update(pruned.refused)
+    total = sum(sum(tables.values()) for tables in deleted.values())
+    summary = f"{total} rows of history deleted for {len(deleted)} host(s)"
+    if refused:
+        tables = ", ".join(sorted(refused))
+        summary += f"; deleting is not permitted to this role in {tables}"
+    return MaintenanceResult(
+        "prune", not refused, summary, {"hosts": deleted, "refused": sorted(refused)}
     )
 
 

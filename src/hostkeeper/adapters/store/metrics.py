@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, insert, select
+from sqlalchemy import Connection, Select, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from hostkeeper.adapters.store.blocks import (
@@ -64,6 +64,9 @@ class _SeriesCache:
         # series id -> window start before which its plain rows were sealed (a hint:
         # housekeeping seals whatever another process left)
         self.sealed: dict[int, float] = {}
+        # PostgreSQL refuses COPY into a table whose row-level security applies to the
+        # role (a host's role in a least-privilege fleet, docs/fleet.md); None: not asked.
+        self.copy_allowed: bool | None = None
 
 
 _caches: weakref.WeakKeyDictionary[Store, _SeriesCache] = weakref.WeakKeyDictionary()
@@ -190,18 +193,25 @@ def write_samples(store: Store, batch: Sequence[Sample], host: str | None = None
                 sealed_now[series_id] = open_window
                 pairs = [pair for pair in pairs if pair[0] >= open_window] if older else pairs
             rows.extend((series_id, ts, value) for ts, value in pairs)
-        _insert_plain(connection, rows)
+        _insert_plain(store, connection, rows)
     with cache.lock:
         cache.sealed.update(sealed_now)
     return len(batch)
 
 
-def _insert_plain(connection: Connection, rows: list[tuple[int, float, float]]) -> None:
+def _insert_plain(
+    store: Store, connection: Connection, rows: list[tuple[int, float, float]]
+) -> None:
     if not rows:
         return
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        _copy_samples(connection, rows)
-        return
+        cache = _cache(store)
+        if cache.copy_allowed is None:
+            active = connection.execute(text("SELECT row_security_active('samples')"))
+            cache.copy_allowed = not active.scalar()
+        if cache.copy_allowed:
+            _copy_samples(connection, rows)
+            return
     sql, positional = _sample_insert(connection)
     if positional:
         connection.exec_driver_sql(sql, rows)
