@@ -159,3 +159,17 @@ def test_results_during_gives_the_newest_result_of_each_check_in_the_span(store:
     assert check_store.results_during(store, [], NOW, NOW) == {}
     elsewhere = Store(store.engine, host="host-b")
     assert check_store.results_during(elsewhere, ["disk"], NOW, NOW + timedelta(1)) == {}
+
+
+def test_the_checklist_a_run_started_with_round_trips(store: Store) -> None:
+    planned = (
+        '[{"section":"post","name":"ok","text":"' + "é long text " * 200 + '","kind":"manual"}]'
+    )
+    kept = run_store.start_run(store, "weekly", Trigger.SCHEDULED, NOW, checklist=planned)
+    plain = run_store.start_run(store, "plain", Trigger.SCHEDULED, NOW)
+    [listed] = run_store.list_runs(store, "weekly")
+    assert listed.checklist == planned
+    found = run_store.get_run(store, kept)
+    assert found is not None and found.checklist == planned
+    other = run_store.get_run(store, plain)
+    assert other is not None and other.checklist is None

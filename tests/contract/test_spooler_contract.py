@@ -187,3 +187,17 @@ def test_samples_cut_off_mid_copy_are_spooled_as_the_server_went_away(
     assert spooler.spool.empty and spooler.unreachable_since is None
     values = recent_values(store, "cpu.percent", T0 - timedelta(seconds=1))
     assert [point.value for point in values] == [1.0, 2.0]
+
+
+def test_a_spooled_run_keeps_the_checklist_it_started_with(
+    store: Store, unreachable: Store, tmp_path: Path
+) -> None:
+    spooler = Spooler(unreachable, Spool(tmp_path / "spool.db", 10**7))
+    planned = '[{"section":"pre","name":"review","text":"Review changes","kind":"manual"}]'
+    local = spooler.start_run("weekly", Trigger.SCHEDULED, T0, checklist=planned)
+    spooler.finish_run(local, RunStatus.SUCCEEDED, T0 + timedelta(seconds=5))
+    assert local < 0
+    spooler.store = store
+    assert spooler.replay() == 2
+    [record] = run_store.list_runs(store, "weekly")
+    assert record.checklist == planned

@@ -42,6 +42,7 @@ from hostkeeper.procedures import preconditions
 from hostkeeper.procedures.run_window import WindowListener, close_for_run, open_for_run
 from hostkeeper.procedures.runlog import RunLog, finish_run_log
 from hostkeeper.procedures.waiting import POLL_SECONDS, hold_step
+from hostkeeper.services.checklists import plan_json
 from hostkeeper.services.run_records import DirectRuns, RunRecorder
 from hostkeeper.steps import STEPS, load_module
 from hostkeeper.steps.context import StepCancelled, StepContext, StepOutcome
@@ -194,6 +195,7 @@ class Engine:
             dry_run,
             started_by=report.started_by,
             reason=report.reason,
+            checklist=plan_json(procedure),
         )
         report.run_id = run_id
         with (

@@ -2,16 +2,21 @@
 left open from the run record (steps, preconditions, checks measured during the run)
 and the confirmations people made; and confirming a manual item.
 
-The items are the procedure's as configured now: a run is shown against the checklist
-of today's configuration (a procedure removed from it has no checklist any more).
-Every reader takes its checklists from here: `hostkeeper checklist`, the status model
-(dashboard, /api/status), the per-day log and the weekly and monthly reports.
+A run is shown against the checklist it started with (`plan_json`, kept in the run's
+record): a later change of the procedure's checklist, or its removal from the
+configuration, leaves the run's checklist as it was. Runs recorded before the store kept
+it (migration 0009) are shown against today's configuration. Every reader takes its
+checklists from here: `hostkeeper checklist`, the status model (dashboard, /api/status),
+the per-day log and the weekly and monthly reports.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import checklists as checklist_store
@@ -19,7 +24,6 @@ from hostkeeper.adapters.store.checklists import AlreadyConfirmed, Confirmation
 from hostkeeper.adapters.store.checks import results_during
 from hostkeeper.adapters.store.runs import RunRecord, StepRecord, get_run, list_runs
 from hostkeeper.config import Config
-from hostkeeper.config.checklists import ChecklistItem
 from hostkeeper.config.procedures import Procedure
 from hostkeeper.config.step_references import StepReference, resolve_step
 from hostkeeper.core.checklists import (
@@ -33,7 +37,7 @@ from hostkeeper.core.checklists import (
     step_item_state,
 )
 from hostkeeper.core.health import CheckResult
-from hostkeeper.core.redact import argv_secrets, redact_argv
+from hostkeeper.core.redact import argv_secrets, redact_argv, redact_text
 from hostkeeper.core.runs import describe_origin
 from hostkeeper.services.status_model import ChecklistItemStatus, ChecklistStatus
 
@@ -48,18 +52,102 @@ def procedures_with_checklists(config: Config) -> list[str]:
     return [name for name, procedure in config.procedures.items() if procedure.checklist]
 
 
+# -- the plan: what a run's checklist holds -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """One item of a run's checklist as its run started: what it says and what proves
+    it (`kind`: step, precondition, check or manual), a step item's step resolved (None
+    when its reference names no single step: the item is then crossed as not run)."""
+
+    section: str
+    name: str
+    text: str
+    kind: str
+    reference: str | None = None
+    step: StepReference | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"section": self.section, "name": self.name, "text": self.text}
+        data["kind"] = self.kind
+        if self.reference is not None:
+            data["reference"] = self.reference
+        if self.step is not None:
+            data["step"] = [self.step.phase, self.step.position, self.step.label]
+            if self.step.argv is not None:
+                data["argv"] = list(self.step.argv)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedItem:
+        step = None
+        if "step" in data:
+            phase, position, label = data["step"]
+            argv = tuple(map(str, data["argv"])) if "argv" in data else None
+            step = StepReference(str(phase), int(position), str(label), argv)
+        return cls(
+            section=str(data["section"]),
+            name=str(data["name"]),
+            text=str(data["text"]),
+            kind=str(data["kind"]),
+            reference=data.get("reference"),
+            step=step,
+        )
+
+
+def plan(procedure: Procedure) -> list[PlannedItem]:
+    """The checklist of `procedure` as a run of it starts now. A command step's argv is
+    kept as the step records it (secrets redacted), which is what finds its record."""
+    planned = []
+    for section, item in procedure.checklist_items():
+        proof = item.proof
+        kind, reference = proof if proof else ("manual", None)
+        step = None
+        if kind == "step":
+            assert reference is not None
+            resolved = resolve_step(procedure, reference)
+            if isinstance(resolved, StepReference):
+                argv = list(resolved.argv) if resolved.argv is not None else None
+                recorded = tuple(redact_argv(argv, argv_secrets(argv))) if argv else None
+                step = StepReference(resolved.phase, resolved.position, resolved.label, recorded)
+                reference = step.shown  # a command's whole line, as recorded
+            else:
+                reference = redact_text(reference)
+        planned.append(PlannedItem(section, item.name, item.text, kind, reference, step))
+    return planned
+
+
+def plan_json(procedure: Procedure) -> str | None:
+    """What a run of `procedure` keeps in its record (None: the procedure has none)."""
+    if not procedure.checklist:
+        return None
+    return json.dumps([item.as_json() for item in plan(procedure)], separators=(",", ":"))
+
+
+def _run_plan(config: Config, run: RunRecord) -> list[PlannedItem] | None:
+    """The checklist `run` started with; for a run recorded before runs kept it, its
+    procedure's as configured now. None: the run has no checklist."""
+    if run.checklist:
+        try:
+            return [PlannedItem.from_json(item) for item in json.loads(run.checklist)]
+        except (ValueError, KeyError, TypeError):
+            pass  # unreadable: today's configuration is the next best
+    procedure = _procedure(config, run.procedure)
+    return plan(procedure) if procedure is not None else None
+
+
+# -- readers -------------------------------------------------------------------------------
+
+
 def checklists_for(
     config: Config, store: Store, runs: Sequence[RunRecord], now: datetime
 ) -> list[ChecklistStatus]:
-    """The checklist of each of `runs` (with their steps) whose procedure has one."""
-    wanted = [run for run in runs if _procedure(config, run.procedure) is not None]
-    confirmed = checklist_store.confirmations(store, [run.id for run in wanted])
-    result = []
-    for run in wanted:
-        procedure = _procedure(config, run.procedure)
-        assert procedure is not None
-        result.append(_checklist(procedure, store, run, confirmed.get(run.id, {}), now))
-    return result
+    """The checklist of each of `runs` (with their steps) that has one."""
+    planned = [(run, _run_plan(config, run)) for run in runs]
+    wanted = [(run, items) for run, items in planned if items]
+    confirmed = checklist_store.confirmations(store, [run.id for run, _ in wanted])
+    return [_checklist(items, store, run, confirmed.get(run.id, {}), now) for run, items in wanted]
 
 
 def run_checklist(
@@ -110,20 +198,21 @@ def confirm_item(
     run = get_run(store, run_id)
     if run is None:
         raise ChecklistError(f"no run {run_id} on host {store.host}")
-    procedure = _procedure(config, run.procedure)
-    if procedure is None:
+    planned = _run_plan(config, run)
+    if not planned:
         raise ChecklistError(f"procedure {run.procedure!r} of run {run_id} has no checklist")
-    found = {entry.name: entry for _, entry in procedure.checklist_items()}
-    manual = procedure.manual_items()
+    found = {entry.name: entry for entry in planned}
+    manual = [entry.name for entry in planned if entry.kind == "manual"]
     if item not in found:
         raise ChecklistError(
             f"no checklist item {item!r} in procedure {run.procedure}; manual items: "
             f"{', '.join(manual) or 'none'}"
         )
     if item not in manual:
-        kind, reference = found[item].proof or ("", "")
+        entry = found[item]
         raise ChecklistError(
-            f"{item} is proved by the run itself ({kind} {reference}), not confirmed by hand"
+            f"{item} is proved by the run itself ({entry.kind} {entry.reference}), not "
+            "confirmed by hand"
         )
     try:
         return checklist_store.record_confirmation(store, run_id, item, by, now, note)
@@ -180,18 +269,15 @@ def _procedure(config: Config, name: str) -> Procedure | None:
 
 
 def _checklist(
-    procedure: Procedure,
+    planned: list[PlannedItem],
     store: Store,
     run: RunRecord,
     confirmed: dict[str, Confirmation],
     now: datetime,
 ) -> ChecklistStatus:
-    checks = [item.check for _, item in procedure.checklist_items() if item.check]
+    checks = [item.reference for item in planned if item.kind == "check" and item.reference]
     measured = results_during(store, checks, run.started_at, run.finished_at or now, run.host)
-    items = [
-        _item(section, item, procedure, run, confirmed, measured)
-        for section, item in procedure.checklist_items()
-    ]
+    items = [_item(item, run, confirmed, measured) for item in planned]
     return ChecklistStatus(
         run_id=run.id,
         procedure=run.procedure,
@@ -208,18 +294,15 @@ def _checklist(
 
 
 def _item(
-    section: str,
-    item: ChecklistItem,
-    procedure: Procedure,
+    item: PlannedItem,
     run: RunRecord,
     confirmed: dict[str, Confirmation],
     measured: dict[str, CheckResult],
 ) -> ChecklistItemStatus:
-    base = {"section": section, "name": item.name, "text": item.text}
-    if item.step is not None:
-        resolved = resolve_step(procedure, item.step)
-        label = resolved.shown if isinstance(resolved, StepReference) else item.step
-        record = _step_record(run, resolved)
+    base = {"section": item.section, "name": item.name, "text": item.text}
+    if item.kind == "step":
+        label = item.step.shown if item.step is not None else str(item.reference)
+        record = _step_record(run, item.step)
         state = step_item_state(record.status.value if record else None, run.ended)
         return ChecklistItemStatus(
             **base,
@@ -231,8 +314,8 @@ def _item(
             confirmed_by=None,
             note=None,
         )
-    if item.precondition is not None:
-        kind = item.precondition
+    if item.kind == "precondition":
+        kind = str(item.reference)
         record = next((s for s in run.steps if s.phase == "before" and s.name == kind), None)
         state = step_item_state(record.status.value if record else None, run.ended)
         return ChecklistItemStatus(
@@ -245,19 +328,19 @@ def _item(
             confirmed_by=None,
             note=None,
         )
-    if item.check is not None:
-        result = measured.get(item.check)
+    if item.kind == "check":
+        check = str(item.reference)
+        result = measured.get(check)
         state = check_item_state(result.state.value if result else None, run.ended)
         return ChecklistItemStatus(
             **base,
             source=ItemSource.CHECK.value,
-            reference=item.check,
+            reference=check,
             state=state.value,
             evidence=(
-                f"check {item.check} {result.state.value} at {_when(result.checked_at)}: "
-                f"{result.detail}"
+                f"check {check} {result.state.value} at {_when(result.checked_at)}: {result.detail}"
                 if result
-                else f"check {item.check} not measured during the run"
+                else f"check {check} not measured during the run"
                 if run.ended
                 else None
             ),
@@ -283,16 +366,16 @@ def _item(
     )
 
 
-def _step_record(run: RunRecord, reference: StepReference | str) -> StepRecord | None:
+def _step_record(run: RunRecord, reference: StepReference | None) -> StepRecord | None:
     """The run's record of the step: of its phase and label, for a command with its
-    argv (as the command step records it), and when that leaves several (records
-    without argv: not run), the one at its position. None rather than a guess."""
-    if isinstance(reference, str):
+    argv (as the command step records it, secrets redacted), and when that leaves
+    several (records without argv: not run), the one at its position. None rather than
+    a guess."""
+    if reference is None:
         return None
     found = [s for s in run.steps if s.phase == reference.phase and s.label == reference.label]
     if reference.argv is not None:
-        argv = list(reference.argv)
-        recorded = redact_argv(argv, argv_secrets(argv))
+        recorded = list(reference.argv)
         found = [s for s in found if (s.details or {}).get("argv", recorded) == recorded]
     if len(found) > 1:
         found = [s for s in found if s.position == reference.position]

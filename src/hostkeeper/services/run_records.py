@@ -25,6 +25,7 @@ class RunRecorder(Protocol):
         dry_run: bool = False,
         started_by: str | None = None,
         reason: str | None = None,
+        checklist: str | None = None,
     ) -> int: ...
 
     def record_step(self, run_id: int, step: StepRecord) -> None: ...
@@ -61,6 +62,7 @@ class DirectRuns:
         dry_run: bool = False,
         started_by: str | None = None,
         reason: str | None = None,
+        checklist: str | None = None,
     ) -> int:
         return run_store.start_run(
             self.store,
@@ -71,6 +73,7 @@ class DirectRuns:
             dry_run,
             started_by=started_by,
             reason=reason,
+            checklist=checklist,
         )
 
     def record_step(self, run_id: int, step: StepRecord) -> None:

@@ -98,6 +98,7 @@ class Spooler:
         dry_run: bool = False,
         started_by: str | None = None,
         reason: str | None = None,
+        checklist: str | None = None,
     ) -> int:
         if self.spool.empty:
             try:
@@ -110,11 +111,12 @@ class Spooler:
                     dry_run,
                     started_by=started_by,
                     reason=reason,
+                    checklist=checklist,
                 )
             except TRANSIENT as error:
                 self._unreachable(error)
         event = _run_event(procedure, trigger, started_at, scheduled_for, dry_run)
-        event.update(started_by=started_by, reason=reason)
+        event.update(started_by=started_by, reason=reason, checklist=checklist)
         local = self.spool.append(RUN_START, event)
         log.warning("run kept in the local spool", procedure=procedure, local_id=local)
         return -local
@@ -340,6 +342,7 @@ def _replay_start(store: Store, event: dict[str, Any]) -> int:
         bool(event["dry_run"]),
         started_by=event.get("started_by"),
         reason=event.get("reason"),
+        checklist=event.get("checklist"),
     )
 
 

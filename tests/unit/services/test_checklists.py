@@ -16,11 +16,13 @@ from hostkeeper.adapters.store.runs import StepRecord
 from hostkeeper.config import Config
 from hostkeeper.core.health import CheckResult, CheckState
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
+from hostkeeper.procedures.engine import Engine
 from hostkeeper.services.checklists import (
     ChecklistError,
     checklist_lines,
     confirm_item,
     newest_checklists,
+    plan_json,
     recent_checklists,
     run_checklist,
 )
@@ -274,3 +276,75 @@ def test_the_text_shows_marks_evidence_and_how_to_confirm(config: Config, store:
     docs = next(line for line in lines if " docs " in line)
     assert docs.startswith("  [-] docs")
     assert docs.endswith("exited with status 2")
+
+
+# -- the checklist a run started with ------------------------------------------------------
+
+
+def test_a_run_keeps_its_checklist_when_the_procedure_changes_or_goes(
+    config: Config, store: Store, make_config: MakeConfig
+) -> None:
+    planned = plan_json(config.procedures["weekly"])
+    run_id = _run(store, [CALM, MIGRATED, DOCS_FAILED], RunStatus.FAILED, checklist=planned)
+    before = _items(config, store, run_id)
+
+    changed = dict(PROCEDURE, checklist={"post": [{"other": "Something else entirely"}]})
+    for later in (make_config({"weekly": changed}), make_config({"plain": PROCEDURE})):
+        after = _items(later, store, run_id)
+        assert list(after) == ["review", "calm", "migrated", "docs", "disk", "documented"]
+        assert after == before
+    # Its manual items are still confirmed against it, with the procedure gone.
+    gone = make_config({"plain": PROCEDURE})
+    confirm_item(gone, store, run_id, "review", "alice", None, T0 + timedelta(hours=1))
+    assert _items(gone, store, run_id)["review"].confirmed_by == "alice"
+    with pytest.raises(ChecklistError, match="proved by the run itself"):
+        confirm_item(gone, store, run_id, "docs", "alice", None, T0)
+
+
+def test_a_run_recorded_without_its_checklist_is_shown_against_todays(
+    config: Config, store: Store
+) -> None:
+    run_id = _run(store, [CALM, MIGRATED], RunStatus.SUCCEEDED)  # as before migration 0009
+    assert "review" in _items(config, store, run_id)
+
+
+def test_the_kept_checklist_holds_no_secret_of_a_commands_argv(
+    make_config: MakeConfig, store: Store
+) -> None:
+    argv = ["/usr/bin/curl", "--password=hunter2", "https://backup.example/ping"]
+    procedure = {
+        "schedule": {"every": "1h"},
+        "steps": [{"run": argv}],
+        "checklist": {"post": [{"pinged": "Backup pinged", "step": "run: " + " ".join(argv)}]},
+    }
+    config = make_config({"weekly": procedure})
+    planned = plan_json(config.procedures["weekly"])
+    assert planned is not None and "hunter2" not in planned
+    recorded = ["/usr/bin/curl", "--password=***", "https://backup.example/ping"]
+    step = _step(
+        0, "steps", "run", "run: /usr/bin/curl", StepStatus.SUCCEEDED, details={"argv": recorded}
+    )
+    run_id = _run(store, [step], RunStatus.SUCCEEDED, checklist=planned)
+    item = _items(config, store, run_id)["pinged"]
+    assert item.state == "done"
+    assert "hunter2" not in item.reference
+
+
+def test_the_engine_records_the_checklist_each_run_starts_with(
+    make_config: MakeConfig, store: Store
+) -> None:
+    procedure = {
+        "schedule": {"every": "1h"},
+        "steps": [{"run": ["true"]}],
+        "checklist": {"post": [{"ran": "It ran", "step": "run: true"}, {"ok": "Looked at it"}]},
+    }
+    config = make_config({"weekly": procedure})
+    report = Engine(lambda: config, store).run("weekly")
+    assert report.run_id is not None
+    run = run_store.get_run(store, report.run_id)
+    assert run is not None and run.checklist == plan_json(config.procedures["weekly"])
+    plain = make_config({"plain": {"schedule": {"every": "1h"}, "steps": [{"run": ["true"]}]}})
+    report = Engine(lambda: plain, store).run("plain")
+    assert report.run_id is not None
+    run = run_store.get_run(store, report.run_id)
+    assert run is not None and run.checklist is None

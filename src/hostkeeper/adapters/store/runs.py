@@ -68,6 +68,7 @@ class RunRecord:
     dry_run: bool
     started_by: str | None = None  # manual runs: who started it
     reason: str | None = None  # manual runs: `run --reason`
+    checklist: str | None = None  # JSON: the checklist it started with (0009)
     steps: list[StepRecord] = field(default_factory=list)
 
     @property
@@ -84,6 +85,7 @@ def start_run(
     dry_run: bool = False,
     started_by: str | None = None,
     reason: str | None = None,
+    checklist: str | None = None,
 ) -> int:
     with store.write() as connection:
         result = connection.execute(
@@ -97,6 +99,7 @@ def start_run(
                 dry_run=dry_run,
                 started_by=started_by,
                 reason=redact_text(reason) if reason else None,
+                checklist=checklist,
             )
         )
         run_id = inserted_id(result)

@@ -30,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 # Bumped with every migration; a test keeps it equal to Alembic's head, so start-up can
 # tell whether to migrate without importing Alembic.
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 metadata = MetaData(
     naming_convention={
@@ -80,6 +80,9 @@ runs = Table(
     # (`run --reason`); both None for the daemon's runs (migration 0005).
     Column("started_by", String(255), nullable=True),
     Column("reason", Text, nullable=True),
+    # The checklist the run was started with, as JSON (services/checklists.py; migration
+    # 0009): NULL for a procedure without one.
+    Column("checklist", Text, nullable=True),
     Index(None, "host", "procedure", "started_at"),
     Index(None, "status"),
     # The newest fire an `every:` schedule handled (migration 0008): a backward step
