@@ -23,11 +23,14 @@ branch_labels = None
 depends_on = None
 
 
+# In place on both backends (SQLite has ADD and DROP COLUMN since 3.35; Debian 12 ships
+# 3.40): batch mode would rebuild `runs`, and dropping the old table with foreign keys on
+# deletes every row that cascades from it (step results, confirmations).
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("checklist", sa.Text(), nullable=True))
+    op.add_column("runs", sa.Column("checklist", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.drop_column("checklist")
+    op.drop_column("runs", "checklist")

@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import insert
 
 from hostkeeper.adapters.store import Store
@@ -19,7 +17,7 @@ from hostkeeper.adapters.store import status as status_store
 from hostkeeper.adapters.store.database import inserted_id
 from hostkeeper.adapters.store.files import FileActionCounts, record_file_action
 from hostkeeper.adapters.store.history_retention import prune_history
-from hostkeeper.adapters.store.migrate import migrate, migrations_directory
+from hostkeeper.adapters.store.migrate import migrate, run_alembic
 from hostkeeper.adapters.store.schema import file_actions, notifications, runs, step_results
 from hostkeeper.core.runs import RunStatus, StepStatus, Trigger
 
@@ -173,11 +171,7 @@ def test_retention_lowers_no_counter_and_keeps_the_runs_the_status_shows(store: 
 
 
 def _alembic(store: Store, verb: str, revision: str) -> None:
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(migrations_directory()))
-    with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, verb)(config, revision)
+    run_alembic(store, verb, revision)
 
 
 def _plain_run(store: Store, procedure: str, status: str, at: datetime, dry_run: bool) -> int:

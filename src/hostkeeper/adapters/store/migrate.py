@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from hostkeeper.adapters.locks import FileLock
 from hostkeeper.adapters.store.database import Store
@@ -81,17 +81,54 @@ def migrate(
 
 
 def upgrade(store: Store, revision: str = "head") -> None:
+    run_alembic(store, "upgrade", revision)
+
+
+def run_alembic(store: Store, verb: str, revision: str) -> None:
+    """Alembic's `upgrade` or `downgrade` to `revision`, in one transaction.
+
+    On SQLite, foreign keys are off meanwhile and checked before the commit: batch mode
+    rebuilds a table by copying it and dropping the old one, and dropping a parent table
+    with foreign keys on deletes the rows that cascade from it (every alert's events
+    when migration 0006 rebuilt `alerts`). The pragma only takes effect outside a
+    transaction, hence the driver's own connection before BEGIN.
+    """
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
     alembic_config = AlembicConfig()
     alembic_config.set_main_option("script_location", str(migrations_directory()))
-    with store.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # The hosts of a fleet share the database and may start at once; the file
-            # lock is per host. Whoever waits here finds the upgrade done and does nothing.
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(MIGRATION_LOCK)}
-            )
-        alembic_config.attributes["connection"] = connection
-        command.upgrade(alembic_config, revision)
+    with store.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, False)
+        try:
+            with connection.begin():
+                if not sqlite:
+                    # The hosts of a fleet share the database and may start at once; the
+                    # file lock is per host. Whoever waits here finds the upgrade done.
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": lock_key(MIGRATION_LOCK)},
+                    )
+                alembic_config.attributes["connection"] = connection
+                getattr(command, verb)(alembic_config, revision)
+                if sqlite:
+                    _refuse_dangling_references(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _refuse_dangling_references(connection: Connection) -> None:
+    """Roll the migration back rather than commit rows whose parent is gone."""
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        shown = ", ".join(f"{row[0]} rowid {row[1]} -> {row[2]}" for row in dangling[:5])
+        raise RuntimeError(f"the migration left {len(dangling)} dangling references: {shown}")

@@ -14,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import func, insert, inspect, select
 
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store import migrate as migrate_module
@@ -23,8 +23,16 @@ from hostkeeper.adapters.store.migrate import (
     current_revision,
     migrate,
     migrations_directory,
+    run_alembic,
 )
-from hostkeeper.adapters.store.schema import SCHEMA_REVISION, metadata, runs
+from hostkeeper.adapters.store.schema import (
+    SCHEMA_REVISION,
+    alert_events,
+    alerts,
+    metadata,
+    runs,
+    step_results,
+)
 
 TABLES = {"runs", "step_results", "procedure_state", "alerts"}
 
@@ -70,15 +78,8 @@ def test_migrate_at_head_does_nothing(empty_store: Store, tmp_path: Path) -> Non
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_store: Store, tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
     migrate(empty_store, tmp_path / "migrate.lock")
-    alembic_config = AlembicConfig()
-    alembic_config.set_main_option("script_location", str(migrations_directory()))
-    with empty_store.engine.begin() as connection:
-        alembic_config.attributes["connection"] = connection
-        command.downgrade(alembic_config, "base")
+    run_alembic(empty_store, "downgrade", "base")
     with empty_store.read() as connection:
         assert not TABLES & set(inspect(connection).get_table_names())
     assert current_revision(empty_store) is None
@@ -232,3 +233,44 @@ def test_concurrent_migrations_from_two_processes_both_succeed(tmp_path: Path) -
         assert current_revision(store) == SCHEMA_REVISION
     finally:
         store.dispose()
+
+
+def test_rebuilding_a_parent_table_keeps_the_rows_that_cascade_from_it(
+    empty_store: Store, tmp_path: Path
+) -> None:
+    """0006 rebuilds `alerts` (SQLite batch mode: copy, drop, rename) and 0009 adds and
+    drops a column of `runs`; with foreign keys on, dropping the old parent table deleted
+    every alert's events and every run's steps."""
+    run_alembic(empty_store, "upgrade", "0005")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with empty_store.write() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO alerts (host, rule, severity, state, pending_since, notifications, "
+            "false_positive) VALUES ('h', 'disk', 'warning', 'firing', ?, 0, 0)",
+            (at,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO alert_events (alert_id, kind, at) VALUES (1, 'fired', ?)", (at,)
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO runs (host, procedure, trigger, status, started_at, dry_run) "
+            "VALUES ('h', 'daily', 'scheduled', 'succeeded', ?, 0)",
+            (at,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO step_results (run_id, position, phase, name, label, status, "
+            "started_at) VALUES (1, 0, 'steps', 'cleanup', 'cleanup', 'succeeded', ?)",
+            (at,),
+        )
+    migrate(empty_store, tmp_path / "migrate.lock")
+    run_alembic(empty_store, "downgrade", "0008")
+    run_alembic(empty_store, "upgrade", "head")
+
+    with empty_store.read() as connection:
+        counts = {
+            table.name: connection.execute(select(func.count()).select_from(table)).scalar()
+            for table in (alerts, alert_events, runs, step_results)
+        }
+        enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    assert counts == {"alerts": 1, "alert_events": 1, "runs": 1, "step_results": 1}
+    assert enforced == 1  # back on for the store's connection

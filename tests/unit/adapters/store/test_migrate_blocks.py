@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import func, select, text
 
 from hostkeeper.adapters.store import Store, open_store
 from hostkeeper.adapters.store.metrics import Point, maintain, points, write_samples
-from hostkeeper.adapters.store.migrate import current_revision, migrate, migrations_directory
+from hostkeeper.adapters.store.migrate import (
+    current_revision,
+    migrate,
+    run_alembic,
+)
 from hostkeeper.adapters.store.schema import SCHEMA_REVISION
 from hostkeeper.core.metrics import FIVE_MINUTES, RAW, Sample
 
@@ -30,11 +32,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _alembic(store: Store, verb: str, revision: str) -> None:
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(migrations_directory()))
-    with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, verb)(config, revision)
+    run_alembic(store, verb, revision)
 
 
 def _everything(store: Store) -> tuple[list[tuple[datetime, float]], list[Point]]:
