@@ -364,18 +364,9 @@ def runs(args: argparse.Namespace, ctx: VerbContext) -> int:
 
     records = list_runs(ctx.store, args.procedure, args.limit, host=args.host)
     if args.json:
-        emit_json(
-            [
-                {
-                    **{k: v for k, v in vars(r).items() if k != "steps"},
-                    "steps": [
-                        vars(s) | {"status": s.status.value, "duration_seconds": s.duration_seconds}
-                        for s in r.steps
-                    ],
-                }
-                for r in records
-            ]
-        )
+        from hostkeeper.services.run_records import run_as_json
+
+        emit_json([run_as_json(record) for record in records])
         return 0
     if not records:
         print("no runs recorded yet")

@@ -4,11 +4,11 @@ away) the spooler in front of it (`services/spooler.py`). Both take the same cal
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
-from hostkeeper.adapters.store.runs import StepRecord
+from hostkeeper.adapters.store.runs import RunRecord, StepRecord
 from hostkeeper.core.runs import RunStatus, Trigger
 
 
@@ -106,3 +106,14 @@ class DirectRuns:
             started_by=started_by,
             reason=reason,
         )
+
+
+def run_as_json(run: RunRecord) -> dict[str, Any]:
+    """A run and its steps as `runs --json` and `/api/runs` give them (web/models.py
+    documents the fields). The checklist it started with is shown by `checklist`."""
+    fields = {key: value for key, value in vars(run).items() if key not in ("steps", "checklist")}
+    steps = [
+        vars(step) | {"status": step.status.value, "duration_seconds": step.duration_seconds}
+        for step in run.steps
+    ]
+    return {**fields, "steps": steps}

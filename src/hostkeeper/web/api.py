@@ -11,6 +11,7 @@ from typing import Any
 
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store.runs import list_runs
+from hostkeeper.services.run_records import run_as_json
 from hostkeeper.services.status_model import FleetStatus, HostStatus, as_json
 from hostkeeper.web.params import int_parameter, name_parameter
 
@@ -31,17 +32,7 @@ def dispatch(
     if endpoint == "runs":
         procedure = name_parameter(query, "procedure")
         limit = int_parameter(query, "limit", default=20, minimum=1, maximum=MAX_RUNS)
-        return [
-            {
-                **{k: v for k, v in vars(run).items() if k != "steps"},
-                "steps": [
-                    vars(step)
-                    | {"status": step.status.value, "duration_seconds": step.duration_seconds}
-                    for step in run.steps
-                ],
-            }
-            for run in list_runs(store, procedure, limit)
-        ]
+        return [run_as_json(run) for run in list_runs(store, procedure, limit)]
     if endpoint == "status":
         return as_json(status())
     if endpoint == "schedule":
