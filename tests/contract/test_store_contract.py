@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from hostkeeper.adapters.store import Store, maintenance, open_store
 from hostkeeper.adapters.store import runs as run_store
@@ -239,3 +239,47 @@ def test_database_backup_is_an_integrity_checked_copy(store: Store, tmp_path: Pa
         # A self-contained file: rollback journal, nothing left beside it.
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name]
+
+
+def test_slow_queries_are_flushed_as_a_writer_and_kept_when_a_flush_fails(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The flush takes the write lock up front (a read turning into a write fails at once
+    on SQLite when another writer committed meanwhile), and what it could not write is
+    written by the next flush."""
+    slow = open_store(store_url, host="host-a", slow_query=0.0)
+    try:
+        from hostkeeper.adapters.store.migrate import migrate
+
+        migrate(slow, tmp_path / "m.lock")
+        begins: list[str] = []
+        event.listen(
+            slow.engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, *_: (
+                begins.append(statement) if statement.startswith("BEGIN") else None
+            ),
+        )
+        with slow.read() as connection:
+            connection.execute(text("SELECT 42"))
+        slow.flush_slow_queries()
+        if slow.is_sqlite:
+            assert "BEGIN IMMEDIATE" in begins
+        with slow.write() as connection:  # the next flush cannot write
+            connection.execute(text("ALTER TABLE slow_queries RENAME TO slow_queries_away"))
+        with slow.read() as connection:
+            connection.execute(text("SELECT 43"))
+        slow.flush_slow_queries()  # fails, logged, kept
+        with slow.write() as connection:
+            connection.execute(text("ALTER TABLE slow_queries_away RENAME TO slow_queries"))
+        slow.flush_slow_queries()
+        shapes = {e["shape"] for e in maintenance.slow_query_report(slow).details["statements"]}
+        assert "SELECT ?" in shapes
+        assert sum(1 for shape in shapes if shape == "SELECT ?") == 1
+        counts = {
+            e["shape"]: e["count"]
+            for e in maintenance.slow_query_report(slow).details["statements"]
+        }
+        assert counts["SELECT ?"] >= 2  # SELECT 42 and SELECT 43, neither lost
+    finally:
+        slow.dispose()

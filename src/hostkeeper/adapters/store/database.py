@@ -92,7 +92,7 @@ class Store:
         """Write captured slow statements to the store (cheap when there are none)."""
         if self.slow_log is not None:
             try:
-                self.slow_log.flush(self.engine)
+                self.slow_log.flush(self._writer)
             except Exception:  # losing slow-query statistics never stops the caller
                 logging.getLogger("hostkeeper.store").exception("cannot record slow queries")
 

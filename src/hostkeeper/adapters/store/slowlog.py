@@ -73,7 +73,11 @@ class SlowQueryRecorder:
             aggregate.last_seen = now
 
     def flush(self, engine: Engine) -> int:
-        """Merge what was captured into the table; returns the number of shapes written."""
+        """Merge what was captured into the table; returns the number of shapes written.
+        `engine` should start its transactions as a writer (the store's BEGIN IMMEDIATE
+        on SQLite): a read that turns into a write fails at once, without waiting, when
+        another writer committed meanwhile. What a failed flush held is kept for the
+        next one."""
         with self._lock:
             pending, self._pending = self._pending, {}
         if not pending:
@@ -83,9 +87,23 @@ class SlowQueryRecorder:
             with engine.begin() as connection:
                 for shape, aggregate in pending.items():
                     _merge(connection, self.host, shape, aggregate)
+        except Exception:
+            self._keep(pending)
+            raise
         finally:
             self._local.flushing = False
         return len(pending)
+
+    def _keep(self, unwritten: dict[str, _Aggregate]) -> None:
+        with self._lock:
+            for shape, aggregate in unwritten.items():
+                since = self._pending.get(shape)
+                if since is not None:  # captured again meanwhile
+                    aggregate.count += since.count
+                    aggregate.total += since.total
+                    aggregate.maximum = max(aggregate.maximum, since.maximum)
+                    aggregate.last_seen = max(aggregate.last_seen, since.last_seen)
+                self._pending[shape] = aggregate
 
 
 def _merge(connection: Any, host: str, shape: str, aggregate: _Aggregate) -> None:
