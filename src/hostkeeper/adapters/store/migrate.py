@@ -102,6 +102,8 @@ def run_alembic(store: Store, verb: str, revision: str) -> None:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             _sqlite_foreign_keys(connection, False)
+            # A writer from the first statement: the CLI may write meanwhile.
+            connection.execution_options(hostkeeper_begin="IMMEDIATE")
         try:
             with connection.begin():
                 if not sqlite:
