@@ -69,12 +69,8 @@ class PlannedItem:
     step: StepReference | None = None
 
     def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "section": self.section,
-            "name": self.name,
-            "text": self.text,
-            "kind": self.kind,
-        }
+        data: dict[str, Any] = {"section": self.section, "name": self.name, "text": self.text}
+        data["kind"] = self.kind
         if self.reference is not None:
             data["reference"] = self.reference
         if self.step is not None:
