@@ -255,8 +255,16 @@ def test_alertmanager_shows_the_silence_during_a_run_window_and_not_after(
             [gone] = silences_for(manager, store.host)
             assert gone["id"] == silence["id"] and gone["status"]["state"] == "expired"
             [window] = window_store.recent_windows(store, 1)
-            [row] = window_silences.silences_of(store, [window.id])
-            assert row.record.state.value == "deleted"
+            # The daemon records the deletion after Alertmanager has answered it.
+            wait_until(
+                lambda: [
+                    row
+                    for row in window_silences.silences_of(store, [window.id])
+                    if row.record.state.value == "deleted"
+                ],
+                timeout=30,
+                what="the store to record the silence as deleted",
+            )
         finally:
             store.dispose()
 

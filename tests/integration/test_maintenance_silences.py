@@ -90,12 +90,15 @@ def test_a_silence_is_created_extended_made_again_and_deleted(
     assert abs(ends(made) - (now + HORIZON)) < timedelta(seconds=1)
     assert sync_silences(config, store, now + timedelta(minutes=1)) == []  # nothing due
 
+    # Later, as the daemon would: the silence keeps its id and its start, only ends later.
     near_its_end(store, window_id, now)
-    [extended] = sync_silences(config, store, now)
+    later = now + timedelta(minutes=1)
+    [extended] = sync_silences(config, store, later)
     assert extended.action is SilenceAction.EXTEND and extended.silence_id == created.silence_id
-    assert abs(ends(silences(manager)[created.silence_id or ""]) - (now + HORIZON)) < timedelta(
-        seconds=1
-    )
+    assert len(silences(manager)) == 1
+    kept = silences(manager)[created.silence_id or ""]
+    assert abs(ends(kept) - (later + HORIZON)) < timedelta(seconds=1)
+    assert kept["startsAt"] == made["startsAt"]
 
     expire_by_hand(manager, created.silence_id or "")
     near_its_end(store, window_id, now)

@@ -149,11 +149,15 @@ def _call(
     )
     comment = f"hostkeeper maintenance window #{row.id} on {store.host}: {describe(row)}"
     reuse = silence_id if step.action is SilenceAction.EXTEND else None
+    # Extended in place with its own start; one someone ended meanwhile is made again.
+    start = alertmanager.active_silence_start(channel, reuse) if reuse is not None else None
+    if start is None:
+        reuse = None
     try:
         new_id = alertmanager.put_silence(
             channel,
             matchers=matchers,
-            starts_at=now,
+            starts_at=start or now,
             ends_at=step.ends_at,
             comment=comment,
             created_by=CREATED_BY,

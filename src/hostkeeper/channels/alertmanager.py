@@ -121,11 +121,35 @@ def silence_matchers(
     ]
 
 
+def active_silence_start(channel: AlertmanagerChannel, silence_id: str) -> str | None:
+    """The `startsAt` of a silence that is still active, as Alertmanager wrote it; None
+    when it is gone or over. Raises DeliveryError.
+
+    An update keeps its id only with the silence's own `startsAt` (Alertmanager moves a
+    start in the past to the moment it received the silence); any other start makes it
+    expire the silence and create another."""
+    url = channel.url.rstrip("/") + "/api/v2/silence/" + quote(silence_id, safe="")
+    try:
+        _, answer = request_json(
+            "GET", url, None, channel.timeout.total_seconds(), secret_path=channel.secret_path
+        )
+    except DeliveryError as error:
+        if "HTTP 404" in str(error) or "HTTP 422" in str(error):  # unknown, or not a uuid
+            return None
+        raise
+    if not isinstance(answer, dict):
+        raise permanent(f"Alertmanager answered a silence with: {str(answer)[:200]}")
+    status = answer.get("status")
+    state = status.get("state") if isinstance(status, dict) else None
+    starts_at = answer.get("startsAt")
+    return starts_at if state == "active" and isinstance(starts_at, str) else None
+
+
 def put_silence(
     channel: AlertmanagerChannel,
     *,
     matchers: list[dict[str, Any]],
-    starts_at: datetime,
+    starts_at: datetime | str,
     ends_at: datetime,
     comment: str,
     created_by: str,
@@ -133,11 +157,12 @@ def put_silence(
 ) -> str:
     """Create a silence, or with `silence_id` update it (a new `endsAt`); its id.
 
-    Alertmanager may answer an update with a new id (it expires the old silence then).
+    An update keeps the id when `starts_at` is the silence's own (see
+    `active_silence_start`); otherwise Alertmanager answers with a new id.
     Raises DeliveryError."""
     body: dict[str, Any] = {
         "matchers": matchers,
-        "startsAt": _rfc3339(starts_at),
+        "startsAt": starts_at if isinstance(starts_at, str) else _rfc3339(starts_at),
         "endsAt": _rfc3339(ends_at),
         "createdBy": created_by,
         "comment": comment,
