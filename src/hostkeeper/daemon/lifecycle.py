@@ -28,6 +28,7 @@ from hostkeeper import __version__
 from hostkeeper.adapters.daemon_state import DaemonState, ReloadAttempt, write_state
 from hostkeeper.adapters.locks import FileLock, LockHeld
 from hostkeeper.adapters.logsetup import configure_logging
+from hostkeeper.adapters.memory import release_free_memory
 from hostkeeper.adapters.store import Store
 from hostkeeper.adapters.store import runs as run_store
 from hostkeeper.adapters.store.spool import Spool
@@ -186,6 +187,7 @@ class Daemon:
         write_state(self.config.paths.state_dir, self.state)
         self._start_fleet()
         self.notifier.ready(self._status_text())
+        release_free_memory()  # what reading the configuration and starting up freed
         log.info(
             "ready",
             procedures=sorted(self.config.procedures),
@@ -311,6 +313,8 @@ class Daemon:
                 last_status = time.monotonic()
                 self.notifier.status(self._status_text())
                 self.store.flush_slow_queries()
+                # After a run, a reload or a minute: what the work freed goes back.
+                release_free_memory()
 
     def _notice_window_changes(self) -> None:
         """Refresh STATUS= when the alert rounds see other maintenance windows (one

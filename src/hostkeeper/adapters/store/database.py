@@ -17,6 +17,11 @@ from hostkeeper.adapters.fs import make_private_directory
 from hostkeeper.adapters.store.slowlog import SlowQueryRecorder
 
 BUSY_TIMEOUT_MS = 10_000
+# SQLite connections are cheap to open, but each one kept open holds two descriptors
+# and up to 2 MiB of page cache. Two cover the daemon at rest (collector and status);
+# a busier moment opens more and closes them again, so descriptors and memory stay flat.
+SQLITE_KEPT_CONNECTIONS = 2
+SQLITE_MORE_CONNECTIONS = 13  # the pool's default limit of 15 at once
 
 
 class Store:
@@ -105,9 +110,16 @@ def open_store(url: str, host: str | None = None, slow_query: float | None = Non
     """Create the engine for `url` (the SQLite file's directory is created if missing)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        if parsed.database and parsed.database != ":memory:":
-            database = Path(parsed.database)
+        name = parsed.database
+        on_disk = name is not None and name not in ("", ":memory:")
+        pool = (
+            {"pool_size": SQLITE_KEPT_CONNECTIONS, "max_overflow": SQLITE_MORE_CONNECTIONS}
+            if on_disk
+            else {}  # one in-memory database per connection: SQLAlchemy's own pool
+        )
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **pool)
+        if on_disk and name is not None:
+            database = Path(name)
             make_private_directory(database.parent)
             event.listen(engine, "do_connect", lambda *_args: _create_private_file(database))
         _configure_sqlite(engine)

@@ -243,3 +243,51 @@ def test_a_new_database_and_its_wal_are_private_under_umask_022(tmp_path: Path) 
             store.dispose()
     finally:
         os.umask(previous)
+
+
+def _descriptors_on(database: Path) -> int:
+    """Open descriptors of this process on the database file or its WAL."""
+    names = {str(database), f"{database}-wal"}
+    count = 0
+    for entry in Path("/proc/self/fd").iterdir():
+        try:
+            if str(entry.readlink()) in names:
+                count += 1
+        except OSError:  # closed between listing and reading
+            continue
+    return count
+
+
+def test_a_busy_moment_leaves_two_connections_open_and_grows_nothing(tmp_path: Path) -> None:
+    """Eight threads at once get eight connections; afterwards two stay in the pool, so
+    the page caches kept do not grow with the busiest moment the daemon ever had. SQLite
+    keeps the descriptors of closed connections for reuse while others are open (closing
+    one would drop the process's locks): a second busy moment adds none."""
+    database = tmp_path / "hk.db"
+    store = open_store(f"sqlite:///{database}")
+    try:
+        with store.write() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+
+        def busy_moment() -> int:
+            all_in = threading.Barrier(8)
+
+            def reader() -> None:
+                with store.read() as connection:
+                    connection.execute(text("SELECT count(*) FROM t")).scalar()
+                    all_in.wait(timeout=30)
+
+            threads = [threading.Thread(target=reader) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert not any(thread.is_alive() for thread in threads)
+            assert store.engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+            return _descriptors_on(database)
+
+        first = busy_moment()
+        assert busy_moment() <= first
+    finally:
+        store.dispose()
+    assert _descriptors_on(database) == 0
