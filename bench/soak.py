@@ -100,6 +100,7 @@ class Minute:
     at: float  # seconds since the daemon was ready
     rss_mib: float
     fds: int
+    fd_kinds: dict[str, int]  # database (file, WAL, shm), socket, other
     threads: int
     db_file_kib: float
     db_in_use_kib: float
@@ -173,6 +174,25 @@ def _database_figures(database: Path) -> tuple[float, float, dict[str, float], d
     return on_disk / 1024, in_use, dict(sorted(tables.items())), rows
 
 
+def _descriptor_kinds(pid: int, database: Path) -> dict[str, int]:
+    """The daemon's descriptors by kind. SQLite keeps a closed connection's descriptors
+    for reuse while others are open, so `database` follows the most connections ever
+    open at once; `socket` includes the scrapers' connections of the moment."""
+    kinds = {"database": 0, "socket": 0, "other": 0}
+    for entry in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(entry)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(str(database)):
+            kinds["database"] += 1
+        elif target.startswith("socket:"):
+            kinds["socket"] += 1
+        else:
+            kinds["other"] += 1
+    return kinds
+
+
 def _measure(daemon: Daemon, database: Path, since: float, requests: Requests) -> Minute:
     status = daemon.status()
     file_kib, in_use_kib, tables, rows = _database_figures(database)
@@ -181,6 +201,7 @@ def _measure(daemon: Daemon, database: Path, since: float, requests: Requests) -
         at=time.monotonic() - since,
         rss_mib=daemon.memory_mib("VmRSS"),
         fds=len(os.listdir(f"/proc/{daemon.pid}/fd")),
+        fd_kinds=_descriptor_kinds(daemon.pid, database),
         threads=int(status["Threads"]),
         db_file_kib=file_kib,
         db_in_use_kib=in_use_kib,
@@ -193,7 +214,8 @@ def _measure(daemon: Daemon, database: Path, since: float, requests: Requests) -
 
 def _print(minute: Minute) -> None:
     progress(
-        f"{minute.at / 60:5.1f} min  RSS {minute.rss_mib:6.1f} MiB  fds {minute.fds:3d}  "
+        f"{minute.at / 60:5.1f} min  RSS {minute.rss_mib:6.1f} MiB  fds {minute.fds:3d} "
+        f"(db {minute.fd_kinds['database']}, sockets {minute.fd_kinds['socket']})  "
         f"threads {minute.threads:2d}  db {minute.db_file_kib:7.0f} KiB "
         f"(in use {minute.db_in_use_kib:6.0f})  runs {minute.rows.get('runs', 0):4d}  "
         f"alerts {minute.rows.get('alerts', 0):3d}  samples {minute.rows.get('samples', 0):6d}  "
