@@ -134,7 +134,7 @@ def active_silence_start(channel: AlertmanagerChannel, silence_id: str) -> str |
             "GET", url, None, channel.timeout.total_seconds(), secret_path=channel.secret_path
         )
     except DeliveryError as error:
-        if "HTTP 404" in str(error) or "HTTP 422" in str(error):  # unknown, or not a uuid
+        if silence_gone(error):
             return None
         raise
     if not isinstance(answer, dict):
@@ -194,8 +194,10 @@ def delete_silence(channel: AlertmanagerChannel, silence_id: str) -> None:
 
 def silence_gone(error: DeliveryError) -> bool:
     """Whether Alertmanager said the silence does not exist (it answers a DELETE of an
-    unknown id with HTTP 500, an update of one with 404)."""
-    return "silence not found" in str(error)
+    unknown id with HTTP 500 "silence not found", an update with 404 and that text, a
+    GET with a bare 404)."""
+    text = str(error)
+    return "silence not found" in text or text.startswith("HTTP 404 ")
 
 
 def _rfc3339(moment: datetime) -> str:

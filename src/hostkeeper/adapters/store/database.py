@@ -111,15 +111,14 @@ def open_store(url: str, host: str | None = None, slow_query: float | None = Non
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         name = parsed.database
-        on_disk = name is not None and name not in ("", ":memory:")
+        database = Path(name) if name and name != ":memory:" else None
         pool = (
             {"pool_size": SQLITE_KEPT_CONNECTIONS, "max_overflow": SQLITE_MORE_CONNECTIONS}
-            if on_disk
+            if database is not None
             else {}  # one in-memory database per connection: SQLAlchemy's own pool
         )
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **pool)
-        if on_disk and name is not None:
-            database = Path(name)
+        if database is not None:
             make_private_directory(database.parent)
             event.listen(engine, "do_connect", lambda *_args: _create_private_file(database))
         _configure_sqlite(engine)
